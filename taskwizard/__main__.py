@@ -1,0 +1,3 @@
+from taskwizard.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,1 @@
+"""Talking to a Bitfount Hub (and the local hub). No Textual."""

@@ -1,0 +1,1 @@
+"""Bitfount's file formats and their validation. Pure Python: no Textual, no httpx."""
