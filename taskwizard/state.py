@@ -1,0 +1,216 @@
+"""The wizard's state: one object that every screen reads and writes.
+
+It holds the two documents as plain data (what the YAML files will contain,
+including keys taskwizard does not know, in order) plus where the user is.
+Everything the wizard decides — problems, the YAML it will write — is a
+function of this object, testable without a terminal. Drafts are this object
+serialised as JSON; it never holds secrets.
+"""
+
+from __future__ import annotations
+
+import copy
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from taskwizard.model.problems import DocPath, Problem
+
+DocName = Literal["config", "task"]
+
+#: The wizard's steps, in order: (id, title).
+STEPS: tuple[tuple[str, str], ...] = (
+    ("template", "Template"),
+    ("models", "Models"),
+    ("pods", "Pods & modeller"),
+    ("protocol", "Protocol"),
+    ("algorithms", "Algorithms"),
+    ("data", "Data structure"),
+    ("variables", "Variables"),
+    ("review", "Review & save"),
+)
+STEP_IDS = tuple(step for step, _ in STEPS)
+
+
+class SourceFile(BaseModel):
+    """A file an edit session was opened from, as it was when opened."""
+
+    path: str
+    sha256: str
+    mtime_ns: int
+
+
+def new_config_entry() -> dict[str, Any]:
+    return {
+        "slug": "",
+        "title": "",
+        "type": "image-classification",
+        "description": "",
+        "template": "",
+        "tags": [],
+    }
+
+
+def new_task() -> dict[str, Any]:
+    from taskwizard.model.catalog import LATEST_TASK_VERSION
+
+    return {
+        "version": LATEST_TASK_VERSION,
+        "pods": {"identifiers": []},
+        "modeller": {"identity_verification_method": "oidc-device-code"},
+        "task": {
+            "protocol": {"name": "bitfount.InferenceAndCSVReport"},
+            "algorithm": [{"name": "bitfount.ModelInference"}],
+            "data_structure": {},
+        },
+    }
+
+
+class WizardState(BaseModel):
+    model_config = ConfigDict(validate_assignment=False)
+
+    #: The whole task-templates config (every template and model in it).
+    config: dict[str, Any] = Field(
+        default_factory=lambda: {"task-templates": [new_config_entry()], "models": []}
+    )
+    #: Which entry of ``config["task-templates"]`` the wizard is editing.
+    template_index: int = 0
+    #: The task YAML of that entry.
+    task: dict[str, Any] = Field(default_factory=new_task)
+    #: Where Save writes; the entry's ``template:`` is the task path relative to the config.
+    config_path: str | None = None
+    task_path: str | None = None
+    #: Set for edit sessions: the files as they were when opened.
+    config_source: SourceFile | None = None
+    task_source: SourceFile | None = None
+    #: Raw YAML a user is typing for a step that does not parse yet (step id -> text),
+    #: kept so that half-typed raw edits survive in drafts.
+    raw_text: dict[str, str] = Field(default_factory=dict)
+    step: str = "template"
+    focus: str | None = None
+    #: Field keys (``doc:path``) the user has changed; untouched fields do not shout.
+    touched: list[str] = Field(default_factory=list)
+    #: Set when the documents were last written to their files.
+    saved: bool = False
+
+    # ----------------------------------------------------------------- access
+    def doc(self, name: DocName) -> Any:
+        return self.config if name == "config" else self.task
+
+    @property
+    def entry_path(self) -> DocPath:
+        return ("task-templates", self.template_index)
+
+    @property
+    def entry(self) -> dict[str, Any]:
+        entries = self.config.setdefault("task-templates", [])
+        while len(entries) <= self.template_index:
+            entries.append(new_config_entry())
+        entry = entries[self.template_index]
+        assert isinstance(entry, dict)
+        return entry
+
+    def get(self, doc: DocName, path: DocPath, default: Any = None) -> Any:
+        return get_in(self.doc(doc), path, default)
+
+    def set(self, doc: DocName, path: DocPath, value: Any) -> None:
+        """Set a value, creating mappings on the way; ``None`` removes the key."""
+        set_in(self.doc(doc), path, value)
+        self.saved = False
+        key = field_key(doc, path)
+        if key not in self.touched:
+            self.touched.append(key)
+
+    def is_touched(self, doc: DocName, path: DocPath) -> bool:
+        key = field_key(doc, path)
+        return any(t == key or t.startswith(key + ".") for t in self.touched)
+
+    def touch_all(self) -> None:
+        """After Next/Save was tried: every field may now show its problem."""
+        if "*" not in self.touched:
+            self.touched.append("*")
+
+    def shows_problem(self, doc: DocName, path: DocPath) -> bool:
+        return "*" in self.touched or self.is_touched(doc, path)
+
+    def snapshot(self) -> WizardState:
+        return self.model_copy(deep=True)
+
+    # ------------------------------------------------------------- deciding
+    def config_problems(self) -> list[Problem]:
+        from taskwizard.model.validate import validate_config
+
+        return validate_config(self.config)
+
+    def task_problems(self) -> list[Problem]:
+        from taskwizard.model.validate import validate_task
+
+        return validate_task(self.task)
+
+    def render(self, doc: DocName) -> str:
+        """The YAML taskwizard will write for a document (new files)."""
+        from taskwizard.model.yamlio import dump_yaml
+
+        return dump_yaml(self.doc(doc))
+
+    def sync_template_path(self) -> None:
+        """Point the entry's ``template:`` at the task file, relative to the config."""
+        if not self.task_path:
+            return
+        task = Path(self.task_path)
+        if self.config_path:
+            base = Path(self.config_path).parent
+            try:
+                rel = task.resolve().relative_to(base.resolve())
+                self.entry["template"] = rel.as_posix()
+                return
+            except ValueError:
+                pass
+        self.entry["template"] = task.as_posix()
+
+
+# ------------------------------------------------------------------ helpers
+def field_key(doc: DocName, path: DocPath) -> str:
+    return doc + ":" + ".".join(str(p) for p in path)
+
+
+def get_in(data: Any, path: DocPath, default: Any = None) -> Any:
+    node = data
+    for part in path:
+        if isinstance(part, int):
+            if isinstance(node, list) and -len(node) <= part < len(node):
+                node = node[part]
+            else:
+                return default
+        elif isinstance(node, dict) and part in node:
+            node = node[part]
+        else:
+            return default
+    return node
+
+
+def set_in(data: Any, path: DocPath, value: Any) -> None:
+    if not path:
+        raise ValueError("cannot replace a whole document through set_in")
+    node = data
+    for part, nxt in zip(path[:-1], path[1:], strict=True):
+        if isinstance(part, int):
+            while len(node) <= part:
+                node.append({} if not isinstance(nxt, int) else [])
+            if node[part] is None:
+                node[part] = {} if not isinstance(nxt, int) else []
+            node = node[part]
+        else:
+            if not isinstance(node.get(part), dict | list):
+                node[part] = {} if not isinstance(nxt, int) else []
+            node = node[part]
+    last = path[-1]
+    if isinstance(last, int):
+        while len(node) <= last:
+            node.append(None)
+        node[last] = copy.deepcopy(value)
+    elif value is None:
+        node.pop(last, None)
+    else:
+        node[last] = copy.deepcopy(value)
