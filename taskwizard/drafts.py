@@ -1,0 +1,476 @@
+"""Drafts: every wizard session's state, kept on disk so no work is lost.
+
+One draft per wizard session, ``<id>.json`` in :func:`paths.drafts_dir`::
+
+    {"format": 1, "id": "...", "name": "...", "created": "...", "updated": "...",
+     "status": "editing" | "saved", "saved_at": null | "...",
+     "state": <WizardState as JSON>}
+
+Files are small, human-readable and written atomically, so ``kill -9`` at any
+moment leaves the previous or the new draft, never half of one. The wizard
+state holds no secrets, so neither do drafts.
+
+A draft that cannot be used (truncated, not JSON, a newer format, a state
+that does not validate) is moved to :func:`paths.corrupt_drafts_dir` and
+reported by name; every other draft keeps working.
+
+Life cycle: ``status`` is "editing" while the state has changes not written
+to the task files, "saved" once they were (``mark_saved``). :meth:`DraftStore.prune`
+deletes only "saved" drafts untouched for ``keep_days`` (14 by default); a
+draft holding unsaved work is never deleted except by the user.
+"""
+
+from __future__ import annotations
+
+import builtins
+import contextlib
+import json
+import os
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any, Literal, NoReturn
+
+from pydantic import ValidationError
+
+from taskwizard import paths
+from taskwizard.atomic import atomic_write_text
+from taskwizard.state import WizardState, get_in
+
+DRAFT_FORMAT = 1
+DraftStatus = Literal["editing", "saved"]
+_ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,80}")
+
+
+class DraftError(Exception):
+    """A draft could not be used; the message names it and says why."""
+
+
+class DraftNotFound(DraftError):
+    pass
+
+
+@dataclass(frozen=True)
+class DraftSummary:
+    id: str
+    name: str
+    title: str
+    slug: str
+    updated: datetime
+    step: str
+    #: Number of errors the validators find; None when unknown.
+    problems: int | None
+    status: DraftStatus
+    path: Path
+    #: The config (or task) file an edit session edits; None for a new template.
+    editing: str | None = None
+
+
+class DraftStore:
+    def __init__(self, folder: Path | None = None) -> None:
+        self.folder = Path(folder) if folder is not None else paths.drafts_dir()
+        self._reports: list[str] = []
+
+    # ------------------------------------------------------------------ paths
+    def path(self, draft_id: str) -> Path:
+        if not _ID_RE.fullmatch(draft_id):
+            raise DraftNotFound(f"no draft {draft_id!r} (not a draft id)")
+        return self.folder / f"{draft_id}.json"
+
+    @property
+    def corrupt_folder(self) -> Path:
+        if self.folder == paths.drafts_dir():
+            return paths.corrupt_drafts_dir()
+        return self.folder / "corrupt"
+
+    # -------------------------------------------------------------- operations
+    def create(self, state: WizardState, name: str | None = None) -> str:
+        now = _now()
+        draft_id = now.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
+        record = {
+            "format": DRAFT_FORMAT,
+            "id": draft_id,
+            "name": name or default_name(state, now),
+            "created": now.isoformat(),
+            "updated": now.isoformat(),
+            "status": "saved" if state.saved else "editing",
+            "saved_at": None,
+            "state": state.model_dump(mode="json"),
+        }
+        self._write(draft_id, record)
+        return draft_id
+
+    def save(self, draft_id: str, state: WizardState) -> None:
+        """Write the state now (atomic; cheap enough to call after every change)."""
+        self.save_dump(draft_id, state.model_dump(mode="json"))
+
+    def save_dump(self, draft_id: str, state_json: dict[str, Any]) -> None:
+        """Like :meth:`save`, for a state already dumped with ``model_dump(mode="json")``."""
+        record = self._header(draft_id)
+        record["updated"] = _now().isoformat()
+        if state_json.get("saved"):
+            record["status"] = "saved"
+        else:
+            record["status"] = "editing"
+            record["saved_at"] = None
+        record["state"] = state_json
+        self._write(draft_id, record)
+
+    def load(self, draft_id: str) -> WizardState:
+        self._reports = []
+        return self._read(draft_id)[1]
+
+    def find(self, id_or_prefix: str) -> str:
+        """The draft id matching exactly, or the only one starting with ``id_or_prefix``."""
+        if _ID_RE.fullmatch(id_or_prefix) and self.path(id_or_prefix).exists():
+            return id_or_prefix
+        ids = [p.stem for p in self._files() if p.stem.startswith(id_or_prefix)]
+        if len(ids) == 1:
+            return ids[0]
+        if not ids:
+            raise DraftNotFound(f"no draft {id_or_prefix!r} (see `taskwizard drafts`)")
+        raise DraftNotFound(f"{id_or_prefix!r} matches {len(ids)} drafts: {', '.join(sorted(ids))}")
+
+    def list(self) -> builtins.list[DraftSummary]:
+        """Every usable draft, newest first; unusable ones are moved aside and reported."""
+        self._reports = []
+        summaries: list[DraftSummary] = []
+        for file in self._files():
+            try:
+                record, state = self._read(file.stem)
+            except DraftNotFound:
+                continue  # deleted meanwhile (another process)
+            except DraftError:
+                continue  # moved aside and reported by _read
+            summaries.append(_summary(record, state, file))
+        summaries.sort(key=lambda s: s.updated, reverse=True)
+        return summaries
+
+    def corrupt_reports(self) -> builtins.list[str]:
+        """``moved aside: <file> (reason)`` for each draft the last list()/load() moved."""
+        return list(self._reports)
+
+    def newest(self) -> str | None:
+        drafts = self.list()
+        return drafts[0].id if drafts else None
+
+    def rename(self, draft_id: str, name: str) -> None:
+        name = name.strip()
+        if not name:
+            raise DraftError("a draft's name cannot be empty")
+        record = self._read(draft_id)[0]
+        record["name"] = name
+        self._write(draft_id, record)
+
+    def duplicate(self, draft_id: str) -> str:
+        record, state = self._read(draft_id)
+        return self.create(state, name=f"{record['name']} (copy)")
+
+    def delete(self, draft_id: str) -> None:
+        path = self.path(draft_id)
+        try:
+            path.unlink()
+        except FileNotFoundError:
+            raise DraftNotFound(f"no draft {draft_id!r}") from None
+
+    def mark_saved(self, draft_id: str, state: WizardState) -> None:
+        """The task files were written from ``state``: the draft holds no unsaved work.
+
+        Also sets ``state.saved`` (the state's own "written to its files" flag), so
+        later autosaves keep the status until the user changes something.
+        """
+        state.saved = True
+        dump = state.model_dump(mode="json")
+        record = self._header(draft_id)
+        now = _now().isoformat()
+        record.update(updated=now, status="saved", saved_at=now, state=dump)
+        self._write(draft_id, record)
+
+    def prune(self, *, keep_days: int = 14) -> builtins.list[str]:
+        """Delete drafts saved to their files more than ``keep_days`` ago and not changed since.
+
+        Returns the deleted ids. A draft with unsaved work is never pruned.
+        """
+        cutoff = _now() - timedelta(days=keep_days)
+        removed: list[str] = []
+        for file in self._files():
+            try:
+                record = self._read(file.stem)[0]
+            except DraftError:
+                continue
+            if not _is_prunable(record, cutoff):
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                file.unlink()
+                removed.append(file.stem)
+        # temp files left by a write that was killed half-way
+        for tmp in self.folder.glob(".*.tmp"):
+            with contextlib.suppress(OSError):
+                if time.time() - tmp.stat().st_mtime > 86400:
+                    tmp.unlink()
+        return removed
+
+    # --------------------------------------------------------------- internals
+    def _files(self) -> builtins.list[Path]:
+        if not self.folder.is_dir():
+            return []
+        return [p for p in self.folder.glob("*.json") if p.is_file() and _ID_RE.fullmatch(p.stem)]
+
+    def _header(self, draft_id: str) -> dict[str, Any]:
+        """The record to rewrite: the file's own, or a fresh one if it is gone or unusable."""
+        try:
+            return self._read(draft_id, move_aside=False)[0]
+        except DraftError:
+            now = _now().isoformat()
+            return {
+                "format": DRAFT_FORMAT,
+                "id": draft_id,
+                "name": f"Draft {draft_id}",
+                "created": now,
+                "updated": now,
+                "status": "editing",
+                "saved_at": None,
+            }
+
+    def _read(
+        self, draft_id: str, *, move_aside: bool = True
+    ) -> tuple[dict[str, Any], WizardState]:
+        path = self.path(draft_id)
+        try:
+            raw = path.read_bytes()
+        except FileNotFoundError:
+            raise DraftNotFound(f"no draft {draft_id!r} (see `taskwizard drafts`)") from None
+        except OSError as exc:
+            self._unusable(path, f"cannot be read: {exc.strerror}", move_aside)
+        try:
+            record = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            self._unusable(path, "not UTF-8 text", move_aside)
+        except json.JSONDecodeError as exc:
+            # drafts always end with "}": anything else was cut off mid-write
+            cut = exc.pos >= len(raw.rstrip()) or not raw.rstrip().endswith(b"}")
+            what = "truncated" if cut else "not valid JSON"
+            self._unusable(
+                path, f"{what}: line {exc.lineno} column {exc.colno}: {exc.msg}", move_aside
+            )
+        if not isinstance(record, dict):
+            self._unusable(path, "not a draft (expected a JSON object)", move_aside)
+        fmt = record.get("format")
+        if not isinstance(fmt, int):
+            self._unusable(path, "not a draft (no format number)", move_aside)
+        if fmt > DRAFT_FORMAT:
+            self._unusable(path, f"written by a newer taskwizard (draft format {fmt})", move_aside)
+        if not isinstance(record.get("state"), dict):
+            self._unusable(path, "no wizard state in it", move_aside)
+        try:
+            state = WizardState.model_validate(record["state"])
+        except ValidationError as exc:
+            err = exc.errors()[0]
+            where = ".".join(str(p) for p in err.get("loc", ()))
+            self._unusable(path, f"invalid state: {where}: {err['msg']}", move_aside)
+        record["id"] = draft_id
+        record.setdefault("name", f"Draft {draft_id}")
+        record.setdefault("status", "editing")
+        record.setdefault("saved_at", None)
+        return record, state
+
+    def _unusable(self, path: Path, reason: str, move_aside: bool) -> NoReturn:
+        if move_aside:
+            target = self._move_aside(path)
+            shown = f" to {target}" if target else ""
+            self._reports.append(f"moved aside: {path.name} ({reason}){shown}")
+        raise DraftError(f"draft {path.name} is unusable: {reason}")
+
+    def _move_aside(self, path: Path) -> Path | None:
+        folder = self.corrupt_folder
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            target = folder / path.name
+            if target.exists():
+                target = folder / f"{path.stem}.{_now():%Y%m%d-%H%M%S-%f}{path.suffix}"
+            os.replace(path, target)
+        except OSError:
+            return None
+        return target
+
+    def _write(self, draft_id: str, record: dict[str, Any]) -> None:
+        text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
+        atomic_write_text(self.path(draft_id), text)
+
+
+class Autosaver:
+    """Debounced saving for the TUI: at most one write per ``delay`` seconds while typing.
+
+    ``note_change(state)`` snapshots the state (on the caller's thread, so the
+    wizard may keep changing it) and, if no write is pending, schedules one on a
+    ``threading.Timer`` after ``delay`` seconds (0.5 by default). The write
+    uses the newest snapshot, so every change reaches disk within ``delay`` plus
+    one write — well within a second — even during continuous typing.
+    ``flush()`` writes now (call it when leaving the wizard); ``close()``
+    flushes and stops. Write errors go to ``on_error`` (called from the timer
+    thread: a Textual app should forward them with ``call_from_thread``) and
+    are kept in ``last_error``.
+    """
+
+    def __init__(
+        self,
+        store: DraftStore,
+        draft_id: str,
+        *,
+        delay: float = 0.5,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
+        self.store = store
+        self.draft_id = draft_id
+        self.delay = delay
+        self.on_error = on_error
+        self.last_error: Exception | None = None
+        self._lock = threading.Lock()
+        self._write_lock = threading.Lock()
+        self._pending: dict[str, Any] | None = None
+        self._seq = 0
+        self._written_seq = 0
+        self._timer: threading.Timer | None = None
+        self._closed = False
+
+    @property
+    def pending(self) -> bool:
+        with self._lock:
+            return self._pending is not None
+
+    def note_change(self, state: WizardState) -> None:
+        dump = state.model_dump(mode="json")
+        with self._lock:
+            self._seq += 1
+            self._pending = dump
+            if self._timer is None and not self._closed:
+                self._timer = threading.Timer(self.delay, self._fire)
+                self._timer.daemon = True
+                self._timer.start()
+
+    def flush(self) -> None:
+        """Write the newest pending snapshot now (no-op when nothing is pending)."""
+        with self._lock:
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
+        self._write_pending()
+
+    def mark_saved(self, state: WizardState) -> None:
+        """The files were written: drop any pending snapshot and mark the draft saved."""
+        with self._write_lock:
+            with self._lock:
+                if self._timer is not None:
+                    self._timer.cancel()
+                    self._timer = None
+                self._pending = None
+                self._seq += 1
+                seq = self._seq
+            self.store.mark_saved(self.draft_id, state)
+            self._written_seq = seq
+
+    def close(self) -> None:
+        with self._lock:
+            self._closed = True
+        self.flush()
+
+    def _fire(self) -> None:
+        with self._lock:
+            self._timer = None
+        self._write_pending()
+
+    def _write_pending(self) -> None:
+        with self._write_lock:
+            with self._lock:
+                dump, seq = self._pending, self._seq
+                self._pending = None
+            if dump is None or seq <= self._written_seq:
+                return
+            try:
+                self.store.save_dump(self.draft_id, dump)
+            except Exception as exc:  # disk full, folder removed: keep the work, say so
+                self.last_error = exc
+                with self._lock:
+                    if self._pending is None:
+                        self._pending = dump
+                if self.on_error is not None:
+                    self.on_error(exc)
+                return
+            self._written_seq = seq
+            self.last_error = None
+
+
+# ------------------------------------------------------------------ helpers
+def default_name(state: WizardState, when: datetime | None = None) -> str:
+    source = state.config_source or state.task_source
+    if source is not None:
+        return f"Edit {Path(source.path).name}"
+    when = (when or _now()).astimezone()
+    return f"New template {when:%d %b %H:%M}"
+
+
+def count_errors(state: WizardState) -> int | None:
+    """Errors the validators find in a draft; None while the validators are not available."""
+    try:
+        problems = state.config_problems() + state.task_problems()
+    except ImportError:
+        return None
+    except Exception:  # a validator bug must not hide the draft list
+        return None
+    return sum(1 for p in problems if p.is_error)
+
+
+def _summary(record: dict[str, Any], state: WizardState, file: Path) -> DraftSummary:
+    entry_path = ("task-templates", state.template_index)
+    title = get_in(state.config, (*entry_path, "title"), "") or ""
+    slug = get_in(state.config, (*entry_path, "slug"), "") or ""
+    source = state.config_source or state.task_source
+    status: DraftStatus = "saved" if record.get("status") == "saved" else "editing"
+    return DraftSummary(
+        id=record["id"],
+        name=str(record.get("name") or record["id"]),
+        title=str(title),
+        slug=str(slug),
+        updated=_parse_time(record.get("updated")) or _file_time(file),
+        step=state.step,
+        problems=count_errors(state),
+        status=status,
+        path=file,
+        editing=source.path if source else state.config_path,
+    )
+
+
+def _is_prunable(record: dict[str, Any], cutoff: datetime) -> bool:
+    if record.get("status") != "saved" or not record["state"].get("saved"):
+        return False
+    saved_at = _parse_time(record.get("saved_at"))
+    updated = _parse_time(record.get("updated"))
+    if saved_at is None or updated is None or updated > saved_at:
+        return False
+    return saved_at < cutoff
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _parse_time(value: Any) -> datetime | None:
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def _file_time(file: Path) -> datetime:
+    try:
+        return datetime.fromtimestamp(file.stat().st_mtime, UTC)
+    except OSError:
+        return _now()
