@@ -91,6 +91,8 @@ class WizardState(BaseModel):
     focus: str | None = None
     #: Field keys (``doc:path``) the user has changed; untouched fields do not shout.
     touched: list[str] = Field(default_factory=list)
+    #: Steps the user has been on (a step not visited yet shows as untouched).
+    visited: list[str] = Field(default_factory=list)
     #: Set when the documents were last written to their files.
     saved: bool = False
 
@@ -118,6 +120,9 @@ class WizardState(BaseModel):
         """Set a value, creating mappings on the way; ``None`` removes the key."""
         set_in(self.doc(doc), path, value)
         self.saved = False
+        self.mark_touched(doc, path)
+
+    def mark_touched(self, doc: DocName, path: DocPath) -> None:
         key = field_key(doc, path)
         if key not in self.touched:
             self.touched.append(key)
@@ -171,6 +176,30 @@ class WizardState(BaseModel):
 
 
 # ------------------------------------------------------------------ helpers
+def step_of(doc: DocName, path: DocPath) -> str:
+    """The wizard step that edits the value at ``path`` (problems jump there)."""
+    if doc == "config":
+        if path[:1] == ("models",):
+            return "models"
+        if path[:1] == ("task-templates",):
+            return "template"
+        return "review"
+    head = path[:1]
+    if head in (("pods",), ("modeller",)):
+        return "pods"
+    if head == ("template",):
+        return "variables"
+    if head == ("task",):
+        sub = path[1:2]
+        if sub == ("protocol",):
+            return "protocol"
+        if sub == ("algorithm",):
+            return "algorithms"
+        if sub == ("data_structure",) or sub == ("aggregator",):
+            return "data"
+    return "review"
+
+
 def field_key(doc: DocName, path: DocPath) -> str:
     return doc + ":" + ".".join(str(p) for p in path)
 

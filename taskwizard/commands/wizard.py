@@ -1,0 +1,42 @@
+"""The full-screen commands: home (no command), new, edit, resume, setup."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    if name == "edit":
+        parser.add_argument("path", type=Path, help="a task-templates config or a task YAML")
+    elif name == "resume":
+        parser.add_argument("draft", nargs="?", help="draft ID (or a unique prefix); default: the newest")
+
+
+def run(name: str, args: argparse.Namespace) -> int:
+    if not sys.stdout.isatty() or not sys.stdin.isatty():
+        print(
+            f"taskwizard {name if name != 'home' else ''}".rstrip()
+            + ": the wizard needs a terminal. For scripts use `taskwizard validate` or `taskwizard upload`.",
+            file=sys.stderr,
+        )
+        return 2
+    if name == "edit":
+        path: Path = args.path
+        if not path.exists():
+            print(f"taskwizard edit: {path}: no such file", file=sys.stderr)
+            return 2
+        if path.is_dir():
+            print(f"taskwizard edit: {path}: is a folder; give a YAML file", file=sys.stderr)
+            return 2
+    from taskwizard.tui.app import TaskWizardApp
+
+    mode = {"home": "home", "new": "new", "edit": "edit", "resume": "resume", "setup": "setup"}[name]
+    app = TaskWizardApp(
+        mode,  # type: ignore[arg-type]
+        draft_id=getattr(args, "draft", None),
+        path=getattr(args, "path", None),
+    )
+    app.run()
+    return 0

@@ -1,0 +1,146 @@
+"""What Save will write, decided before anything is written.
+
+``plan_save`` compares the wizard state with what is on disk and returns one
+:class:`FileChange` per file: new, changed (with a diff and any formatting
+that could not be preserved), or unchanged. Existing files are edited in
+place (:mod:`taskwizard.model.roundtrip`), so comments and layout survive.
+``apply_save`` writes atomically, and refuses a file that changed on disk
+since it was opened unless the user said to overwrite it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from taskwizard.atomic import atomic_write_text
+from taskwizard.state import SourceFile, WizardState
+
+ChangeKind = Literal["new", "changed", "unchanged"]
+
+
+@dataclass
+class FileChange:
+    role: Literal["config", "task"]
+    path: Path
+    kind: ChangeKind
+    new_text: str
+    old_text: str | None = None
+    #: Formatting that could not be kept (empty for an in-place edit).
+    reformatted: list[str] = field(default_factory=list)
+    #: The file exists but was not opened in this session: writing replaces someone's file.
+    overwrites_other_file: bool = False
+    #: The file changed on disk since the session opened it.
+    changed_on_disk: bool = False
+    #: Unreadable/unparsable existing file: reason.
+    blocked: str | None = None
+
+    def diff(self) -> str:
+        from taskwizard.model.roundtrip import unified_diff
+
+        return unified_diff(self.old_text or "", self.new_text, str(self.path))
+
+
+@dataclass
+class SavePlan:
+    changes: list[FileChange]
+
+    @property
+    def to_write(self) -> list[FileChange]:
+        return [c for c in self.changes if c.kind != "unchanged"]
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return any(
+            c.kind == "changed" or c.overwrites_other_file or c.changed_on_disk or c.reformatted
+            for c in self.to_write
+        )
+
+    @property
+    def blocked(self) -> list[FileChange]:
+        return [c for c in self.changes if c.blocked]
+
+
+def source_of(path: Path) -> SourceFile:
+    data = path.read_bytes()
+    return SourceFile(
+        path=str(path),
+        sha256=hashlib.sha256(data).hexdigest(),
+        mtime_ns=path.stat().st_mtime_ns,
+    )
+
+
+def default_paths(state: WizardState, folder: Path) -> tuple[Path, Path]:
+    """Where a new template's files go when the user has not chosen yet."""
+    from taskwizard.model.slug import sanitise_slug
+
+    slug = sanitise_slug(str(state.entry.get("slug") or "")) or "task"
+    config = Path(state.config_path) if state.config_path else folder / "task-templates.yaml"
+    task = Path(state.task_path) if state.task_path else config.parent / f"{slug}.yaml"
+    return config, task
+
+
+def _plan_file(
+    role: Literal["config", "task"],
+    path: Path,
+    data: Any,
+    source: SourceFile | None,
+) -> FileChange:
+    from taskwizard.model.roundtrip import update_yaml_text
+    from taskwizard.model.yamlio import dump_yaml
+
+    if not path.exists():
+        return FileChange(role, path, "new", dump_yaml(data))
+    try:
+        raw = path.read_bytes()
+        old_text = raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("utf-8")
+        if raw.startswith(b"\xef\xbb\xbf"):
+            old_text = "\ufeff" + old_text
+    except (OSError, UnicodeDecodeError) as exc:
+        return FileChange(role, path, "changed", "", blocked=f"cannot read {path}: {exc}")
+    same_source = source is not None and Path(source.path).resolve() == path.resolve()
+    changed_on_disk = same_source and hashlib.sha256(raw).hexdigest() != source.sha256  # type: ignore[union-attr]
+    result = update_yaml_text(old_text, data, filename=str(path))
+    change = FileChange(
+        role,
+        path,
+        "changed" if result.changed else "unchanged",
+        result.text,
+        old_text=old_text,
+        reformatted=list(result.reformatted),
+        overwrites_other_file=not same_source,
+        changed_on_disk=changed_on_disk,
+    )
+    return change
+
+
+def plan_save(state: WizardState, folder: Path) -> SavePlan:
+    config_path, task_path = default_paths(state, folder)
+    state.config_path, state.task_path = str(config_path), str(task_path)
+    state.sync_template_path()
+    changes = [
+        _plan_file("task", task_path, state.task, state.task_source),
+        _plan_file("config", config_path, state.config, state.config_source),
+    ]
+    return SavePlan(changes)
+
+
+def apply_save(plan: SavePlan, state: WizardState) -> list[Path]:
+    """Write every file that changed; the session's sources now point at them."""
+    written: list[Path] = []
+    for change in plan.to_write:
+        if change.blocked:
+            raise OSError(change.blocked)
+        atomic_write_text(change.path, change.new_text)
+        written.append(change.path)
+    for change in plan.changes:
+        if change.path.exists():
+            src = source_of(change.path)
+            if change.role == "config":
+                state.config_source = src
+            else:
+                state.task_source = src
+    state.saved = True
+    return written

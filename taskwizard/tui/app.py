@@ -1,0 +1,232 @@
+"""The Textual app: owns the wizard state and the draft, routes between screens."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Literal
+
+from textual.app import App
+from textual.binding import Binding
+
+from taskwizard.state import WizardState
+
+if TYPE_CHECKING:
+    from taskwizard.drafts import Autosaver, DraftStore
+
+StartMode = Literal["home", "new", "resume", "edit", "setup", "upload"]
+
+
+class TaskWizardApp(App[None]):
+    TITLE = "taskwizard"
+    CSS_PATH = "app.tcss"
+    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    ENABLE_COMMAND_PALETTE = True
+
+    def __init__(
+        self,
+        mode: StartMode = "home",
+        *,
+        draft_id: str | None = None,
+        path: Path | None = None,
+    ) -> None:
+        super().__init__()
+        self.start_mode: StartMode = mode
+        self.start_draft = draft_id
+        self.start_path = path
+        self.state = WizardState()
+        self.draft_id: str | None = None
+        self._autosaver: Autosaver | None = None
+        self._store: DraftStore | None = None
+
+    def get_system_commands(self, screen):  # type: ignore[no-untyped-def]
+        yield from super().get_system_commands(screen)
+        from taskwizard.tui.commands import wizard_commands
+
+        yield from wizard_commands(self, screen)
+
+    # ------------------------------------------------------------ start-up
+    def on_mount(self) -> None:
+        mode = self.start_mode
+        if mode == "new":
+            self.start_new()
+        elif mode == "resume":
+            self.resume_draft(self.start_draft)
+        elif mode == "edit":
+            self.open_file(self.start_path)
+        elif mode == "upload":
+            self.open_upload(self.start_path)
+        elif mode == "setup":
+            self.open_settings()
+        else:
+            self.show_home()
+
+    def show_home(self) -> None:
+        from taskwizard.settings import needs_setup
+        from taskwizard.tui.screens.home import HomeScreen
+
+        if not any(isinstance(s, HomeScreen) for s in self.screen_stack):
+            self.push_screen(HomeScreen())
+        if needs_setup():
+            from taskwizard.tui.screens.setup import SetupScreen
+
+            self.push_screen(SetupScreen(mode="first-run"))
+
+    # --------------------------------------------------------------- drafts
+    @property
+    def drafts(self) -> DraftStore:
+        if self._store is None:
+            from taskwizard.drafts import DraftStore
+
+            self._store = DraftStore()
+        return self._store
+
+    def _attach_draft(self, draft_id: str) -> None:
+        from taskwizard.drafts import Autosaver
+
+        if self._autosaver is not None:
+            self._autosaver.close()
+        self.draft_id = draft_id
+        self._autosaver = Autosaver(
+            self.drafts, draft_id, on_error=lambda exc: self.call_from_thread(self._draft_error, exc)
+        )
+
+    def _draft_error(self, exc: Exception) -> None:
+        self.notify(
+            f"Could not save the draft ({exc}); your work is still here — keep the app open.",
+            severity="error",
+            timeout=10,
+        )
+
+    def autosave(self) -> None:
+        """Called after every change; the draft is on disk within a second."""
+        if self._autosaver is not None:
+            self._autosaver.note_change(self.state)
+
+    def flush_draft(self) -> None:
+        if self._autosaver is not None:
+            self._autosaver.flush()
+
+    # ------------------------------------------------------------- routes
+    def start_new(self, state: WizardState | None = None) -> None:
+        self.state = state or WizardState()
+        if self.state.config_path is None:
+            self.state.config_path = str(self.default_folder() / "task-templates.yaml")
+        self._attach_draft(self.drafts.create(self.state))
+        self._push_wizard()
+
+    def resume_draft(self, draft_id: str | None = None) -> None:
+        from taskwizard.drafts import DraftError
+
+        try:
+            draft_id = draft_id or self.drafts.newest()
+            if draft_id is None:
+                self.notify("There is no draft to resume; starting a new template.")
+                self.start_new()
+                return
+            draft_id = self.drafts.find(draft_id)
+            self.state = self.drafts.load(draft_id)
+        except DraftError as exc:
+            self.notify(str(exc), severity="error", timeout=10)
+            self.show_home()
+            return
+        self._attach_draft(draft_id)
+        self._push_wizard()
+
+    def _push_wizard(self) -> None:
+        from taskwizard.tui.screens.wizard import WizardScreen
+
+        self.push_screen(WizardScreen())
+
+    def leave_wizard(self) -> None:
+        """Escape on the first step: back home; the draft keeps the work."""
+        from taskwizard.tui.screens.home import HomeScreen
+        from taskwizard.tui.screens.wizard import WizardScreen
+
+        self.flush_draft()
+        if isinstance(self.screen, WizardScreen):
+            if any(isinstance(s, HomeScreen) for s in self.screen_stack):
+                self.pop_screen()
+            else:
+                self.switch_screen(HomeScreen())
+            self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
+
+    def open_file(self, path: Path | None = None) -> None:
+        from taskwizard.tui.screens.open_file import start_edit
+
+        start_edit(self, path)
+
+    def open_upload(self, config_path: Path | None = None) -> None:
+        from taskwizard.tui.screens.upload import start_upload
+
+        start_upload(self, config_path)
+
+    def open_settings(self) -> None:
+        from taskwizard.tui.screens.setup import SetupScreen
+
+        mode: Literal["first-run", "settings"] = "settings" if self.start_mode != "setup" else "first-run"
+        self.push_screen(SetupScreen(mode=mode))
+
+    def default_folder(self) -> Path:
+        from taskwizard.settings import load_settings
+
+        try:
+            folder = load_settings().default_folder
+        except Exception:
+            folder = None
+        return Path(folder).expanduser() if folder else Path.cwd()
+
+    # --------------------------------------------------------------- save
+    def save_documents(self) -> None:
+        from taskwizard.saving import plan_save
+        from taskwizard.tui.dialogs.save import SaveDialog
+
+        plan = plan_save(self.state, self.default_folder())
+        self.autosave()
+        self.push_screen(SaveDialog(plan), self._saved)
+
+    def _saved(self, written: list[Path] | None) -> None:
+        if written is None:
+            return
+        if self._autosaver is not None:
+            self._autosaver.mark_saved(self.state)
+        from taskwizard.tui.dialogs.saved import SavedDialog
+
+        self.push_screen(SavedDialog(written, self.state), self._after_saved)
+
+    def _after_saved(self, choice: str | None) -> None:
+        from taskwizard.tui.screens.wizard import WizardScreen
+
+        if choice == "another":
+            self.add_template()
+        elif choice == "upload" and self.state.config_path:
+            self.open_upload(Path(self.state.config_path))
+        elif choice == "home" and isinstance(self.screen, WizardScreen):
+            self.leave_wizard()
+
+    def add_template(self) -> None:
+        """A new template in the same config: same config file, a fresh task YAML."""
+        from taskwizard.state import new_config_entry, new_task
+
+        old = self.state
+        entries = old.config.setdefault("task-templates", [])
+        entries.append(new_config_entry())
+        state = WizardState(
+            config=old.config,
+            template_index=len(entries) - 1,
+            task=new_task(),
+            config_path=old.config_path,
+            config_source=old.config_source,
+        )
+        from taskwizard.tui.screens.wizard import WizardScreen
+
+        if isinstance(self.screen, WizardScreen):
+            self.pop_screen()
+        self.start_new(state)
+
+    async def action_quit(self) -> None:
+        self.flush_draft()
+        self.exit()
+
+    def on_unmount(self) -> None:
+        if self._autosaver is not None:
+            self._autosaver.close()

@@ -1,0 +1,387 @@
+"""The wizard: one screen, a step list at the side, one step at a time.
+
+Every edit lands in ``app.state`` (see :mod:`taskwizard.state`); this screen
+then validates the whole state with the model's validators — the one source
+of truth — and tells each step, the step list, the preview and the footer.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets.option_list import Option
+
+from taskwizard.model.problems import DocPath, Problem
+from taskwizard.state import STEP_IDS, STEPS, DocName, step_of
+from taskwizard.tui.messages import JumpTo, StateEdited
+from taskwizard.tui.steps import step_view_class
+from taskwizard.tui.steps.base import StepView
+from taskwizard.tui.widgets.raw_yaml import RawYamlEditor
+
+if TYPE_CHECKING:
+    from taskwizard.tui.app import TaskWizardApp
+
+STEP_TITLES = dict(STEPS)
+#: Which document the preview shows on each step.
+PREVIEW_DOC: dict[str, DocName] = {"template": "config", "models": "config"}
+
+
+class WizardScreen(Screen[None]):
+    CSS_PATH = "wizard.tcss"
+    BINDINGS = [
+        Binding("ctrl+n", "next", "Next"),
+        Binding("escape", "back", "Back"),
+        Binding("ctrl+s", "save", "Save"),
+        Binding("f1", "help", "Help"),
+        Binding("ctrl+e", "toggle_raw", "Raw YAML"),
+        Binding("f2", "toggle_preview", "Preview"),
+        Binding("f8", "first_problem", "Next problem"),
+        Binding("ctrl+l", "focus_steps", "Steps", show=False),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.problems: list[tuple[DocName, Problem]] = []
+        self.raw_mode = False
+        self._preview_forced: bool | None = None
+
+    @property
+    def tw_app(self) -> TaskWizardApp:
+        return self.app  # type: ignore[return-value]
+
+    # ------------------------------------------------------------ layout
+    def compose(self) -> ComposeResult:
+        yield Static("", id="wizard-title")
+        with Horizontal(id="wizard-body"):
+            yield OptionList(id="step-list")
+            with Vertical(id="step-column"):
+                yield Vertical(id="step-host")
+                yield Static("", id="step-status")
+                with Horizontal(id="step-buttons"):
+                    yield Button("◀ Back", id="back-button")
+                    yield Button("Next ▶", id="next-button", variant="primary")
+            with VerticalScroll(id="preview"):
+                yield Static("", id="preview-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_step(self.tw_app.state.step, focus=self.tw_app.state.focus)
+
+    def on_resize(self) -> None:
+        self._apply_preview_visibility()
+
+    def _apply_preview_visibility(self) -> None:
+        wide = self.size.width >= 110
+        visible = self._preview_forced if self._preview_forced is not None else wide
+        self.query_one("#preview").display = visible
+
+    # ------------------------------------------------------------- steps
+    @property
+    def step_id(self) -> str:
+        return self.tw_app.state.step
+
+    @property
+    def step_view(self) -> StepView | None:
+        views = self.query("#step-host > StepView")
+        return views.first(StepView) if views else None
+
+    def show_step(self, step_id: str, *, focus: str | None = None, raw: bool = False) -> None:
+        state = self.tw_app.state
+        if step_id not in STEP_IDS:
+            step_id = STEP_IDS[0]
+        state.step = step_id
+        if step_id not in state.visited:
+            state.visited.append(step_id)
+        self.raw_mode = raw or step_id in state.raw_text
+        host = self.query_one("#step-host", Vertical)
+        host.remove_children()
+        view = step_view_class(step_id)(id=f"step-{step_id}")
+        if self.raw_mode and view.raw_view is not None:
+            doc, parent, keys = view.raw_view
+            host.mount(RawYamlEditor(step_id, doc, parent, keys, id="raw-editor"))
+        else:
+            self.raw_mode = False
+            host.mount(view)
+        self.call_after_refresh(self._after_step_mounted, focus)
+
+    def _after_step_mounted(self, focus: str | None) -> None:
+        self.revalidate()
+        if self.raw_mode:
+            self.query_one("#raw-editor TextArea").focus()
+            return
+        view = self.step_view
+        if view is None:
+            return
+        target = None
+        if focus:
+            target = next((f for f in view.fields() if f.key == focus), None)
+        if target is None and view.fields():
+            target = view.fields()[0]
+        if target is not None:
+            target.focus_editor()
+            target.scroll_visible(animate=False)
+        else:
+            view.focus()
+
+    # -------------------------------------------------------- validation
+    def revalidate(self) -> None:
+        state = self.tw_app.state
+        problems: list[tuple[DocName, Problem]] = []
+        for problem in state.config_problems():
+            path = problem.path
+            if path[:1] == ("task-templates",) and path[:2] != state.entry_path:
+                continue  # other templates in the config are checked on Review
+            problems.append(("config", problem))
+        problems += [("task", p) for p in state.task_problems()]
+        for step_id, text in state.raw_text.items():
+            problems.append(
+                ("task", Problem("error", f"the raw YAML of this step does not parse yet ({len(text)} characters kept)", ("__raw__", step_id)))
+            )
+        self.problems = problems
+        self._update_step_list()
+        view = self.step_view
+        if view is not None:
+            mine = [(d, p) for d, p in problems if self._step_of(d, p.path) == self.step_id]
+            view.show_problems(mine, set(state.touched))
+        self._update_status()
+        self._update_preview()
+        self.refresh_bindings()
+
+    def _step_of(self, doc: DocName, path: DocPath) -> str:
+        if path[:1] == ("__raw__",):
+            return str(path[1])
+        return step_of(doc, path)
+
+    def step_problem_counts(self) -> dict[str, tuple[int, int]]:
+        counts = {step: (0, 0) for step in STEP_IDS}
+        for doc, problem in self.problems:
+            step = self._step_of(doc, problem.path)
+            errors, warnings = counts.get(step, (0, 0))
+            counts[step] = (errors + problem.is_error, warnings + (not problem.is_error))
+        return counts
+
+    def errors_here(self) -> int:
+        return self.step_problem_counts()[self.step_id][0]
+
+    def total_errors(self) -> int:
+        return sum(p.is_error for _, p in self.problems)
+
+    def _update_step_list(self) -> None:
+        state = self.tw_app.state
+        counts = self.step_problem_counts()
+        options = []
+        for number, (step, title) in enumerate(STEPS, start=1):
+            errors, warnings = counts[step]
+            if step not in state.visited:
+                mark, style = "○", "dim"
+            elif errors:
+                mark, style = f"✗{errors}", "red"
+            elif warnings:
+                mark, style = "!", "yellow"
+            else:
+                mark, style = "✓", "green"
+            label = Text.assemble((f"{number} ", "dim"), title, " ", (mark, style))
+            options.append(Option(label, id=step))
+        step_list = self.query_one("#step-list", OptionList)
+        highlighted = STEP_IDS.index(self.step_id)
+        step_list.set_options(options)
+        step_list.highlighted = highlighted
+
+    def _update_status(self) -> None:
+        errors = self.errors_here()
+        total = self.total_errors()
+        next_button = self.query_one("#next-button", Button)
+        next_button.disabled = errors > 0 or self.step_id == STEP_IDS[-1]
+        self.query_one("#back-button", Button).disabled = self.step_id == STEP_IDS[0]
+        status = self.query_one("#step-status", Static)
+        if errors:
+            status.update(
+                f"[b red]{errors} problem{'s' * (errors != 1)} on this step[/] — Next is unavailable. "
+                "[b]F8[/b] goes to the first one."
+            )
+        elif total:
+            status.update(
+                f"This step is fine. {total} problem{'s' * (total != 1)} elsewhere — "
+                "[b]F8[/b] goes to the next one; Save waits until there are none."
+            )
+        else:
+            status.update("[green]No problems.[/] [b]Ctrl+S[/b] saves from any step.")
+
+    def _update_preview(self) -> None:
+        preview = self.query_one("#preview")
+        if not preview.display:
+            return
+        doc = PREVIEW_DOC.get(self.step_id, "task")
+        text = self.tw_app.state.render(doc)
+        name = "task-templates config" if doc == "config" else "task YAML"
+        body = self.query_one("#preview-body", Static)
+        body.border_title = name
+        body.update(Syntax(text, "yaml", theme="ansi_dark", line_numbers=True, word_wrap=False))
+
+    # ----------------------------------------------------------- events
+    @on(StateEdited)
+    def _state_edited(self, event: StateEdited) -> None:
+        if event.structural and not self.raw_mode and self.step_view is not None:
+            self.step_view.refresh(recompose=True)
+            self.call_after_refresh(self.revalidate)
+        else:
+            self.revalidate()
+        self.tw_app.autosave()
+
+    @on(JumpTo)
+    def _jump(self, event: JumpTo) -> None:
+        self.jump_to(event.doc, event.path)
+
+    def jump_to(self, doc: DocName, path: DocPath) -> None:
+        from taskwizard.state import field_key
+
+        state = self.tw_app.state
+        state.touch_all()
+        step = self._step_of(doc, path)
+        if step != self.step_id or self.raw_mode:
+            self.show_step(step, focus=None)
+            self.call_after_refresh(self._focus_path, doc, path)
+        else:
+            self._focus_path(doc, path)
+        state.focus = field_key(doc, path)
+
+    def _focus_path(self, doc: DocName, path: DocPath) -> None:
+        view = self.step_view
+        if view is None:
+            return
+        self.revalidate()
+        field = view.field_for(doc, path)
+        if field is not None:
+            field.focus_editor()
+            field.scroll_visible(animate=False)
+
+    def on_descendant_focus(self, event: Any) -> None:
+        from taskwizard.tui.widgets.fields import Field
+
+        for node in event.widget.ancestors_with_self:
+            if isinstance(node, Field):
+                self.tw_app.state.focus = node.key
+                break
+
+    @on(OptionList.OptionSelected, "#step-list")
+    def _step_chosen(self, event: OptionList.OptionSelected) -> None:
+        if event.option.id and event.option.id != self.step_id:
+            self.show_step(event.option.id)
+            self.tw_app.autosave()
+
+    @on(Button.Pressed, "#next-button")
+    def _next_pressed(self) -> None:
+        self.action_next()
+
+    @on(Button.Pressed, "#back-button")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+    # ---------------------------------------------------------- actions
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "next":
+            return None if self.errors_here() or self.step_id == STEP_IDS[-1] else True
+        if action == "save":
+            return None if self.total_errors() else True
+        if action == "toggle_raw":
+            return True
+        return True
+
+    def action_next(self) -> None:
+        if self.errors_here():
+            self.tw_app.state.touch_all()
+            self.revalidate()
+            return
+        index = STEP_IDS.index(self.step_id)
+        if index + 1 < len(STEP_IDS):
+            self.show_step(STEP_IDS[index + 1])
+            self.tw_app.autosave()
+
+    def action_back(self) -> None:
+        index = STEP_IDS.index(self.step_id)
+        if index == 0:
+            self.tw_app.leave_wizard()
+            return
+        self.show_step(STEP_IDS[index - 1])
+        self.tw_app.autosave()
+
+    def action_focus_steps(self) -> None:
+        self.query_one("#step-list").focus()
+
+    def action_first_problem(self) -> None:
+        if not self.problems:
+            self.notify("No problems left.", timeout=3)
+            return
+        order = {step: n for n, step in enumerate(STEP_IDS)}
+        ranked = sorted(
+            self.problems,
+            key=lambda dp: (not dp[1].is_error, order.get(self._step_of(dp[0], dp[1].path), 99)),
+        )
+        here = [dp for dp in ranked if self._step_of(dp[0], dp[1].path) == self.step_id and dp[1].is_error]
+        doc, problem = (here or ranked)[0]
+        if problem.path[:1] == ("__raw__",):
+            self.show_step(str(problem.path[1]), raw=True)
+            return
+        self.jump_to(doc, problem.path)
+
+    def action_toggle_preview(self) -> None:
+        preview = self.query_one("#preview")
+        self._preview_forced = not preview.display
+        self._apply_preview_visibility()
+        self._update_preview()
+
+    def action_toggle_raw(self) -> None:
+        view_cls = step_view_class(self.step_id)
+        if self.raw_mode:
+            if self.step_id in self.tw_app.state.raw_text:
+                self.notify(
+                    "The raw YAML does not parse yet; fix it first (its problem is shown under it).",
+                    severity="warning",
+                )
+                return
+            self.show_step(self.step_id)
+        else:
+            probe = view_cls()
+            if probe.raw_view is None:
+                self.notify("This step has no raw YAML view.")
+                return
+            self.show_step(self.step_id, raw=True)
+
+    def action_help(self) -> None:
+        from taskwizard.tui.dialogs.help import HelpDialog
+
+        view_cls = step_view_class(self.step_id)
+        lines = [f"# {view_cls.title or STEP_TITLES[self.step_id]}", "", view_cls.help_text, ""]
+        view = self.step_view
+        if view is not None:
+            focused = self.focused
+            for field in view.fields():
+                marker = " (the field you are on)" if focused is not None and focused in field.walk_children() else ""
+                if field.help:
+                    lines += [f"**{field.label}**{marker} — {field.help}", ""]
+        lines += [
+            "## Keys",
+            "",
+            "Tab / Shift+Tab move between fields · Ctrl+N next step · Escape previous step · "
+            "Ctrl+L step list · F8 next problem · Ctrl+E raw YAML of this step · F2 preview · "
+            "Ctrl+S save · Ctrl+P command palette · Ctrl+Q quit.",
+            "",
+            "Every change is saved as a draft within a second; `taskwizard resume` continues here.",
+        ]
+        self.app.push_screen(HelpDialog("\n".join(lines)))
+
+    def action_save(self) -> None:
+        if self.total_errors():
+            self.tw_app.state.touch_all()
+            self.revalidate()
+            self.notify("Fix the problems first — F8 goes to the next one.", severity="warning")
+            return
+        self.tw_app.save_documents()

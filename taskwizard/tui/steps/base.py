@@ -1,0 +1,100 @@
+"""What every wizard step has in common.
+
+A step is a scrollable form of :class:`Field` widgets over part of the wizard
+state, plus a raw YAML view of the same part (Ctrl+E) for whatever the form
+does not cover. Steps never validate anything themselves: the wizard screen
+validates the whole state and calls :meth:`StepView.show_problems`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.containers import VerticalScroll
+from textual.widgets import Static
+
+from taskwizard.model.problems import DocPath, Problem, path_text
+from taskwizard.state import DocName
+from taskwizard.tui.widgets.fields import Field
+
+if TYPE_CHECKING:
+    from taskwizard.tui.app import TaskWizardApp
+
+
+class StepView(VerticalScroll):
+    step_id: ClassVar[str] = ""
+    title: ClassVar[str] = ""
+    intro: ClassVar[str] = ""
+    #: F1 help: Bitfount's explanation of the step (fields add their own).
+    help_text: ClassVar[str] = ""
+    #: What the raw YAML view of this step shows: (document, mapping path, keys or None for all).
+    raw_view: ClassVar[tuple[DocName, DocPath, tuple[str, ...] | None] | None] = None
+
+    DEFAULT_CSS = """
+    StepView { padding: 0 1; }
+    StepView > .step--intro { color: $text-muted; margin: 0 0 1 0; }
+    StepView > #step-other-problems { color: $error; height: auto; }
+    """
+
+    @property
+    def tw_app(self) -> TaskWizardApp:
+        return self.app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        if self.intro:
+            yield Static(self.intro, classes="step--intro")
+        yield from self.compose_form()
+        yield Static("", id="step-other-problems")
+
+    def compose_form(self) -> ComposeResult:
+        yield from ()
+
+    def fields(self) -> list[Field]:
+        return list(self.query(Field))
+
+    def reload(self) -> None:
+        """Show the state's values again (after a raw YAML edit or a resume)."""
+        for field in self.fields():
+            field.reload()
+
+    def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
+        """Give each field its problems; list the rest at the bottom of the step.
+
+        ``visible`` holds the field keys allowed to show problems (touched ones).
+        """
+        fields = self.fields()
+        by_field: dict[int, list[Problem]] = {id(f): [] for f in fields}
+        rest: list[Problem] = []
+        for doc, problem in problems:
+            owner = None
+            for field in fields:
+                if field.doc == doc and field.owns(problem.path):
+                    if owner is None or len(field.path) > len(owner.path):
+                        owner = field
+            if owner is None:
+                rest.append(problem)
+            else:
+                by_field[id(owner)].append(problem)
+        for field in fields:
+            shown = by_field[id(field)] if (field.key in visible or "*" in visible) else []
+            field.show_problems(shown)
+        other = self.query_one("#step-other-problems", Static)
+        if rest and ("*" in visible or visible):
+            other.update(
+                "\n".join(
+                    ("✗ " if p.is_error else "! ") + (f"{path_text(p.path)}: " if p.path else "") + p.message
+                    for p in rest[:8]
+                )
+            )
+        else:
+            other.update("")
+
+    def field_for(self, doc: DocName, path: DocPath) -> Field | None:
+        best = None
+        for field in self.fields():
+            if field.doc == doc and field.owns(path):
+                if best is None or len(field.path) > len(best.path):
+                    best = field
+        return best

@@ -1,0 +1,82 @@
+"""Step 1: the task template's entry in the task-templates config."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.widgets import Static
+
+from taskwizard.model import catalog
+from taskwizard.model.slug import sanitise_slug
+from taskwizard.tui.messages import StateEdited
+from taskwizard.tui.steps.base import StepView
+from taskwizard.tui.widgets.fields import Field
+
+
+class TemplateStep(StepView):
+    step_id = "template"
+    title = "Template"
+    intro = "How the task template appears on the Bitfount Hub."
+    help_text = (
+        "A task template is a reusable task that people run on their datasets from the "
+        "Bitfount Hub. Its entry in the task-templates config names it (slug), describes it, "
+        "says what kind of task it is (type) and points at the task YAML (written on the "
+        "Review step)."
+    )
+
+    @property
+    def raw_view(self):  # type: ignore[override]
+        return ("config", self.tw_app.state.entry_path, None)
+
+    def compose_form(self) -> ComposeResult:
+        base = self.tw_app.state.entry_path
+        help_ = catalog.FIELD_HELP
+        yield Field(
+            "config", (*base, "slug"), "Slug", required=True, id="field-slug",
+            placeholder="e.g. retina-image-classifier", help=help_.get("slug", ""),
+        )
+        yield Static("", id="slug-preview", classes="field--hint")
+        yield Field(
+            "config", (*base, "title"), "Title", required=True, id="field-title",
+            help=help_.get("title", ""),
+        )
+        yield Field(
+            "config", (*base, "type"), "Type", kind="choice", required=True,
+            choices=catalog.TEMPLATE_TYPES, id="field-type", help=help_.get("type", ""),
+        )
+        yield Field(
+            "config", (*base, "description"), "Description", kind="text", required=True,
+            id="field-description", help=help_.get("description", ""),
+        )
+        yield Field(
+            "config", (*base, "tags"), "Tags", kind="multi", required=True, keep_empty=True,
+            choices=catalog.TAGS, id="field-tags",
+            hint="Space toggles a tag. No tag at all is allowed.", help=help_.get("tags", ""),
+        )
+        yield Field(
+            "config", (*base, "sampleDatasetDownloadUrl"), "Sample dataset URL",
+            id="field-sample-url", placeholder="https://… (optional)",
+            help=help_.get("sampleDatasetDownloadUrl", ""),
+        )
+
+    def on_mount(self) -> None:
+        self._update_slug_preview()
+
+    def on_state_edited(self, event: StateEdited) -> None:
+        # Not stopped: the wizard screen validates after every edit.
+        self._update_slug_preview()
+
+    def reload(self) -> None:
+        super().reload()
+        self._update_slug_preview()
+
+    def _update_slug_preview(self) -> None:
+        raw = self.tw_app.state.entry.get("slug") or ""
+        preview = self.query_one("#slug-preview", Static)
+        if not isinstance(raw, str) or not raw:
+            preview.update("Bitfount will use: —")
+            return
+        clean = sanitise_slug(raw)
+        if clean == raw:
+            preview.update(f"Bitfount will use: [b]{clean}[/b] ✓")
+        else:
+            preview.update(f"Bitfount will use: [b]{clean or '(empty)'}[/b] (sanitised from what you typed)")

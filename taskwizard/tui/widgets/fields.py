@@ -1,0 +1,258 @@
+"""Form fields bound to one value of a document in the wizard state.
+
+A field reads its value from ``app.state`` when mounted, writes every change
+straight back to it and posts :class:`StateEdited`; it never keeps a copy.
+The wizard screen validates the whole state and hands each field the problems
+at its path, which it shows underneath — once the user has touched it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any, Literal
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+
+from taskwizard.model.problems import DocPath, Problem
+from taskwizard.state import DocName, field_key
+from taskwizard.tui.messages import StateEdited
+
+if TYPE_CHECKING:
+    from taskwizard.tui.app import TaskWizardApp
+
+FieldKind = Literal["str", "text", "int", "float", "bool", "choice", "multi", "str_list"]
+
+
+def parse_number(text: str, kind: Literal["int", "float"]) -> Any:
+    """What the user typed as a number, or the text itself so the validator can say why not."""
+    text = text.strip()
+    if not text:
+        return None
+    try:
+        return int(text) if kind == "int" else float(text)
+    except ValueError:
+        if kind == "float":
+            return text
+        try:
+            as_float = float(text)
+        except ValueError:
+            return text
+        return int(as_float) if as_float.is_integer() else text
+
+
+def format_value(value: Any, kind: FieldKind) -> str:
+    if value is None:
+        return ""
+    if kind == "str_list":
+        if isinstance(value, list):
+            return ", ".join(str(v) for v in value)
+        return str(value)
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return str(value)
+
+
+def split_list(text: str) -> list[str]:
+    return [part.strip() for part in text.split(",") if part.strip()]
+
+
+class Field(Vertical):
+    """A labelled editor for the value at ``doc``/``path``, with its problems below."""
+
+    DEFAULT_CSS = """
+    Field { height: auto; margin: 0 0 1 0; }
+    Field > .field--label { color: $text; text-style: bold; }
+    Field > .field--hint { color: $text-muted; }
+    Field > .field--problem { color: $error; height: auto; }
+    Field > .field--problem.-warning { color: $warning; }
+    Field > .field--problem.-empty { display: none; }
+    Field Input, Field Select, Field TextArea, Field SelectionList { margin: 0; }
+    Field TextArea { height: 6; }
+    Field SelectionList { height: auto; max-height: 9; }
+    """
+
+    def __init__(
+        self,
+        doc: DocName,
+        path: DocPath,
+        label: str,
+        *,
+        kind: FieldKind = "str",
+        hint: str = "",
+        help: str = "",
+        choices: Sequence[str] = (),
+        placeholder: str = "",
+        required: bool = False,
+        keep_empty: bool | None = None,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(id=id, classes="field")
+        self.doc: DocName = doc
+        self.path = path
+        self.label = label
+        self.kind: FieldKind = kind
+        self.hint = hint
+        self.help = help
+        self.choices = tuple(choices)
+        self.placeholder = placeholder
+        self.required = required
+        # Required fields keep an empty value in the document so the key keeps its place.
+        self.keep_empty = required if keep_empty is None else keep_empty
+
+    @property
+    def key(self) -> str:
+        return field_key(self.doc, self.path)
+
+    @property
+    def tw_app(self) -> TaskWizardApp:
+        return self.app  # type: ignore[return-value]
+
+    # ----------------------------------------------------------- compose
+    def compose(self) -> ComposeResult:
+        label = self.label + (" *" if self.required else "")
+        yield Label(label, classes="field--label")
+        yield self._make_editor()
+        if self.hint:
+            yield Static(self.hint, classes="field--hint")
+        yield Static("", classes="field--problem -empty")
+
+    def _make_editor(self) -> Widget:
+        value = self.tw_app.state.get(self.doc, self.path)
+        editor_id = "editor"
+        if self.kind == "text":
+            area = TextArea(format_value(value, "str"), id=editor_id, soft_wrap=True)
+            area.show_line_numbers = False
+            return area
+        if self.kind == "bool":
+            return Checkbox(self.label, bool(value), id=editor_id)
+        if self.kind == "choice":
+            options = [(c, c) for c in self.choices]
+            initial = value if value in self.choices else Select.NULL
+            return Select(
+                options,
+                value=initial,
+                allow_blank=not self.required or initial is Select.NULL,
+                id=editor_id,
+                prompt=self.placeholder or "Choose…",
+            )
+        if self.kind == "multi":
+            selected = set(value) if isinstance(value, list) else set()
+            return SelectionList[str](
+                *[(c, c, c in selected) for c in self.choices], id=editor_id
+            )
+        return Input(
+            format_value(value, self.kind),
+            placeholder=self.placeholder,
+            id=editor_id,
+            type="text",
+        )
+
+    @property
+    def editor(self) -> Widget:
+        return self.query_one("#editor")
+
+    # ----------------------------------------------------- state <-> widget
+    def reload(self) -> None:
+        """Show the value from the state again (after a raw edit, resume, …)."""
+        value = self.tw_app.state.get(self.doc, self.path)
+        editor = self.editor
+        # The Changed events this causes carry the state's own value, which
+        # _write ignores: nothing is marked touched by a reload.
+        if isinstance(editor, Input):
+            text = format_value(value, self.kind)
+            if editor.value != text:
+                editor.value = text
+        elif isinstance(editor, TextArea):
+            text = format_value(value, "str")
+            if editor.text != text:
+                editor.text = text
+        elif isinstance(editor, Checkbox):
+            editor.value = bool(value)
+        elif isinstance(editor, Select):
+            editor.value = value if value in self.choices else Select.NULL
+        elif isinstance(editor, SelectionList):
+            selected = set(value) if isinstance(value, list) else set()
+            editor.deselect_all()
+            for choice in self.choices:
+                if choice in selected:
+                    editor.select(choice)
+
+    def _value_from_editor(self) -> Any:
+        editor = self.editor
+        if isinstance(editor, Input):
+            text = editor.value
+            if self.kind in ("int", "float"):
+                return parse_number(text, self.kind)  # type: ignore[arg-type]
+            if self.kind == "str_list":
+                items = split_list(text)
+                return items if items or self.keep_empty else None
+            if not text and not self.keep_empty:
+                return None
+            return text
+        if isinstance(editor, TextArea):
+            text = editor.text
+            return text if text or self.keep_empty else None
+        if isinstance(editor, Checkbox):
+            return editor.value
+        if isinstance(editor, Select):
+            return None if editor.value is Select.NULL else editor.value
+        if isinstance(editor, SelectionList):
+            chosen = set(editor.selected)
+            # Keep Bitfount's order of choices, not the order of clicks.
+            return [c for c in self.choices if c in chosen]
+        return None
+
+    def _write(self) -> None:
+        value = self._value_from_editor()
+        state = self.tw_app.state
+        if state.get(self.doc, self.path) == value:
+            return
+        state.set(self.doc, self.path, value)
+        self.post_message(StateEdited(self.doc, self.path))
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        self._write()
+
+    def on_text_area_changed(self, event: TextArea.Changed) -> None:
+        event.stop()
+        self._write()
+
+    def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
+        event.stop()
+        self._write()
+
+    def on_select_changed(self, event: Select.Changed) -> None:
+        event.stop()
+        self._write()
+
+    def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
+        event.stop()
+        self._write()
+
+    # ------------------------------------------------------------ problems
+    def owns(self, problem_path: DocPath) -> bool:
+        return problem_path[: len(self.path)] == self.path
+
+    def show_problems(self, problems: Sequence[Problem]) -> None:
+        """Show the problems at this field's path (the caller picks the visible ones)."""
+        box = self.query_one(".field--problem", Static)
+        if not problems:
+            box.update("")
+            box.set_classes("field--problem -empty")
+            self.remove_class("-invalid")
+            return
+        ordered = sorted(problems, key=lambda p: (not p.is_error, p.message))
+        lines = [("✗ " if p.is_error else "! ") + p.message for p in ordered[:3]]
+        if len(ordered) > 3:
+            lines.append(f"… and {len(ordered) - 3} more")
+        box.update("\n".join(lines))
+        warning_only = not any(p.is_error for p in ordered)
+        box.set_classes("field--problem" + (" -warning" if warning_only else ""))
+        self.set_class(not warning_only, "-invalid")
+
+    def focus_editor(self) -> None:
+        self.editor.focus()
