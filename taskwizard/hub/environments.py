@@ -1,0 +1,95 @@
+"""The Bitfount hubs taskwizard knows, as Bitfount's SDK maps ``BITFOUNT_ENVIRONMENT``.
+
+An :class:`Environment` also carries the OAuth domain and public client id that the
+device-code login needs; a custom URL (or the local hub) has none, so it can only be
+used with an API key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+#: Where ``taskwizard hub`` listens unless told otherwise (the SDK's ``dev`` port).
+LOCAL_HUB_URL = "http://127.0.0.1:3000"
+
+
+@dataclass(frozen=True, slots=True)
+class Environment:
+    name: str
+    hub_url: str
+    auth_domain: str | None = None
+    client_id: str | None = None
+
+    @property
+    def supports_device_code(self) -> bool:
+        return self.auth_domain is not None and self.client_id is not None
+
+
+ENVIRONMENTS: dict[str, Environment] = {
+    "production": Environment(
+        "production",
+        "https://hub.bitfount.com",
+        "auth.bitfount.com",
+        "8iCJ33Kp6hc9ofrXTzr5GLxMRHWrlzZO",
+    ),
+    "staging": Environment(
+        "staging",
+        "https://hub.staging.bitfount.com",
+        "auth.staging.bitfount.com",
+        "Wk4XZHDKfY8F3OYcKdagIHETt6JYwX08",
+    ),
+    "sandbox": Environment(
+        "sandbox",
+        "https://hub.sandbox.bitfount.com",
+        "auth.sandbox.bitfount.com",
+        "nPU5aIZIOYqqYhUNX84j9OjKpUOnqfRB",
+    ),
+    "dev": Environment(
+        "dev",
+        "http://localhost:3000",
+        "auth.sandbox.bitfount.com",
+        "nPU5aIZIOYqqYhUNX84j9OjKpUOnqfRB",
+    ),
+    "local": Environment("local", LOCAL_HUB_URL),
+}
+
+
+class HubConfigError(ValueError):
+    """An unknown environment name or an unusable hub URL; the message says what to use."""
+
+
+def normalise_hub_url(url: str) -> str:
+    """``url`` without surrounding spaces or trailing ``/``; refuses anything but http(s)."""
+    text = url.strip().rstrip("/")
+    scheme, _, rest = text.partition("://")
+    if scheme not in ("http", "https") or not rest:
+        raise HubConfigError(
+            f"hub URL {url!r} must start with http:// or https:// "
+            "(for example https://hub.bitfount.com or http://127.0.0.1:3000)"
+        )
+    return text
+
+
+def resolve_hub(env: str | None, url: str | None) -> Environment:
+    """The hub to talk to: an explicit ``url`` wins, then ``env``; neither means production.
+
+    A URL equal to a known environment's URL gets that environment (so the device-code
+    login still works); any other URL is ``custom``. ``env="local"`` with a URL is the
+    local hub on that URL (it may run on another port).
+    """
+    if env is not None and env not in ENVIRONMENTS and env != "custom":
+        raise HubConfigError(
+            f"unknown hub environment {env!r}: use one of {', '.join(ENVIRONMENTS)}, "
+            "or give a URL with --hub"
+        )
+    if url:
+        hub_url = normalise_hub_url(url)
+        if env == "local":
+            return Environment("local", hub_url)
+        for known in ENVIRONMENTS.values():
+            if known.hub_url == hub_url:
+                return known
+        return Environment("custom", hub_url)
+    if env == "custom":
+        raise HubConfigError("the 'custom' hub needs a URL (--hub URL)")
+    return ENVIRONMENTS[env or "production"]
