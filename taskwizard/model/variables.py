@@ -25,10 +25,10 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from taskwizard.model.catalog import FILTER_TYPES
 from taskwizard.model.problems import DocPath, Problem, error, path_text, warning
 
 __all__ = [
-    "FILTER_TYPES",
     "FIELD_KINDS",
     "PLACEHOLDER_RE",
     "SEMANTIC_TYPES",
@@ -72,27 +72,6 @@ VARIABLE_TYPES: Final[tuple[str, ...]] = (
 )
 
 SEMANTIC_TYPES: Final[tuple[str, ...]] = ("categorical", "continuous", "image", "text")
-
-# Task filter types (bitfount-formats.md §3.5), the values `task_filters.filter_types` takes.
-FILTER_TYPES: Final[tuple[str, ...]] = (
-    "file-creation-min-date",
-    "file-creation-max-date",
-    "file-modification-min-date",
-    "file-modification-max-date",
-    "min-dob",
-    "max-dob",
-    "min-file-size",
-    "max-file-size",
-    "min-frames",
-    "max-frames",
-    "check-required-fields",
-    "required-field-names",
-    "modality",
-    "scan-acquisition-min-date",
-    "scan-acquisition-max-date",
-    "series-description",
-    "inferred-scan-type",
-)
 
 # `type:` values that are a plain string, and the nested-type keys (`type: {file_path: ...}`).
 _SCALAR_TYPES: Final = ("string", "boolean", "number", "array", "object")
@@ -138,22 +117,34 @@ _NESTED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 _TRUTHY: Final = frozenset({"t", "true", "on", "y", "yes", "1"})
 _FALSY: Final = frozenset({"f", "false", "off", "n", "no", "0"})
 
-# Field kinds (as the catalog describes a field) → declaration types that can fill them.
+# Field kinds (the catalog's argument kinds, plus a few the wizard's own fields use)
+# → declaration types whose values can fill such a field, best first.
+_MAPPING_TYPES: Final = ("object",)
 FIELD_KINDS: Final[dict[str, tuple[str, ...]]] = {
     "str": ("string", "file_path", "model_slug", "schema_column_name"),
-    "model_id": ("model_slug", "string"),
     "path": ("file_path", "string"),
+    "choice": ("string",),
+    "model_id": ("model_slug", "string"),
     "column": ("schema_column_name", "string"),
     "int": ("number",),
     "float": ("number",),
     "number": ("number",),
     "bool": ("boolean",),
     "str_list": ("array of strings", "schema_column_name_array"),
+    "choice_list": ("array of strings",),
     "column_list": ("schema_column_name_array", "array of strings"),
     "str_list_list": ("array of string arrays",),
+    "transformations": ("array of objects", "array of strings"),
     "mapping_list": ("array of objects", "task_filters"),
+    "csv_filters": ("array of objects",),
     "filter_list": ("task_filters", "array of objects"),
-    "mapping": ("object",),
+    "task_filters": ("task_filters", "array of objects"),
+    "mapping": _MAPPING_TYPES,
+    "str_mapping": _MAPPING_TYPES,
+    "split_transformations": _MAPPING_TYPES,
+    "aggregator": _MAPPING_TYPES,
+    "patient_visit_match": _MAPPING_TYPES,
+    "column_ranges": _MAPPING_TYPES,
     "any": VARIABLE_TYPES,
 }
 
