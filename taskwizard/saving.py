@@ -118,12 +118,14 @@ def _plan_file(
 
 def plan_save(state: WizardState, folder: Path) -> SavePlan:
     config_path, task_path = default_paths(state, folder)
-    state.config_path, state.task_path = str(config_path), str(task_path)
-    state.sync_template_path()
-    changes = [
-        _plan_file("task", task_path, state.task, state.task_source),
-        _plan_file("config", config_path, state.config, state.config_source),
-    ]
+    changes = []
+    if not state.config_only:
+        state.task_path = str(task_path)
+        changes.append(_plan_file("task", task_path, state.task, state.task_source))
+    if not state.task_only:
+        state.config_path = str(config_path)
+        state.sync_template_path()
+        changes.append(_plan_file("config", config_path, state.config, state.config_source))
     return SavePlan(changes)
 
 

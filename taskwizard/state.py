@@ -84,6 +84,9 @@ class WizardState(BaseModel):
     #: Set for edit sessions: the files as they were when opened.
     config_source: SourceFile | None = None
     task_source: SourceFile | None = None
+    #: Editing a lone task YAML (no config is written) / a config whose task YAML is not edited.
+    task_only: bool = False
+    config_only: bool = False
     #: Raw YAML a user is typing for a step that does not parse yet (step id -> text),
     #: kept so that half-typed raw edits survive in drafts.
     raw_text: dict[str, str] = Field(default_factory=dict)
@@ -146,11 +149,15 @@ class WizardState(BaseModel):
     def config_problems(self) -> list[Problem]:
         from taskwizard.model.validate import validate_config
 
+        if self.task_only:
+            return []
         return validate_config(self.config)
 
     def task_problems(self) -> list[Problem]:
         from taskwizard.model.validate import validate_task
 
+        if self.config_only:
+            return []
         return validate_task(self.task)
 
     def render(self, doc: DocName) -> str:
@@ -161,11 +168,17 @@ class WizardState(BaseModel):
 
     def sync_template_path(self) -> None:
         """Point the entry's ``template:`` at the task file, relative to the config."""
-        if not self.task_path:
+        if not self.task_path or self.task_only or self.config_only:
             return
         task = Path(self.task_path)
         if self.config_path:
             base = Path(self.config_path).parent
+            current = self.entry.get("template")
+            if isinstance(current, str) and current:
+                here = Path(current).expanduser()
+                here = here if here.is_absolute() else base / here
+                if here.resolve() == task.resolve():
+                    return  # already points there: keep the user's spelling
             try:
                 rel = task.resolve().relative_to(base.resolve())
                 self.entry["template"] = rel.as_posix()

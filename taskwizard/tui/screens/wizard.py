@@ -19,6 +19,7 @@ from textual.screen import Screen
 from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
+from taskwizard.editing import RAW_DOC_PREFIX
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import STEP_IDS, STEPS, DocName, step_of
 from taskwizard.tui.messages import JumpTo, StateEdited
@@ -103,6 +104,21 @@ class WizardScreen(Screen[None]):
         self.raw_mode = raw or step_id in state.raw_text
         host = self.query_one("#step-host", Vertical)
         host.remove_children()
+        broken = next((k for k in state.raw_text if k.startswith(RAW_DOC_PREFIX)), None)
+        if broken is not None:
+            # A whole file that is not YAML yet: nothing else can be edited until it parses.
+            self.raw_mode = True
+            doc: DocName = "config" if broken.endswith("config") else "task"
+            host.mount(
+                Static(
+                    f"[b]This {'task-templates config' if doc == 'config' else 'task YAML'} "
+                    "is not valid YAML yet.[/b] Fix it here; the wizard's steps open once it parses.",
+                    id="raw-doc-note",
+                )
+            )
+            host.mount(RawYamlEditor(broken, doc, (), None, id="raw-editor"))
+            self.call_after_refresh(self._after_step_mounted, None)
+            return
         view = step_view_class(step_id)(id=f"step-{step_id}")
         if self.raw_mode and view.raw_view is not None:
             doc, parent, keys = view.raw_view
@@ -229,6 +245,16 @@ class WizardScreen(Screen[None]):
     # ----------------------------------------------------------- events
     @on(StateEdited)
     def _state_edited(self, event: StateEdited) -> None:
+        editor = self.query("#raw-editor")
+        if (
+            editor
+            and editor.first(RawYamlEditor).step_id.startswith(RAW_DOC_PREFIX)
+            and editor.first(RawYamlEditor).step_id not in self.tw_app.state.raw_text
+        ):
+            self.notify("The file parses now: its steps are open.", timeout=4)
+            self.show_step(self.step_id)
+            self.tw_app.autosave()
+            return
         if event.structural and not self.raw_mode and self.step_view is not None:
             self.step_view.refresh(recompose=True)
             self.call_after_refresh(self.revalidate)

@@ -71,13 +71,17 @@ class RawYamlEditor(Vertical):
         yield Static("", id="raw-problems")
 
     def on_mount(self) -> None:
-        self._check(self.query_one(TextArea).text, write=False)
+        problems = self._check(self.query_one(TextArea).text, write=False)
+        first = next((p for p in problems if p.line), None)
+        if first is not None and first.line is not None:
+            # Open at the error: the cursor sits where the problem is.
+            self.query_one(TextArea).move_cursor((first.line - 1, max((first.column or 1) - 1, 0)))
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
         self._check(event.text_area.text, write=True)
 
-    def _check(self, text: str, *, write: bool) -> None:
+    def _check(self, text: str, *, write: bool) -> list[Problem]:
         from taskwizard.model.yamlio import load_yaml_text
 
         state = self.tw_app.state
@@ -91,15 +95,17 @@ class RawYamlEditor(Vertical):
                 state.saved = False
                 self.post_message(StateEdited(self.doc, self.parent))
             self._show(problems)
-            return
-        state.raw_text.pop(self.step_id, None)
+            return problems
+        had_pending = state.raw_text.pop(self.step_id, None) is not None
         data: dict[str, Any] = loaded.data
         if write:
             before = self.current_subset()
-            if before != data:
+            if before != data or had_pending:
                 self._apply(data)
                 self.post_message(StateEdited(self.doc, self.parent, structural=True))
-        self._show(self._validation_in_text(loaded))
+        shown = self._validation_in_text(loaded)
+        self._show(shown)
+        return shown
 
     def _apply(self, data: dict[str, Any]) -> None:
         state = self.tw_app.state

@@ -1,0 +1,191 @@
+"""Opening existing files for editing: what a file is, and the wizard state for it.
+
+Nothing here writes: opening a file only reads it. A file with problems
+still opens (its problems show in the wizard); a file that is not YAML at
+all opens as raw text at its error; a missing, binary or unreadable file is
+refused with a message that says which and why.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from taskwizard.model.problems import Problem
+from taskwizard.state import SourceFile, WizardState
+
+FileKind = Literal["config", "task", "unknown"]
+#: ``state.raw_text`` key for a whole document that does not parse yet.
+RAW_DOC_PREFIX = "__doc__:"
+
+
+class CannotOpen(Exception):
+    """The file cannot be opened at all (missing, a folder, binary, unreadable)."""
+
+
+@dataclass
+class TemplateChoice:
+    index: int
+    slug: str
+    title: str
+    template: str
+
+
+@dataclass
+class OpenedFile:
+    path: Path
+    kind: FileKind
+    text: str
+    data: Any
+    source: SourceFile
+    problems: list[Problem] = field(default_factory=list)
+    #: False when the text is not usable YAML: it opens in the raw editor.
+    parsed: bool = True
+
+    def templates(self) -> list[TemplateChoice]:
+        if self.kind != "config" or not isinstance(self.data, dict):
+            return []
+        entries = self.data.get("task-templates") or []
+        choices = []
+        for index, entry in enumerate(entries if isinstance(entries, list) else []):
+            entry = entry if isinstance(entry, dict) else {}
+            choices.append(
+                TemplateChoice(
+                    index,
+                    str(entry.get("slug") or ""),
+                    str(entry.get("title") or ""),
+                    str(entry.get("template") or ""),
+                )
+            )
+        return choices
+
+
+def open_file(path: Path) -> OpenedFile:
+    from taskwizard.model.validate import detect_kind
+    from taskwizard.model.yamlio import load_yaml_text
+    from taskwizard.saving import source_of
+
+    path = Path(path)
+    if not path.exists():
+        raise CannotOpen(f"{path}: no such file")
+    if path.is_dir():
+        raise CannotOpen(f"{path}: is a folder — choose a YAML file")
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise CannotOpen(f"{path}: cannot be read ({exc.strerror or exc})") from exc
+    if b"\x00" in raw[:8192]:
+        raise CannotOpen(f"{path}: is a binary file, not YAML — nothing was changed")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise CannotOpen(
+            f"{path}:{line}: is not UTF-8 text (byte {exc.start}); save it as UTF-8 and open it again"
+        ) from exc
+    loaded = load_yaml_text(raw, filename=str(path))
+    source = source_of(path)
+    if not loaded.ok:
+        kind: FileKind = _guess_kind_from_text(text)
+        return OpenedFile(path, kind, text, None, source, list(loaded.problems), parsed=False)
+    kind = detect_kind(loaded.data)
+    return OpenedFile(path, kind, text, loaded.data, source, list(loaded.problems))
+
+
+def _guess_kind_from_text(text: str) -> FileKind:
+    if "task-templates" in text or "\nmodels:" in text or text.startswith("models:"):
+        return "config"
+    if "task:" in text or "pods:" in text:
+        return "task"
+    return "unknown"
+
+
+def resolve_template_path(config_path: Path, template: str, cwd: Path | None = None) -> Path:
+    """The task YAML an entry points at: next to the config first, then the cwd (as Bitfount does)."""
+    candidate = Path(template).expanduser()
+    if candidate.is_absolute():
+        return candidate
+    beside = config_path.parent / candidate
+    if beside.exists():
+        return beside
+    in_cwd = (cwd or Path.cwd()) / candidate
+    return in_cwd if in_cwd.exists() else beside
+
+
+def state_for_config(opened: OpenedFile, entry_index: int | None) -> tuple[WizardState, list[str]]:
+    """Wizard state for one entry of a config (``None`` adds a new entry).
+
+    Returns the state and notes for the user (e.g. the task YAML was missing).
+    """
+    from taskwizard.state import new_config_entry, new_task
+
+    notes: list[str] = []
+    config = copy.deepcopy(opened.data) if isinstance(opened.data, dict) else {}
+    state = WizardState(
+        config=config,
+        config_path=str(opened.path),
+        config_source=opened.source,
+        task={},
+    )
+    entries = config.get("task-templates")
+    if not isinstance(entries, list):
+        entries = []
+        if entry_index is None or "task-templates" in config:
+            config["task-templates"] = entries
+    if entry_index is None:
+        entries.append(new_config_entry())
+        state.template_index = len(entries) - 1
+        state.task = new_task()
+        return state, notes
+    state.template_index = entry_index
+    entry = entries[entry_index] if entry_index < len(entries) else {}
+    template = entry.get("template") if isinstance(entry, dict) else None
+    if not isinstance(template, str) or not template:
+        state.task = new_task()
+        notes.append("This template has no task YAML yet: a new one is started.")
+        return state, notes
+    task_path = resolve_template_path(opened.path, template)
+    state.task_path = str(task_path)
+    if not task_path.exists():
+        state.task = new_task()
+        notes.append(f"Its task YAML {template} does not exist yet: a new one will be written there.")
+        return state, notes
+    task_file = open_file(task_path)
+    state.task_source = task_file.source
+    if task_file.parsed and isinstance(task_file.data, dict):
+        state.task = copy.deepcopy(task_file.data)
+    else:
+        state.task = {}
+        state.raw_text[RAW_DOC_PREFIX + "task"] = task_file.text
+        notes.append(f"{task_path} is not valid YAML yet: it opens as raw text at the error.")
+    return state, notes
+
+
+def state_for_task(opened: OpenedFile) -> WizardState:
+    """A lone task YAML: only the task is edited and saved."""
+    state = WizardState(
+        config={},
+        task=copy.deepcopy(opened.data) if opened.parsed and isinstance(opened.data, dict) else {},
+        task_path=str(opened.path),
+        task_source=opened.source,
+        task_only=True,
+        step="pods",
+    )
+    if not opened.parsed:
+        state.raw_text[RAW_DOC_PREFIX + "task"] = opened.text
+    return state
+
+
+def state_for_broken_config(opened: OpenedFile) -> WizardState:
+    """A config that is not YAML yet: the whole file in the raw editor."""
+    state = WizardState(
+        config={},
+        task={},
+        config_path=str(opened.path),
+        config_source=opened.source,
+        config_only=True,
+    )
+    state.raw_text[RAW_DOC_PREFIX + "config"] = opened.text
+    return state

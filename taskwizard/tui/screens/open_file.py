@@ -1,0 +1,128 @@
+"""Open an existing task-templates config or task YAML in the wizard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import OptionList, Static
+from textual.widgets.option_list import Option
+
+from taskwizard.editing import OpenedFile, TemplateChoice
+
+if TYPE_CHECKING:
+    from taskwizard.tui.app import TaskWizardApp
+
+NEW_TEMPLATE = "__new__"
+
+
+class TemplatePickDialog(ModalScreen[int | None | str]):
+    """Which template of the config to edit; returns its index, NEW_TEMPLATE, or None."""
+
+    BINDINGS = [Binding("escape", "cancel", "Cancel")]
+    DEFAULT_CSS = """
+    TemplatePickDialog { align: center middle; }
+    TemplatePickDialog > Vertical {
+        width: 90%; max-width: 100; height: auto; max-height: 90%;
+        border: round $accent; background: $surface; padding: 0 1;
+    }
+    TemplatePickDialog OptionList { height: auto; max-height: 20; margin: 1 0 0 0; }
+    """
+
+    def __init__(self, opened: OpenedFile) -> None:
+        super().__init__()
+        self.opened = opened
+
+    def compose(self) -> ComposeResult:
+        choices: list[TemplateChoice] = self.opened.templates()
+        options = [
+            Option(f"{c.slug or '(no slug)'} — {c.title or '(no title)'}   [dim]{c.template}[/dim]", id=str(c.index))
+            for c in choices
+        ]
+        options.append(Option("＋ Add a new task template to this config", id=NEW_TEMPLATE))
+        with Vertical():
+            yield Static(
+                f"[b]{self.opened.path}[/b]\n{len(choices)} task template"
+                f"{'s' * (len(choices) != 1)} in this config. Which one do you want to edit?"
+            )
+            yield OptionList(*options, id="template-choices")
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        choice = event.option.id
+        self.dismiss(NEW_TEMPLATE if choice == NEW_TEMPLATE else int(choice or 0))
+
+    def action_cancel(self) -> None:
+        self.dismiss(None)
+
+
+def start_edit(app: TaskWizardApp, path: Path | None) -> None:
+    """Open ``path`` (or ask for one) and start an edit session on it."""
+    if path is None:
+        from taskwizard.tui.widgets.file_picker import FilePickerDialog
+
+        def picked(chosen: Path | None) -> None:
+            if chosen is not None:
+                start_edit(app, chosen)
+
+        app.push_screen(
+            FilePickerDialog(
+                title="Open a task-templates config or task YAML",
+                start=app.default_folder(),
+                suffixes=(".yaml", ".yml"),
+            ),
+            picked,
+        )
+        return
+    from taskwizard.editing import (
+        CannotOpen,
+        open_file,
+        state_for_broken_config,
+        state_for_config,
+        state_for_task,
+    )
+
+    try:
+        opened = open_file(path)
+    except CannotOpen as exc:
+        app.notify(f"{exc}", title="Cannot open", severity="error", timeout=10)
+        if len(app.screen_stack) <= 1:
+            app.show_home()
+        return
+    if opened.kind == "config" and opened.parsed:
+
+        def chosen(answer: int | None | str) -> None:
+            if answer is None:
+                if len(app.screen_stack) <= 1:
+                    app.show_home()
+                return
+            index = None if answer == NEW_TEMPLATE else int(answer)
+            state, notes = state_for_config(opened, index)
+            for note in notes:
+                app.notify(note, timeout=8)
+            _begin(app, state, opened)
+
+        app.push_screen(TemplatePickDialog(opened), chosen)
+        return
+    if opened.kind == "config":
+        _begin(app, state_for_broken_config(opened), opened)
+        return
+    if opened.kind == "unknown" and opened.parsed:
+        app.notify(
+            f"{path}: this is neither a task-templates config (task-templates:/models:) nor a task "
+            "YAML (pods:/task:). It opens as a task YAML so you can fix it.",
+            severity="warning",
+            timeout=10,
+        )
+    _begin(app, state_for_task(opened), opened)
+
+
+def _begin(app: TaskWizardApp, state, opened: OpenedFile) -> None:  # type: ignore[no-untyped-def]
+    if opened.problems or not opened.parsed:
+        state.touch_all()  # an opened file's problems show at once
+    app.start_new(state)
