@@ -1145,7 +1145,7 @@ def substitute(
             problems.append(
                 error(
                     f"Template variable {name!r} has no default value and no template "
-                    "parameter was provided",
+                    "parameter was provided; give it a value (or a default)",
                     path,
                 )
             )
@@ -1157,7 +1157,11 @@ def substitute(
                     (TEMPLATE_KEY,),
                 )
             )
-    result, _ = _replace(body, chosen)
+    # One pass per variable in declaration order, as Bitfount does: a value that is
+    # itself a later variable's placeholder gets replaced by that later pass.
+    result: Any = body if chosen else copy.deepcopy(body)
+    for name, value in chosen.items():
+        result, _ = _replace(result, {name: value})
     return result, problems
 
 
