@@ -1,0 +1,1126 @@
+"""Everything taskwizard knows about Bitfount 13's vocabulary, as data, in one place.
+
+Template types, tags, identity methods, filter types, task versions and the
+protocols/algorithms with their arguments. The validator builds its pydantic
+models from this catalog and the wizard builds its forms and F1 help from it,
+so a fact about Bitfount lives here once.
+
+Argument ``kind`` values (what a value of the argument must look like):
+
+==================  ==========================================================
+``str``             a string
+``path``            a string naming a file or folder
+``int``             a whole number (``minimum`` optional)
+``float``           a number (ints accepted)
+``bool``            true/false (Bitfount also accepts "yes"/"off" etc.)
+``choice``          one of ``choices`` (``case_insensitive`` optional)
+``choice_list``     a list whose items are each one of ``choices``
+``str_list``        a list of strings
+``str_mapping``     a mapping of string -> string
+``mapping``         a free mapping (not checked inside)
+``mapping_list``    a list of mappings (not checked inside)
+``transformations`` a list whose items are strings or mappings
+``split_transformations`` a mapping of split name -> ``transformations``
+``aggregator``      ``{secure: bool, weights: {pod-id: number} or null}``
+``csv_filters``     CSVReportAlgorithm's ``[{column, operator, value, how}]``
+``patient_visit_match`` ``{cols_to_match, divergent_col, date_time_col, how}``
+``column_ranges``   mapping column -> ``{lower: int, upper: int}``
+``any``             anything
+==================  ==========================================================
+
+``nullable``: null is accepted (Bitfount's desert schemas allow null only for
+``Optional`` fields, i.e. those whose default is null or that say "or null").
+``templatable``: a ``"{{ name }}"`` placeholder is accepted in place of the
+whole value in a task template even though the field is not a string.
+"""
+
+from __future__ import annotations
+
+import typing
+from dataclasses import dataclass
+from typing import Any, Literal
+
+# --------------------------------------------------------------------------
+# Task-templates config vocabularies
+# --------------------------------------------------------------------------
+
+TEMPLATE_TYPES: tuple[str, ...] = (
+    "image-classification",
+    "image-segmentation",
+    "text-classification",
+    "text-generation",
+    "object-detection",
+    "tabular-classification",
+    "tabular-regression",
+    "tabular-analytics",
+    "data-transfer",
+    "token-classification",
+    "image-text-to-text",
+    "recommender-system",
+    "ehr-search",
+)
+
+TEMPLATE_TYPE_HELP: dict[str, str] = {
+    "image-classification": "assign a label to each image",
+    "image-segmentation": "mark the regions of each image (masks)",
+    "text-classification": "assign a label to each text",
+    "text-generation": "generate text from a prompt",
+    "object-detection": "find and box objects in images",
+    "tabular-classification": "predict a category from table columns",
+    "tabular-regression": "predict a number from table columns",
+    "tabular-analytics": "query or summarise tabular data (e.g. SQL)",
+    "data-transfer": "move or extract data (e.g. CSV reports, uploads)",
+    "token-classification": "label words in a text (e.g. named entities)",
+    "image-text-to-text": "answer a text prompt about an image",
+    "recommender-system": "recommend items",
+    "ehr-search": "search electronic health records",
+}
+
+TAGS: tuple[str, ...] = (
+    "Prediction",
+    "Training",
+    "Evaluation",
+    "Querying",
+    "Comparison",
+    "File Selection",
+    "Ophthalmology",
+)
+
+TAG_HELP: dict[str, str] = {
+    "Prediction": "the task runs a model to make predictions",
+    "Training": "the task trains or fine-tunes a model",
+    "Evaluation": "the task evaluates a model",
+    "Querying": "the task queries data (e.g. SQL)",
+    "Comparison": "the task compares results",
+    "File Selection": "the user selects the files the task runs on",
+    "Ophthalmology": "the task is for eye imaging",
+}
+
+CONFIG_TOP_LEVEL_KEYS: tuple[str, ...] = ("task-templates", "models", "deprecated-task-templates")
+TEMPLATE_ENTRY_KEYS: tuple[str, ...] = (
+    "slug",
+    "title",
+    "type",
+    "description",
+    "template",
+    "tags",
+    "sampleDatasetDownloadUrl",
+    "model_overrides",
+)
+MODEL_ENTRY_KEYS: tuple[str, ...] = ("model_file", "private", "weights_file")
+
+MODEL_FILE_MAX_BYTES = 3 * 1024 * 1024
+WEIGHTS_FILE_MAX_BYTES = 524_288_000
+
+# --------------------------------------------------------------------------
+# Task YAML vocabularies
+# --------------------------------------------------------------------------
+
+IDENTITY_VERIFICATION_METHODS: tuple[str, ...] = ("key-based", "oidc-auth-code", "oidc-device-code")
+DEFAULT_IDENTITY_VERIFICATION_METHOD = "oidc-device-code"
+
+FILTER_TYPES: tuple[str, ...] = (
+    "file-creation-min-date",
+    "file-creation-max-date",
+    "file-modification-min-date",
+    "file-modification-max-date",
+    "min-dob",
+    "max-dob",
+    "min-file-size",
+    "max-file-size",
+    "min-frames",
+    "max-frames",
+    "check-required-fields",
+    "required-field-names",
+    "modality",
+    "scan-acquisition-min-date",
+    "scan-acquisition-max-date",
+    "series-description",
+    "inferred-scan-type",
+)
+DATE_FILTER_TYPES: frozenset[str] = frozenset(t for t in FILTER_TYPES if "date" in t or "dob" in t)
+NUMBER_FILTER_TYPES: frozenset[str] = frozenset({"min-file-size", "max-file-size"})
+INT_FILTER_TYPES: frozenset[str] = frozenset({"min-frames", "max-frames"})
+MODALITIES: tuple[str, ...] = ("OCT", "SLO")
+
+SCHEMA_REQUIREMENT_LEVELS: tuple[str, ...] = ("empty", "partial", "full")
+
+DATASOURCE_TYPES: tuple[str, ...] = (
+    "CSVSource",
+    "DICOMSource",
+    "ImageSource",
+    "InterMineSource",
+    "NIFTISource",
+    "OMOPSource",
+    "DICOMOphthalmologySource",
+    "HeidelbergSource",
+    "HeidelbergE2ESource",
+    "TopconSource",
+    "NullSource",
+)
+DEFAULT_COMPATIBLE_DATASOURCES: tuple[str, ...] = tuple(
+    d for d in DATASOURCE_TYPES if d not in ("OMOPSource", "NullSource")
+)
+
+DATA_SPLITTERS: tuple[str, ...] = ("percentage", "predefined")
+DATA_SPLIT_ARGS: dict[str, tuple[str, ...]] = {
+    "percentage": (
+        "validation_percentage",
+        "test_percentage",
+        "shuffle",
+        "seed",
+        "iterative_splitting",
+        "time_series_sort_by",
+    ),
+    "predefined": (
+        "column_name",
+        "training_set_label",
+        "validation_set_label",
+        "test_set_label",
+        "infer_data_split_labels",
+    ),
+}
+
+DP_LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
+
+SAVE_LOCATIONS: tuple[str, ...] = ("Worker", "Modeller")
+
+CSV_FILTER_OPERATORS: tuple[str, ...] = (
+    "==",
+    "!=",
+    "<",
+    "<=",
+    ">",
+    ">=",
+    "equal",
+    "equals",
+    "not equal",
+    "less than",
+    "less than or equal",
+    "greater than",
+    "greater than or equal",
+)
+CSV_FILTER_HOW: tuple[str, ...] = ("any", "all")
+MERGE_HOW: tuple[str, ...] = ("inner", "outer", "left", "right")
+
+SQL_AGGREGATION_FUNCS: tuple[str, ...] = ("AVG", "SUM", "COUNT", "VAR", "VARIANCE", "STD", "STDDEV")
+
+# --------------------------------------------------------------------------
+# Task versions (bitfount/compatibility.py in SDK 13)
+# --------------------------------------------------------------------------
+
+LATEST_TASK_VERSION = "8.43.0"
+
+
+def _minor_range(major: int, last_minor: int) -> tuple[str, ...]:
+    return tuple(f"{major}.{minor}.0" for minor in range(last_minor + 1))
+
+
+# The reference gives the legacy part only as "the 2.0.0-6.6.0 list" (32 entries),
+# not entry by entry; we list the X.Y.0 versions of that span that it certainly
+# contains the bounds of. An unlisted version only ever produces a warning.
+_LEGACY_TASK_VERSIONS: tuple[str, ...] = (
+    "2.0.0",
+    *_minor_range(3, 4),
+    *_minor_range(4, 6),
+    *_minor_range(5, 10),
+    *_minor_range(6, 6),
+)
+
+KNOWN_TASK_VERSIONS: tuple[str, ...] = (
+    *_minor_range(7, 63),
+    *_LEGACY_TASK_VERSIONS,
+    *_minor_range(8, 43),
+    *_minor_range(9, 21),
+)
+"""As Bitfount 13 lists them; the first entry is 7.0.0 (bitfount compares
+unlisted versions against the first entry, see the reference §5)."""
+
+V9_FLOW_KEYS: tuple[str, ...] = ("federation", "roles", "worker")
+
+# --------------------------------------------------------------------------
+# Protocols and algorithms
+# --------------------------------------------------------------------------
+
+ArgumentKind = Literal[
+    "str",
+    "path",
+    "int",
+    "float",
+    "bool",
+    "choice",
+    "choice_list",
+    "str_list",
+    "str_mapping",
+    "mapping",
+    "mapping_list",
+    "transformations",
+    "split_transformations",
+    "aggregator",
+    "csv_filters",
+    "patient_visit_match",
+    "column_ranges",
+    "any",
+]
+
+ARGUMENT_KINDS: tuple[str, ...] = typing.get_args(ArgumentKind)
+
+
+@dataclass(frozen=True)
+class Argument:
+    name: str
+    kind: str  # one of ARGUMENT_KINDS
+    default: Any = None
+    required: bool = False
+    help: str = ""
+    templatable: bool = False
+    choices: tuple[str, ...] = ()
+    nullable: bool = True
+    deprecated: str | None = None
+    case_insensitive: bool = False
+    minimum: float | None = None
+
+
+@dataclass(frozen=True)
+class Component:
+    name: str  # full "bitfount.X"
+    kind: Literal["protocol", "algorithm"]
+    summary: str
+    help: str = ""
+    arguments: tuple[Argument, ...] = ()
+    arguments_known: bool = True
+    arguments_required: bool = False
+    takes_model: bool = False
+    general_purpose: bool = False
+    supported_algorithms: tuple[str, ...] | None = None
+    deprecated: str | None = None
+
+    @property
+    def short_name(self) -> str:
+        return self.name.removeprefix("bitfount.")
+
+    def argument(self, name: str) -> Argument | None:
+        for arg in self.arguments:
+            if arg.name == name:
+                return arg
+        return None
+
+
+def _arg(
+    name: str,
+    kind: str,
+    default: Any = None,
+    help: str = "",
+    *,
+    required: bool = False,
+    templatable: bool = False,
+    choices: tuple[str, ...] = (),
+    nullable: bool | None = None,
+    deprecated: str | None = None,
+    case_insensitive: bool = False,
+    minimum: float | None = None,
+) -> Argument:
+    assert kind in ARGUMENT_KINDS, kind
+    return Argument(
+        name=name,
+        kind=kind,
+        default=default,
+        required=required,
+        help=help,
+        templatable=templatable,
+        choices=choices,
+        nullable=(default is None and not required) if nullable is None else nullable,
+        deprecated=deprecated,
+        case_insensitive=case_insensitive,
+        minimum=minimum,
+    )
+
+
+_AGGREGATOR = _arg(
+    "aggregator",
+    "aggregator",
+    None,
+    "how the pods' results are combined: {secure: true/false, weights: {pod: number}}",
+)
+_SAVE_PATH_DEPRECATED = "save_path is deprecated: Bitfount warns and drops the value"
+_SEED = _arg("seed", "int", 42, "random seed, for reproducible results", nullable=False)
+_ACCESS_TOKEN = _arg(
+    "access_token", "str", None, "HuggingFace access token, for gated or private models"
+)
+_POSTPROCESSORS = _arg(
+    "postprocessors", "mapping_list", None, "post-processing steps applied to the predictions"
+)
+
+
+def _model_id(help: str = "HuggingFace model id, e.g. 'google/vit-base-patch16-224'") -> Argument:
+    return _arg("model_id", "str", None, help, required=True, nullable=False)
+
+
+def _batch_size(default: int = 1) -> Argument:
+    return _arg(
+        "batch_size",
+        "int",
+        default,
+        "how many items run through the model at once",
+        templatable=True,
+        nullable=False,
+    )
+
+
+def _protocol(
+    short: str,
+    summary: str,
+    help: str,
+    arguments: tuple[Argument, ...] = (),
+    *,
+    known: bool = True,
+    general: bool = False,
+    supported: tuple[str, ...] | None = None,
+) -> Component:
+    return Component(
+        name=f"bitfount.{short}",
+        kind="protocol",
+        summary=summary,
+        help=help,
+        arguments=arguments,
+        arguments_known=known,
+        general_purpose=general,
+        supported_algorithms=supported,
+    )
+
+
+def _algorithm(
+    short: str,
+    summary: str,
+    help: str,
+    arguments: tuple[Argument, ...] = (),
+    *,
+    known: bool = True,
+    general: bool = False,
+    required: bool = False,
+    model: bool = False,
+    deprecated: str | None = None,
+) -> Component:
+    return Component(
+        name=f"bitfount.{short}",
+        kind="algorithm",
+        summary=summary,
+        help=help,
+        arguments=arguments,
+        arguments_known=known,
+        arguments_required=required,
+        takes_model=model,
+        general_purpose=general,
+        deprecated=deprecated,
+    )
+
+
+_INFERENCE_AND_CSV_ALGORITHMS: tuple[str, ...] = tuple(
+    f"bitfount.{n}"
+    for n in (
+        "ModelInference",
+        "HuggingFaceImageClassificationInference",
+        "HuggingFaceImageSegmentationInference",
+        "HuggingFaceImageTextGenerationInference",
+        "HuggingFaceTextClassificationInference",
+        "HuggingFaceTextGenerationInference",
+        "HuggingFaceNERInference",
+        "HuggingFacePerplexityEvaluation",
+        "CSVReportAlgorithm",
+        "TIMMInference",
+        "MONAIBundleInference",
+    )
+)
+
+_GENERAL_PROTOCOLS: tuple[Component, ...] = (
+    _protocol(
+        "ResultsOnly",
+        "run the algorithms and return their results",
+        "Runs the algorithm(s) on each pod and sends back only the results, "
+        "optionally combined by an aggregator.",
+        (
+            _AGGREGATOR,
+            _arg(
+                "secure_aggregation",
+                "bool",
+                False,
+                "combine the pods' results with secure aggregation",
+                nullable=False,
+            ),
+            _arg(
+                "save_location",
+                "choice_list",
+                ["Modeller"],
+                "where results are saved: Worker (the pod), Modeller (you), or both",
+                templatable=True,
+                choices=SAVE_LOCATIONS,
+            ),
+            _arg("save_path", "any", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
+        ),
+        general=True,
+    ),
+    _protocol(
+        "FederatedAveraging",
+        "train a model across pods by averaging their updates",
+        "Trains the model on each pod and averages the parameter updates between rounds. "
+        "Give exactly one of steps_between_parameter_updates or "
+        "epochs_between_parameter_updates, matching how the model trains.",
+        (
+            _AGGREGATOR,
+            _arg(
+                "steps_between_parameter_updates",
+                "int",
+                None,
+                "training steps on each pod between averaging rounds",
+                templatable=True,
+            ),
+            _arg(
+                "epochs_between_parameter_updates",
+                "int",
+                None,
+                "training epochs on each pod between averaging rounds",
+                templatable=True,
+            ),
+            _arg(
+                "auto_eval",
+                "bool",
+                True,
+                "evaluate the model after training",
+                templatable=True,
+                nullable=False,
+            ),
+            _arg(
+                "secure_aggregation",
+                "bool",
+                False,
+                "combine the updates with secure aggregation",
+                templatable=True,
+                nullable=False,
+            ),
+        ),
+        general=True,
+        supported=("bitfount.FederatedModelTraining",),
+    ),
+    _protocol(
+        "InferenceAndCSVReport",
+        "run a model and save its predictions as a CSV report on the pod",
+        "Runs inference with the model algorithm, then writes the predictions with "
+        "the CSVReportAlgorithm into a CSV report.",
+        (_AGGREGATOR,),
+        general=True,
+        supported=_INFERENCE_AND_CSV_ALGORITHMS,
+    ),
+    _protocol(
+        "InferenceAndReturnCSVReport",
+        "run a model and send its predictions back to you as a CSV",
+        "Runs inference with the model algorithm and returns the CSV report to the modeller.",
+        (_AGGREGATOR,),
+        general=True,
+    ),
+    _protocol(
+        "InferenceAndImageOutput",
+        "run a model and save its image outputs (e.g. masks)",
+        "Runs inference and saves the resulting images; rename_columns renames output columns.",
+        (
+            _AGGREGATOR,
+            _arg("rename_columns", "str_mapping", None, "output column -> new name"),
+        ),
+        general=True,
+    ),
+    _protocol(
+        "InferenceAndCSVReportWithAggregateReporting",
+        "CSV report of predictions plus an aggregate report",
+        "Like InferenceAndCSVReport, and also reports aggregate figures.",
+        (_AGGREGATOR,),
+        general=True,
+    ),
+    _protocol(
+        "InstrumentedInferenceAndCSVReport",
+        "CSV report of predictions, with usage instrumentation",
+        "Like InferenceAndCSVReport, with extra instrumentation of the run.",
+        (_AGGREGATOR,),
+        general=True,
+    ),
+)
+
+_DOMAIN_PROTOCOLS: tuple[str, ...] = (
+    "GAScreeningProtocolAmethyst",
+    "GAScreeningProtocolJade",
+    "GAScreeningProtocolBronze",
+    "GAScreeningProtocolBronzeWithEHR",
+    "GAScreeningProtocolCharcoal",
+    "GAScreeningProtocol",
+    "RetinalDiseaseProtocolCobalt",
+    "BasicOCTProtocol",
+    "WetAMDScreeningProtocolSapphire",
+    "FluidVolumeScreeningProtocol",
+    "DataExtractionProtocolCharcoal",
+    "InSiteInsightsProtocol",
+    "GenericBiomarkerProtocolGranite",
+    "EHRScreeningProtocol",
+    "NextGenSearchProtocol",
+    "EHRNERProtocol",
+    "PatientTrialMatchingProtocol",
+)
+
+_UNKNOWN_ARGS_HELP = (
+    "A domain-specific Bitfount component. taskwizard knows its name but not its "
+    "arguments: they are accepted and kept exactly as written."
+)
+
+PROTOCOLS: dict[str, Component] = {
+    c.name: c
+    for c in (
+        *_GENERAL_PROTOCOLS,
+        *(
+            _protocol(n, "domain-specific protocol", _UNKNOWN_ARGS_HELP, known=False)
+            for n in _DOMAIN_PROTOCOLS
+        ),
+    )
+}
+
+_CLASS_OUTPUTS = _arg(
+    "class_outputs", "str_list", None, "names of the model's output classes, in order"
+)
+
+_GENERAL_ALGORITHMS: tuple[Component, ...] = (
+    _algorithm(
+        "ModelInference",
+        "run a model on the pod's data and return predictions",
+        "Runs your model (model.bitfount_model) on each pod's data and returns the predictions.",
+        (
+            _CLASS_OUTPUTS,
+            _POSTPROCESSORS,
+        ),
+        general=True,
+        model=True,
+    ),
+    _algorithm(
+        "ModelTrainingAndEvaluation",
+        "train a model on one pod and evaluate it",
+        "Trains the model on the pod's training split and evaluates it on the test split. "
+        "Takes no arguments (omit `arguments`).",
+        general=True,
+        model=True,
+    ),
+    _algorithm(
+        "ModelEvaluation",
+        "evaluate a model on the pod's test data",
+        "Evaluates the model on the pod's test split and returns the metrics. "
+        "Takes no arguments (omit `arguments`).",
+        general=True,
+        model=True,
+    ),
+    _algorithm(
+        "FederatedModelTraining",
+        "train a model across pods (use with FederatedAveraging)",
+        "The training half of federated learning; pair it with the FederatedAveraging protocol.",
+        (
+            _arg(
+                "modeller_checkpointing",
+                "bool",
+                True,
+                "keep a checkpoint of the model on your side between rounds",
+                nullable=False,
+            ),
+            _arg("checkpoint_filename", "str", None, "file name of the modeller's checkpoint"),
+        ),
+        general=True,
+        model=True,
+    ),
+    _algorithm(
+        "CSVReportAlgorithm",
+        "write the results into a CSV report",
+        "Writes the pod's data and previous algorithms' results into a CSV report, "
+        "with column selection, renaming, filtering and sorting.",
+        (
+            _arg("original_cols", "str_list", None, "source columns to include in the report"),
+            _arg("rename_columns", "str_mapping", None, "column -> new name in the report"),
+            _arg("columns_to_drop", "str_list", None, "columns to leave out"),
+            _arg("columns_to_drop_prefix", "str_list", None, "drop columns starting with these"),
+            _arg("columns_to_include", "str_list", None, "only these columns"),
+            _arg(
+                "filter",
+                "csv_filters",
+                None,
+                "row filters: [{column, operator, value, how: any/all}]",
+            ),
+            _arg("sorting_columns", "str_mapping", None, "column -> asc/desc"),
+            _arg(
+                "decimal_places",
+                "int",
+                2,
+                "decimal places for numbers in the report",
+                nullable=False,
+                minimum=0,
+            ),
+            _arg("trial_name", "str", None, "trial name written into the report"),
+            _arg("aux_cols", "str_list", None, "auxiliary columns"),
+            _arg(
+                "match_patient_visit",
+                "patient_visit_match",
+                None,
+                "match rows of the same patient visit: {cols_to_match, divergent_col, "
+                "date_time_col, how}",
+            ),
+            _arg("matched_csv_path", "path", None, "where the matched CSV is written"),
+            _arg(
+                "produce_matched_only",
+                "bool",
+                True,
+                "only output matched rows",
+                nullable=False,
+            ),
+            _arg(
+                "produce_trial_notes_csv",
+                "bool",
+                False,
+                "also write a trial-notes CSV",
+                nullable=False,
+            ),
+            _arg("csv_extensions", "str_list", None, "extensions of the CSV files to produce"),
+            _arg("ophthalmology_args", "mapping", None, "ophthalmology-specific options"),
+            _arg("save_path", "any", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
+        ),
+        general=True,
+    ),
+    _algorithm(
+        "SqlQuery",
+        "run an SQL query on the pod's data",
+        "Runs the SQL query on each pod and returns its result. The table is "
+        "named after the pod unless `table` is given.",
+        (
+            _arg("query", "str", None, "the SQL query", required=True, nullable=False),
+            _arg("table", "str", None, "table to query"),
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "PrivateSqlQuery",
+        "run an SQL query with differential privacy",
+        "Runs the SQL query with differential privacy: results get noise controlled "
+        "by epsilon and delta; every queried column needs a range.",
+        (
+            _arg(
+                "epsilon",
+                "float",
+                None,
+                "privacy budget (smaller = more private)",
+                required=True,
+                nullable=False,
+            ),
+            _arg(
+                "delta", "float", None, "privacy failure probability", required=True, nullable=False
+            ),
+            _arg("query", "str", None, "the SQL query"),
+            _arg(
+                "column_ranges",
+                "column_ranges",
+                None,
+                "column -> {lower, upper}: the range of each queried column",
+            ),
+            _arg("table", "str", None, "table to query"),
+            _arg("db_schema", "str", None, "database schema"),
+            _arg("aggregate_columns", "str_list", None, "columns to aggregate", templatable=True),
+            _arg("group_by_columns", "str_list", None, "columns to group by", templatable=True),
+            _arg(
+                "aggregation_func",
+                "choice",
+                None,
+                "aggregation function (AVG, SUM, COUNT, VAR, STD, ...)",
+                templatable=True,
+                choices=SQL_AGGREGATION_FUNCS,
+                case_insensitive=True,
+            ),
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "HuggingFacePerplexityEvaluation",
+        "measure a HuggingFace language model's perplexity on text",
+        "Computes the perplexity of a HuggingFace causal language model on the selected "
+        "text column.",
+        (
+            _model_id(),
+            _arg("stride", "int", 512, "sliding-window stride in tokens", nullable=False),
+            _SEED,
+            _ACCESS_TOKEN,
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "HuggingFaceTextGenerationInference",
+        "generate text with a HuggingFace model",
+        "Generates text with a HuggingFace text-generation model from the selected column.",
+        (
+            _model_id(),
+            _arg("prompt_format", "str", None, "format of the prompt"),
+            _arg("max_length", "int", 50, "maximum length of the generated text", nullable=False),
+            _arg("num_return_sequences", "int", 1, "how many texts per input", nullable=False),
+            _SEED,
+            _arg("min_new_tokens", "int", 1, "minimum number of new tokens", nullable=False),
+            _arg("repetition_penalty", "float", 1.0, "penalty for repetition", nullable=False),
+            _arg("num_beams", "int", 1, "beam-search width", nullable=False),
+            _arg("early_stopping", "bool", True, "stop beam search early", nullable=False),
+            _arg("pad_token_id", "int", None, "padding token id"),
+            _arg("eos_token_id", "int", None, "end-of-sequence token id"),
+            _arg("device", "str", None, "device to run on (e.g. cpu, cuda)"),
+            _arg("torch_dtype", "str", "float32", "torch dtype", nullable=False),
+            _ACCESS_TOKEN,
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "HuggingFaceImageTextGenerationInference",
+        "answer a prompt about each image with a HuggingFace model",
+        "Runs a HuggingFace image-text-to-text model on each image with a prompt.",
+        (
+            _arg(
+                "model_id",
+                "str",
+                None,
+                "HuggingFace model id",
+                required=True,
+                templatable=True,
+                nullable=False,
+            ),
+            _arg(
+                "max_new_tokens",
+                "int",
+                2000,
+                "maximum number of generated tokens",
+                templatable=True,
+                nullable=False,
+            ),
+            _SEED,
+            _batch_size(1),
+            _arg("torch_dtype", "str", "bfloat16", "torch dtype", nullable=False),
+            _arg("prompt_template", "str", None, "the prompt", templatable=True),
+            _ACCESS_TOKEN,
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "HuggingFaceImageClassificationInference",
+        "classify images with a HuggingFace model",
+        "Classifies each image with a HuggingFace image-classification model.",
+        (
+            _model_id(),
+            _arg(
+                "model_input_format",
+                "choice",
+                "torch_tensor",
+                "how images are fed to the model",
+                choices=("torch_tensor", "numpy_array"),
+                nullable=False,
+            ),
+            _arg(
+                "apply_softmax_to_predictions",
+                "bool",
+                True,
+                "turn scores into probabilities",
+                nullable=False,
+            ),
+            _batch_size(1),
+            _SEED,
+            _arg(
+                "top_k",
+                "int",
+                5,
+                "how many top classes to return",
+                templatable=True,
+                nullable=False,
+            ),
+            _arg("subfolder", "str", None, "subfolder of the model repository"),
+            _POSTPROCESSORS,
+            _ACCESS_TOKEN,
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "HuggingFaceImageSegmentationInference",
+        "segment images with a HuggingFace model",
+        "Segments each image with a HuggingFace image-segmentation model.",
+        (
+            _model_id(),
+            _arg("alpha", "float", 0.3, "mask overlay transparency", nullable=False),
+            _batch_size(1),
+            _arg(
+                "dataframe_output", "bool", False, "return the results as a table", nullable=False
+            ),
+            _arg("mask_threshold", "float", 0.5, "threshold for mask pixels", nullable=False),
+            _arg(
+                "overlap_mask_area_threshold",
+                "float",
+                0.5,
+                "overlap threshold for masks",
+                nullable=False,
+            ),
+            _SEED,
+            _arg("save_path", "str", None, "where the output images are saved"),
+            _arg("subtask", "str", None, "segmentation subtask (e.g. panoptic)"),
+            _arg("threshold", "float", 0.9, "score threshold", nullable=False),
+            _ACCESS_TOKEN,
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "HuggingFaceTextClassificationInference",
+        "classify texts with a HuggingFace model",
+        "Classifies the selected text column with a HuggingFace text-classification model.",
+        (
+            _model_id(),
+            _batch_size(1),
+            _arg("function_to_apply", "str", None, "function on the scores (sigmoid, softmax)"),
+            _SEED,
+            _arg(
+                "top_k",
+                "int",
+                5,
+                "how many top classes to return",
+                templatable=True,
+                nullable=False,
+            ),
+            _ACCESS_TOKEN,
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "HuggingFaceNERInference",
+        "find named entities in text with a HuggingFace model",
+        "Labels entities (e.g. diseases) in text with a HuggingFace token-classification model.",
+        (
+            _arg(
+                "model_id",
+                "str",
+                "OpenMed/OpenMed-NER-PathologyDetect-PubMed-v2-109M",
+                "HuggingFace model id",
+                templatable=True,
+                nullable=False,
+            ),
+            _batch_size(16),
+            _arg(
+                "aggregation_strategy",
+                "str",
+                "simple",
+                "how tokens are grouped into entities",
+                templatable=True,
+                nullable=False,
+            ),
+            _SEED,
+            _POSTPROCESSORS,
+            _ACCESS_TOKEN,
+        ),
+        general=True,
+    ),
+    _algorithm(
+        "TIMMInference",
+        "classify images with a timm model",
+        "Runs a timm (PyTorch Image Models) model on each image.",
+        (
+            _model_id("timm model id, e.g. 'resnet50' or 'hf-hub:org/model'"),
+            _arg("num_classes", "int", None, "number of output classes"),
+            _arg("checkpoint_path", "path", None, "local checkpoint file"),
+            _arg(
+                "class_outputs", "str_list", None, "names of the output classes", templatable=True
+            ),
+            _arg(
+                "batch_transformations",
+                "transformations",
+                None,
+                "transformations applied to each batch",
+            ),
+            _arg("hf_checkpoint_repo_id", "str", None, "HuggingFace repo holding the checkpoint"),
+            _arg("hf_checkpoint_filename", "str", None, "checkpoint file in that repo"),
+            _POSTPROCESSORS,
+        ),
+        general=True,
+        required=True,
+    ),
+    _algorithm(
+        "TIMMFineTuning",
+        "fine-tune a timm model on the pod's images",
+        "Fine-tunes a timm model; `args` takes timm's training options (epochs, lr, "
+        "batch_size, opt, sched, num_classes, img_size, ...).",
+        (
+            _model_id("timm model id, e.g. 'resnet50'"),
+            _arg("args", "mapping", None, "timm training options (epochs, lr, batch_size, ...)"),
+            _arg(
+                "batch_transformations",
+                "split_transformations",
+                None,
+                "split (train/validation) -> transformations",
+            ),
+            _arg("labels", "str_list", None, "class labels", templatable=True),
+            _arg(
+                "return_weights",
+                "bool",
+                False,
+                "send the trained weights back to you",
+                nullable=False,
+            ),
+            _arg("save_path", "path", None, "where the weights are saved"),
+        ),
+        general=True,
+        required=True,
+    ),
+)
+
+_DOMAIN_ALGORITHMS: tuple[str, ...] = (
+    "TIMMFederatedTraining",
+    "MONAIBundleInference",
+    "CSTCalculationAlgorithm",
+    "GATrialCalculationAlgorithmAmethyst",
+    "GATrialCalculationAlgorithmJade",
+    "GATrialCalculationAlgorithmBronze",
+    "GATrialCalculationAlgorithmCharcoal",
+    "GATrialCalculationAlgorithm",
+    "GCCCalculationAlgorithm",
+    "ETDRSAlgorithm",
+    "FluidVolumeCalculationAlgorithm",
+    "FoveaCoordinatesAlgorithm",
+    "TrialInclusionCriteriaMatchAlgorithmAmethyst",
+    "TrialInclusionCriteriaMatchAlgorithmJade",
+    "TrialInclusionCriteriaMatchAlgorithmBronze",
+    "TrialInclusionCriteriaMatchAlgorithmCharcoal",
+    "TrialInclusionCriteriaMatchAlgorithmSapphire",
+    "TrialInclusionCriteriaMatchAlgorithm",
+    "GATrialPDFGeneratorAlgorithmAmethyst",
+    "GATrialPDFGeneratorAlgorithmJade",
+    "GATrialPDFGeneratorAlgorithm",
+    "RecordFilterAlgorithm",
+    "BscanImageAndMaskGenerationAlgorithm",
+    "S3UploadAlgorithm",
+    "EHRPatientQueryAlgorithm",
+    "EHRPatientInfoDownloadAlgorithm",
+    "NextGenPatientQueryAlgorithm",
+    "NextGenPatientInfoDownloadAlgorithm",
+    "PatientIDExtractAlgorithm",
+    "CodeNormalisationAlgorithm",
+    "TrialMatchingAlgorithm",
+    "ImageSelectionAlgorithm",
+    "LongitudinalAlgorithm",
+    "PatientIDExchangeAlgorithm",
+    "_SimpleCSVAlgorithm",
+    "ReduceCSVAlgorithmCharcoal",
+)
+
+_DEPRECATED_ALGORITHMS: dict[str, str] = {
+    "CSVReportGeneratorAlgorithm": "deprecated alias of bitfount.CSVReportAlgorithm",
+    "CSVReportGeneratorOphthalmologyAlgorithm": "deprecated alias of bitfount.CSVReportAlgorithm",
+}
+
+ALGORITHMS: dict[str, Component] = {
+    c.name: c
+    for c in (
+        *_GENERAL_ALGORITHMS,
+        *(
+            _algorithm(n, "domain-specific algorithm", _UNKNOWN_ARGS_HELP, known=False)
+            for n in _DOMAIN_ALGORITHMS
+        ),
+        *(
+            _algorithm(n, why, _UNKNOWN_ARGS_HELP, known=False, deprecated=why)
+            for n, why in _DEPRECATED_ALGORITHMS.items()
+        ),
+    )
+}
+
+# Any of these in a task needs exactly one column in data_structure.select.include.
+SINGLE_COLUMN_ALGORITHMS: frozenset[str] = frozenset(
+    f"bitfount.{n}"
+    for n in (
+        "HuggingFaceImageClassificationInference",
+        "HuggingFaceImageSegmentationInference",
+        "HuggingFacePerplexityEvaluation",
+        "HuggingFaceTextClassificationInference",
+        "HuggingFaceTextGenerationInference",
+        "TIMMInference",
+    )
+)
+
+
+def find_protocol(name: str) -> Component | None:
+    return PROTOCOLS.get(name)
+
+
+def find_algorithm(name: str) -> Component | None:
+    return ALGORITHMS.get(name)
+
+
+# --------------------------------------------------------------------------
+# Top-level templatable fields of the task YAML (the reference marks them)
+# --------------------------------------------------------------------------
+
+TEMPLATABLE_TASK_FIELDS: frozenset[str] = frozenset(
+    {
+        "run_on_new_data_only",
+        "test_run",
+        "force_rerun_failed_files",
+        "enable_anonymized_tracker_upload",
+        "requires_ehr_connection",
+        "data_structure.select.include",
+        "data_structure.assign.image_cols",
+        "data_structure.assign.image_prefix",
+        "data_structure.filter",
+    }
+)
+
+# --------------------------------------------------------------------------
+# One-line help per wizard field (the wizard's F1)
+# --------------------------------------------------------------------------
+
+FIELD_HELP: dict[str, str] = {
+    "slug": "the template's id on the Hub; Bitfount lowercases it, turns everything "
+    "outside a-z/0-9 into '-' and cuts it to 50 characters",
+    "title": "the name users see for the template on the Hub",
+    "type": "what kind of task this is; one of Bitfount's 13 template types",
+    "description": "what the template does, shown to users on the Hub",
+    "template": "the task YAML file for this template (Bitfount opens it relative to the "
+    "current directory)",
+    "tags": "labels for the template on the Hub, from Bitfount's fixed list (may be empty)",
+    "sampleDatasetDownloadUrl": "optional link to a sample dataset users can try the template on",
+    "model_overrides": "per-section model replacements; only for v9 templates",
+    "model_file": "the Python file with your model class; the file name (without .py) "
+    "becomes the model's name on the Hub and must match the class name",
+    "weights_file": "optional trained weights for the model (at most 500 MiB)",
+    "private": "keep the uploaded model private to you (default true)",
+    "deprecated-task-templates": "slugs of templates to archive on the Hub",
+    "pods.identifiers": "the pods (datasets) the task runs on: 'owner/pod-name' or "
+    "'pod-name' (then your username is used as the owner)",
+    "modeller.username": "the Bitfount user running the task (default: the logged-in user)",
+    "modeller.identity_verification_method": "how the modeller proves who they are: "
+    "oidc-device-code (default), oidc-auth-code or key-based",
+    "modeller.private_key_file": "private key for key-based identity verification",
+    "version": 'the task YAML format version, as a quoted string (latest v8: "8.43.0")',
+    "protocol": "how the pods and the modeller work together (bitfount.X name)",
+    "algorithm": "what runs on each pod's data: one algorithm or a list (bitfount.X names)",
+    "model_ref": "the model's name on the Hub (its file name without .py) or a local file",
+    "model_version": "which uploaded version of the model to use (a whole number)",
+    "username": "the model's owner on the Hub; filled with the uploader's username if empty",
+    "weights": "weights to load into the model",
+    "hyperparameters": "free-form settings passed to the model (batch_size, epochs, ...)",
+    "table": "the table (or pod name -> table) the task reads",
+    "target": "the column(s) the model predicts",
+    "image_cols": "columns holding images (file paths)",
+    "image_prefix": "columns starting with this prefix hold images",
+    "select.include": "the columns the task uses (nothing = all columns)",
+    "select.include_prefix": "use every column starting with this prefix",
+    "select.exclude": "columns the task leaves out",
+    "schema_requirements": "how much of the pod's schema must match: empty, partial or full",
+    "compatible_datasources": "the kinds of datasource the task can run on",
+    "filter": "which files the task runs on (dates, sizes, frames, modality, ...)",
+    "data_split": "how the data is split into training/validation/test sets",
+    "aggregator": "how the pods' results are combined: {secure, weights}",
+    "transformation_file": "a file of transformations applied before the task",
+    "primary_results_path": "where the main results are written",
+    "dp_config": "differential-privacy settings for training (epsilon required)",
+    "logger_config": "training logger: {name, save_dir, params}",
+}

@@ -1,0 +1,282 @@
+"""Shared pieces of the pydantic schemas: template placeholders, custom types,
+and turning pydantic's errors into plain, path-based :class:`Problem` s.
+
+The schemas validate in pydantic's lax mode, which matches Bitfount closely:
+Bitfount's marshmallow/pydantic fields accept ``"yes"``/``"off"`` for booleans
+and ``"8443"`` for integers, and refuse a number where a string is expected.
+
+Placeholders: a task template (a task YAML with a top-level ``template:``
+block) is checked by Bitfount *before* substitution. A ``"{{ name }}"`` string
+is then accepted wherever a string is, and in a non-string field only where
+the field is *templatable*. Templatable fields are wrapped with
+:data:`TEMPLATABLE`; it accepts a placeholder when the validation context
+says ``templated``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import difflib
+import re
+import types
+import typing
+from collections.abc import Mapping
+from typing import Any, Union
+
+from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, WrapValidator
+from pydantic_core import PydanticCustomError
+
+from taskwizard.model.problems import DocPath, Problem, error
+
+# What Bitfount's templated schema accepts as a placeholder (the whole value).
+SCHEMA_PLACEHOLDER_RE = re.compile(r"^\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}$")
+
+
+def is_schema_placeholder(value: Any) -> bool:
+    return isinstance(value, str) and SCHEMA_PLACEHOLDER_RE.match(value) is not None
+
+
+def _templatable(value: Any, handler: Any, info: ValidationInfo) -> Any:
+    templated = bool(info.context and info.context.get("templated"))
+    if templated and isinstance(value, str) and SCHEMA_PLACEHOLDER_RE.match(value):
+        return value
+    return handler(value)
+
+
+TEMPLATABLE = WrapValidator(_templatable)
+"""Annotate a non-string field with this to let it take a placeholder in a template."""
+
+
+class Forbid(BaseModel):
+    """Task YAML parts: Bitfount rejects every key it does not know."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=False, frozen=True)
+
+
+class Allow(BaseModel):
+    """Task-templates config parts: Bitfount (pydantic default) ignores unknown keys."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=False, frozen=True)
+
+
+def fail(phrase: str) -> PydanticCustomError:
+    """A custom error whose message is ``<field> <phrase>``."""
+    return PydanticCustomError("tw_phrase", "{phrase}", {"phrase": phrase})
+
+
+def fail_message(message: str) -> PydanticCustomError:
+    """A custom error whose message is used as it is."""
+    return PydanticCustomError("tw_message", "{message}", {"message": message})
+
+
+# ------------------------------------------------------------------ describing values
+
+
+def describe(value: Any) -> str:
+    """A short, YAML-flavoured description of a value for messages."""
+    if value is None:
+        return "null (no value)"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, dt.datetime | dt.date):
+        return f"an unquoted date {value.isoformat()}"
+    if isinstance(value, str):
+        text = value if len(value) <= 60 else value[:57] + "..."
+        return repr(text)
+    if isinstance(value, int | float):
+        return str(value)
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return type(value).__name__
+
+
+def did_you_mean(word: Any, options: typing.Iterable[str]) -> str | None:
+    if not isinstance(word, str):
+        return None
+    options = list(options)
+    lowered = {o.lower(): o for o in options}
+    if word.lower() in lowered:
+        return lowered[word.lower()]
+    norm = {re.sub(r"[^a-z0-9]", "", o.lower()): o for o in options}
+    key = re.sub(r"[^a-z0-9]", "", word.lower())
+    if key and key in norm:
+        return norm[key]
+    close = difflib.get_close_matches(word, options, n=1, cutoff=0.6)
+    return close[0] if close else None
+
+
+def one_of(options: typing.Sequence[str], got: Any) -> str:
+    """``must be one of: a, b (got 'x'; did you mean 'y'?)``"""
+    text = f"must be one of: {', '.join(options)} (got {describe(got)}"
+    suggestion = did_you_mean(got, options)
+    if suggestion is not None and suggestion != got:
+        text += f"; did you mean {suggestion!r}?"
+    return text + ")"
+
+
+def unknown_key_message(key: Any, allowed: typing.Iterable[str], *, ignored: bool) -> str:
+    allowed = [a for a in allowed]
+    suggestion = did_you_mean(key, allowed)
+    hint = f"; did you mean {suggestion!r}?" if suggestion is not None else ""
+    if ignored:
+        return f"unknown key {key!r} (Bitfount silently ignores keys it does not know{hint})" + (
+            "" if hint else f"; known keys: {', '.join(allowed)}"
+        )
+    return f"unknown key {key!r} (Bitfount rejects keys it does not know{hint})" + (
+        "" if hint else f"; allowed here: {', '.join(allowed) or 'none'}"
+    )
+
+
+# ------------------------------------------------------------------ model introspection
+
+
+def model_keys(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def _unwrap(tp: Any) -> Any:
+    """Strip Annotated / Optional down to what a path step can walk into."""
+    while True:
+        origin = typing.get_origin(tp)
+        if origin is typing.Annotated:
+            tp = typing.get_args(tp)[0]
+            continue
+        if origin in (Union, types.UnionType):
+            members = [a for a in typing.get_args(tp) if a is not type(None)]
+            structured = [
+                m
+                for m in members
+                if (isinstance(m, type) and issubclass(m, BaseModel))
+                or typing.get_origin(_strip_annotated(m)) in (list, dict)
+            ]
+            tp = (structured or members or [Any])[0]
+            continue
+        return tp
+
+
+def _strip_annotated(tp: Any) -> Any:
+    while typing.get_origin(tp) is typing.Annotated:
+        tp = typing.get_args(tp)[0]
+    return tp
+
+
+def model_at(root: type[BaseModel], loc: DocPath) -> type[BaseModel] | None:
+    """The model class whose fields apply at ``loc`` below ``root``."""
+    tp: Any = root
+    for step in loc:
+        tp = _unwrap(tp)
+        if isinstance(tp, type) and issubclass(tp, BaseModel):
+            found = None
+            for name, f in tp.model_fields.items():
+                if (f.alias or name) == step:
+                    found = f.annotation
+                    break
+            if found is None:
+                return None
+            tp = found
+        elif typing.get_origin(tp) is list:
+            tp = typing.get_args(tp)[0] if typing.get_args(tp) else Any
+        elif typing.get_origin(tp) is dict:
+            args = typing.get_args(tp)
+            tp = args[1] if len(args) == 2 else Any
+        else:
+            return None
+    tp = _unwrap(tp)
+    if isinstance(tp, type) and issubclass(tp, BaseModel):
+        return tp
+    return None
+
+
+# ------------------------------------------------------------------ pydantic errors -> Problems
+
+_TYPE_PHRASES: dict[str, str] = {
+    "string_type": "must be a string",
+    "string_unicode": "must be a string",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "int_from_float": "must be a whole number",
+    "float_type": "must be a number",
+    "float_parsing": "must be a number",
+    "finite_number": "must be a finite number",
+    "list_type": "must be a list",
+    "dict_type": "must be a mapping",
+    "model_type": "must be a mapping",
+    "model_attributes_type": "must be a mapping",
+    "none_required": "must be empty",
+}
+
+
+def field_label(loc: DocPath) -> str:
+    """``tags[1]``, ``model_version``: the last key with any list indexes after it."""
+    out = ""
+    for part in reversed(loc):
+        if isinstance(part, int):
+            out = f"[{part}]" + out
+        else:
+            return str(part) + out
+    return out or "the document"
+
+
+def convert_errors(
+    exc: ValidationError,
+    root: type[BaseModel],
+    *,
+    prefix: DocPath = (),
+    templated: bool = False,
+    ignored_unknown: bool = False,
+) -> list[Problem]:
+    """pydantic's errors as plain Problems, each at ``prefix + loc``."""
+    problems: list[Problem] = []
+    for err in exc.errors(include_url=False):
+        loc: DocPath = tuple(err["loc"])
+        path = (*prefix, *loc)
+        kind = err["type"]
+        value = err.get("input")
+        label = field_label(path)
+        ctx = err.get("ctx") or {}
+        if kind == "missing":
+            message = f"{label} is required"
+        elif kind == "extra_forbidden":
+            model = model_at(root, loc[:-1])
+            allowed = model_keys(model) if model is not None else []
+            message = unknown_key_message(loc[-1], allowed, ignored=ignored_unknown)
+        elif kind == "tw_message":
+            message = str(ctx.get("message", err["msg"]))
+        elif kind == "tw_phrase":
+            message = f"{label} {ctx.get('phrase', err['msg'])}"
+        elif kind == "literal_error":
+            options = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
+            message = f"{label} {one_of(options, value)}"
+        elif kind in ("greater_than_equal", "greater_than"):
+            bound = ctx.get("ge", ctx.get("gt"))
+            message = f"{label} must be at least {bound} (got {describe(value)})"
+        elif kind in _TYPE_PHRASES:
+            message = _type_message(label, _TYPE_PHRASES[kind], value, templated)
+        else:
+            message = f"{label}: {err['msg']} (got {describe(value)})"
+        problems.append(error(message, path))
+    return problems
+
+
+def _type_message(label: str, phrase: str, value: Any, templated: bool) -> str:
+    if is_schema_placeholder(value):
+        if templated:
+            return (
+                f"{label} cannot take a template variable (Bitfount checks a template "
+                f'before substituting, and only accepts "{{{{ name }}}}" in string '
+                f"fields and in the fields it marks templatable)"
+            )
+        return (
+            f"{label} {phrase} (got {describe(value)}: a template variable, but this file "
+            f"has no top-level template: block declaring it)"
+        )
+    if isinstance(value, dt.date) and "string" in phrase:
+        return (
+            f"{label} {phrase} (got {describe(value)}: YAML reads it as a date; "
+            f'quote it: "{value.isoformat()}")'
+        )
+    return f"{label} {phrase} (got {describe(value)})"

@@ -1,0 +1,1255 @@
+"""Validation of task-templates configs and task YAMLs, as Bitfount 13 does it
+(and a little better: it says where and what to change).
+
+``validate_task`` and ``validate_config`` are pure and fast (the wizard calls
+them on every keystroke): plain data in, path-based :class:`Problem` s out.
+``check_*`` look at the file system; ``validate_paths`` reads files with
+positions and returns one :class:`FileReport` per file.
+
+Severity policy: a file Bitfount accepts (schema and the runtime checks it
+makes before a task runs) is never given an error, only warnings; the YAML
+traps :mod:`yamlio` reports are the exception.
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ValidationError
+
+from taskwizard.model import catalog
+from taskwizard.model.catalog import Component
+from taskwizard.model.problems import DocPath, Problem, error, warning
+from taskwizard.model.schema import (
+    convert_errors,
+    describe,
+    did_you_mean,
+    is_schema_placeholder,
+    one_of,
+    unknown_key_message,
+)
+from taskwizard.model.schema_config import CONFIG_ADAPTER, TaskTemplatesConfig
+from taskwizard.model.schema_task import (
+    ARGUMENT_MODELS,
+    POD_NAME_RE,
+    TASK_ADAPTER,
+    USERNAME_RE,
+    AlgorithmEntry,
+    ModelAlgorithmEntry,
+    ProtocolEntry,
+    TaskYaml,
+)
+from taskwizard.model.slug import sanitise_slug
+
+__all__ = [
+    "FileReport",
+    "check_config_files",
+    "check_model_file",
+    "check_weights_file",
+    "detect_kind",
+    "task_major_version",
+    "validate_config",
+    "validate_paths",
+    "validate_task",
+]
+
+Kind = Literal["config", "task", "unknown"]
+
+_TASK_KEYS = frozenset(
+    {"pods", "task", "modeller", "template", "version", "secrets", "hub", "message_service"}
+)
+
+
+# ====================================================================== detection
+
+
+def detect_kind(data: Any) -> Kind:
+    """Which of Bitfount's two formats ``data`` is (by its top-level keys)."""
+    if not isinstance(data, Mapping):
+        return "unknown"
+    keys = {k for k in data if isinstance(k, str)}
+    normalised = {k.lower().replace("_", "-") for k in keys}
+    if normalised & set(catalog.CONFIG_TOP_LEVEL_KEYS):
+        return "config"
+    if keys & _TASK_KEYS or keys & set(catalog.V9_FLOW_KEYS) or "data_structure" in keys:
+        return "task"
+    return "unknown"
+
+
+def task_major_version(data: Any) -> int:
+    """The major version the uploader reads from ``version:`` (absent/unparsable = 8)."""
+    version = data.get("version") if isinstance(data, Mapping) else None
+    if isinstance(version, str):
+        head = version.strip().lstrip("vV").split(".", 1)[0]
+        if head.isdigit():
+            return int(head)
+    return 8
+
+
+# ====================================================================== task YAML
+
+
+def validate_task(data: Any) -> list[Problem]:
+    """Every problem Bitfount 13 would find in a task YAML (or template), path-based."""
+    if data is None:
+        return [error("the task YAML is empty: it needs at least pods: and task:")]
+    if not isinstance(data, Mapping):
+        return [error(f"a task YAML must be a mapping with pods: and task: (got {describe(data)})")]
+    if "task" not in data and any(k in data for k in catalog.V9_FLOW_KEYS):
+        return [
+            warning(
+                "this looks like a v9 flow spec (federation/roles/worker); taskwizard checks "
+                "only v7/v8 task YAMLs (pods: and task:), so it was not validated"
+            )
+        ]
+    templated = "template" in data
+    context = {"templated": templated}
+    problems: list[Problem] = []
+
+    body: Mapping[str, Any] = data
+    if "data_structure" in data:
+        problems.append(
+            error(
+                "data_structure belongs under task: (Bitfount 13 rejects it at the top level "
+                "as an unknown field); move it into task:",
+                ("data_structure",),
+            )
+        )
+        body = {k: v for k, v in data.items() if k != "data_structure"}
+
+    try:
+        TASK_ADAPTER.validate_python(body, context=context)
+    except ValidationError as exc:
+        for p in convert_errors(exc, TaskYaml, templated=templated):
+            if p.path == ("task", "data_structure") and p.message.endswith("is required"):
+                p = error(
+                    "data_structure is required under task: (an empty mapping "
+                    "`data_structure: {}` is enough)",
+                    p.path,
+                )
+            problems.append(p)
+
+    task = data.get("task")
+    if isinstance(task, Mapping):
+        problems.extend(_check_task(task, data, templated))
+    problems.extend(_check_top_level(data, templated))
+
+    if templated:
+        problems.extend(_template_variable_problems(data))
+    return problems
+
+
+def _template_variable_problems(data: Mapping[str, Any]) -> list[Problem]:
+    from taskwizard.model.variables import check_template_variables
+
+    return check_template_variables(data)
+
+
+def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    version = data.get("version")
+    if isinstance(version, str):
+        major = task_major_version(data)
+        if major >= 9 and "task" in data:
+            problems.append(
+                warning(
+                    f"version {version!r} makes Bitfount's template uploader treat this file as "
+                    f"a v9 flow spec, a different format; for a pods/task file write "
+                    f'version: "{catalog.LATEST_TASK_VERSION}"',
+                    ("version",),
+                )
+            )
+        elif version not in catalog.KNOWN_TASK_VERSIONS and not is_schema_placeholder(version):
+            problems.append(
+                warning(
+                    f"version {version!r} is not one Bitfount 13 lists (it only warns); "
+                    f'the latest v8 is "{catalog.LATEST_TASK_VERSION}"',
+                    ("version",),
+                )
+            )
+
+    pods = data.get("pods")
+    identifiers = pods.get("identifiers") if isinstance(pods, Mapping) else None
+    if isinstance(identifiers, list):
+        if not identifiers:
+            problems.append(
+                warning(
+                    "pods.identifiers is empty: Bitfount needs at least one pod to run the "
+                    "task (fine for a template if its users pick the pods when they run it)",
+                    ("pods", "identifiers"),
+                )
+            )
+        seen: set[str] = set()
+        for i, pod in enumerate(identifiers):
+            if not isinstance(pod, str) or (templated and is_schema_placeholder(pod)):
+                continue
+            message = _pod_id_problem(pod)
+            if message:
+                problems.append(error(message, ("pods", "identifiers", i)))
+            elif pod in seen:
+                problems.append(warning(f"pod {pod!r} is listed twice", ("pods", "identifiers", i)))
+            seen.add(pod)
+
+    modeller = data.get("modeller")
+    username = modeller.get("username") if isinstance(modeller, Mapping) else None
+    if (
+        isinstance(username, str)
+        and username != "_default"
+        and username[:1].isalnum()
+        and username[:1] == username[:1].lower()
+        and not USERNAME_RE.match(username)
+        and not is_schema_placeholder(username)
+    ):
+        problems.append(
+            warning(
+                f"modeller.username {username!r} passes Bitfount's schema but is not a valid "
+                "Bitfount username (1-39 lowercase letters or digits, '-' or '_' only between "
+                "them)",
+                ("modeller", "username"),
+            )
+        )
+    return problems
+
+
+def _pod_id_problem(pod: str) -> str | None:
+    """Bitfount's runtime pod id rule (``_check_and_update_pod_ids``)."""
+    parts = pod.split("/")
+    if len(parts) > 2:
+        return f"pod id {pod!r} is not valid: write 'owner/pod-name' or just 'pod-name'"
+    name = parts[-1]
+    if len(parts) == 2 and not USERNAME_RE.match(parts[0]):
+        return (
+            f"pod id {pod!r}: the owner {parts[0]!r} is not a valid Bitfount username "
+            "(lowercase letters and digits, '-' or '_' between them)"
+        )
+    if not POD_NAME_RE.match(name):
+        return (
+            f'pod id {pod!r}: Bitfount rejects this pod name ("Invalid Pod name"); pod names '
+            "are lowercase letters and digits in groups joined by single '-' or '_'"
+        )
+    return None
+
+
+def _check_task(task: Mapping[str, Any], data: Mapping[str, Any], templated: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    context = {"templated": templated}
+    tpath: DocPath = ("task",)
+
+    # ---- protocol
+    protocol_component: Component | None = None
+    if "protocol" in task:
+        protocol_component = _check_entry(
+            task["protocol"], "protocol", (*tpath, "protocol"), context, problems
+        )
+
+    # ---- algorithms
+    algorithms: list[tuple[DocPath, Component]] = []
+    raw = task.get("algorithm")
+    if "algorithm" in task:
+        apath: DocPath = (*tpath, "algorithm")
+        if isinstance(raw, list):
+            if not raw:
+                problems.append(
+                    warning(
+                        "algorithm: [] passes Bitfount's schema but a task with no algorithm "
+                        "can never run; add at least one algorithm",
+                        apath,
+                    )
+                )
+            for i, entry in enumerate(raw):
+                comp = _check_entry(entry, "algorithm", (*apath, i), context, problems)
+                if comp is not None:
+                    algorithms.append(((*apath, i), comp))
+        elif raw is None:
+            problems.append(
+                error("algorithm must be an algorithm mapping or a list of them", apath)
+            )
+        else:
+            comp = _check_entry(raw, "algorithm", apath, context, problems)
+            if comp is not None:
+                algorithms.append((apath, comp))
+
+    # ---- cross-field rules
+    data_structure = task.get("data_structure")
+    ds = data_structure if isinstance(data_structure, Mapping) else {}
+    algo_names = {c.name for _, c in algorithms}
+
+    single = sorted(algo_names & catalog.SINGLE_COLUMN_ALGORITHMS)
+    if single:
+        select = ds.get("select")
+        include = select.get("include") if isinstance(select, Mapping) else None
+        if not (templated and is_schema_placeholder(include)) and not (
+            isinstance(include, list) and len(include) == 1
+        ):
+            where: DocPath = (*tpath, "data_structure", "select", "include")
+            got = f"{len(include)} columns" if isinstance(include, list) else "no select.include"
+            problems.append(
+                error(
+                    f"{single[0]} needs exactly one column in data_structure.select.include "
+                    f'(got {got}); Bitfount: "Datastructure selected columns should only have '
+                    f'one column for HuggingFace inference algorithms."',
+                    where,
+                )
+            )
+
+    if protocol_component is not None and protocol_component.supported_algorithms is not None:
+        for apath_i, comp in algorithms:
+            if comp.name not in protocol_component.supported_algorithms:
+                problems.append(
+                    error(
+                        f"{protocol_component.name} does not support {comp.name} (Bitfount "
+                        f"raises a TypeError when the task starts); it runs: "
+                        f"{_short_names(protocol_component.supported_algorithms)}",
+                        (*apath_i, "name"),
+                    )
+                )
+
+    protocol = task.get("protocol")
+    proto_args = protocol.get("arguments") if isinstance(protocol, Mapping) else None
+    if protocol_component is not None and protocol_component.name == "bitfount.FederatedAveraging":
+        problems.extend(_check_federated_averaging(proto_args, task, templated))
+    if isinstance(proto_args, Mapping):
+        problems.extend(
+            _check_aggregator(
+                proto_args.get("aggregator"), ("task", "protocol", "arguments", "aggregator")
+            )
+        )
+    problems.extend(_check_aggregator(task.get("aggregator"), (*tpath, "aggregator")))
+
+    problems.extend(_check_data_structure(ds, (*tpath, "data_structure"), templated))
+    return problems
+
+
+def _short_names(names: Sequence[str]) -> str:
+    return ", ".join(n.removeprefix("bitfount.") for n in names)
+
+
+def _check_entry(
+    entry: Any,
+    kind: Literal["protocol", "algorithm"],
+    path: DocPath,
+    context: dict[str, Any],
+    problems: list[Problem],
+) -> Component | None:
+    """One protocol/algorithm entry, dispatched on its name; returns its catalog entry."""
+    if not isinstance(entry, Mapping):
+        problems.append(
+            error(
+                f"{kind} must be a mapping with name: (and arguments:) (got {describe(entry)})",
+                path,
+            )
+        )
+        return None
+    if "name" not in entry:
+        problems.append(
+            error(f"{kind} name is required (e.g. name: bitfount.ModelInference)", (*path, "name"))
+        )
+        return None
+    component = _resolve_name(entry["name"], kind, (*path, "name"), problems)
+    if component is None:
+        return None
+
+    if component.arguments_known:
+        entry_model: type[BaseModel]
+        if kind == "protocol":
+            entry_model = ProtocolEntry
+        elif component.takes_model:
+            entry_model = ModelAlgorithmEntry
+        else:
+            entry_model = AlgorithmEntry
+        try:
+            entry_model.model_validate(entry, context=context)
+        except ValidationError as exc:
+            problems.extend(
+                convert_errors(exc, entry_model, prefix=path, templated=bool(context["templated"]))
+            )
+    else:
+        allowed = {"name", "arguments", "model", "pretrained_file"}
+        for key in entry:
+            if key not in allowed:
+                problems.append(
+                    warning(
+                        f"unknown key {key!r} in {component.name} (taskwizard does not know "
+                        "this component's fields; Bitfount may reject it)",
+                        (*path, key),
+                    )
+                )
+
+    apath: DocPath = (*path, "arguments")
+    has_args = "arguments" in entry
+    args = entry.get("arguments")
+    required_args = [a.name for a in component.arguments if a.required]
+    if (
+        kind == "algorithm"
+        and has_args
+        and (args is None or (isinstance(args, Mapping) and not args))
+    ):
+        if required_args:
+            problems.append(
+                error(
+                    f"arguments is empty: {component.name} needs {', '.join(required_args)}",
+                    apath,
+                )
+            )
+        else:
+            problems.append(
+                error(
+                    "an empty arguments mapping on an algorithm is rejected by Bitfount 13 "
+                    '(it stops with "Must supply `patient_ids_file` in task input."); '
+                    "omit arguments",
+                    apath,
+                )
+            )
+        return component
+    if not has_args and component.arguments_required:
+        needs = ", ".join(required_args) or "its arguments"
+        problems.append(error(f"arguments is required: {component.name} needs {needs}", apath))
+        return component
+    if isinstance(args, Mapping) and component.arguments_known:
+        model = ARGUMENT_MODELS[component.name]
+        try:
+            model.model_validate(args, context=context)
+        except ValidationError as exc:
+            problems.extend(
+                convert_errors(exc, model, prefix=apath, templated=bool(context["templated"]))
+            )
+        for arg in component.arguments:
+            if arg.deprecated and arg.name in args:
+                problems.append(warning(f"{arg.deprecated}; remove it", (*apath, arg.name)))
+        if not component.arguments and not args:
+            pass
+    if component.takes_model:
+        _check_model(entry, component, path, problems)
+    return component
+
+
+def _resolve_name(
+    name: Any, kind: Literal["protocol", "algorithm"], path: DocPath, problems: list[Problem]
+) -> Component | None:
+    table = catalog.PROTOCOLS if kind == "protocol" else catalog.ALGORITHMS
+    other = catalog.ALGORITHMS if kind == "protocol" else catalog.PROTOCOLS
+    other_kind = "algorithm" if kind == "protocol" else "protocol"
+    if not isinstance(name, str):
+        problems.append(error(f"{kind} name must be a string (got {describe(name)})", path))
+        return None
+    component = table.get(name)
+    if component is not None:
+        if component.deprecated:
+            problems.append(warning(f"{name} is a {component.deprecated}", path))
+        return component
+    prefixed = name if name.startswith("bitfount.") else f"bitfount.{name}"
+    if prefixed in other or did_you_mean(prefixed, other) == prefixed:
+        problems.append(
+            error(
+                f"{prefixed} is a Bitfount {other_kind}, not a {kind}; "
+                f"put it under task.{other_kind}",
+                path,
+            )
+        )
+        return None
+    if not name.startswith("bitfount."):
+        if prefixed in table:
+            problems.append(
+                error(
+                    f"{kind} name {name!r} needs the 'bitfount.' prefix: write {prefixed!r} "
+                    f"(without it Bitfount can only match its plugin fallback, which modeller "
+                    f"tasks refuse)",
+                    path,
+                )
+            )
+            return None
+        suggestion = did_you_mean(prefixed, table)
+        hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+        problems.append(
+            error(
+                f"{name!r} is not a Bitfount {kind}: built-in names start with 'bitfount.' "
+                f"(plugin {kind}s cannot be used in modeller tasks){hint}",
+                path,
+            )
+        )
+        return None
+    suggestion = did_you_mean(name, table)
+    hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+    problems.append(
+        error(
+            f"{name!r} is not a Bitfount {kind} (names starting with 'bitfount.' are reserved "
+            f"for Bitfount's own){hint}",
+            path,
+        )
+    )
+    return None
+
+
+def _check_model(
+    entry: Mapping[str, Any], component: Component, path: DocPath, problems: list[Problem]
+) -> None:
+    model = entry.get("model")
+    mpath: DocPath = (*path, "model")
+    if model is None:
+        problems.append(
+            warning(
+                f"{component.name} has no model: Bitfount accepts the file but the task "
+                "cannot run without model.bitfount_model (model_ref, model_version)",
+                mpath if "model" in entry else path,
+            )
+        )
+        return
+    if not isinstance(model, Mapping):
+        return  # reported by the schema
+    name = model.get("name")
+    if name:
+        problems.append(
+            error(
+                'model.name is no longer supported ("Model name support has been removed. '
+                'Must specify a bitfount model."); use model.bitfount_model with model_ref',
+                (*mpath, "name"),
+            )
+        )
+    if model.get("bitfount_model") is None:
+        problems.append(
+            error(
+                "No model specified: add model.bitfount_model with model_ref (the model's "
+                "name on the Hub) and model_version",
+                (*mpath, "bitfount_model"),
+            )
+        )
+    if model.get("dp_config") is not None:
+        problems.append(
+            warning(
+                "dp_config: Bitfount refuses differential privacy with custom models "
+                "(bitfount_model) when the task runs",
+                (*mpath, "dp_config"),
+            )
+        )
+
+
+def _check_federated_averaging(
+    args: Any, task: Mapping[str, Any], templated: bool
+) -> list[Problem]:
+    args = args if isinstance(args, Mapping) else {}
+    apath: DocPath = ("task", "protocol", "arguments")
+    steps = args.get("steps_between_parameter_updates")
+    epochs = args.get("epochs_between_parameter_updates")
+    if templated and (is_schema_placeholder(steps) or is_schema_placeholder(epochs)):
+        return []
+    if steps is not None and epochs is not None:
+        return [
+            error(
+                "FederatedAveraging takes exactly one of steps_between_parameter_updates and "
+                "epochs_between_parameter_updates, not both",
+                (*apath, "epochs_between_parameter_updates"),
+            )
+        ]
+    if steps is None and epochs is None:
+        return [
+            error(
+                "FederatedAveraging needs one of steps_between_parameter_updates or "
+                "epochs_between_parameter_updates (epochs if the model's hyperparameters set "
+                "epochs)",
+                apath if "arguments" in (task.get("protocol") or {}) else ("task", "protocol"),
+            )
+        ]
+    hyper_epochs = False
+    algos = task.get("algorithm")
+    for entry in algos if isinstance(algos, list) else [algos]:
+        if isinstance(entry, Mapping) and isinstance(entry.get("model"), Mapping):
+            hp = entry["model"].get("hyperparameters")
+            if isinstance(hp, Mapping) and hp.get("epochs") is not None:
+                hyper_epochs = True
+    if hyper_epochs and steps is not None:
+        return [
+            warning(
+                "the model trains in epochs (hyperparameters.epochs) but FederatedAveraging "
+                "counts steps; use epochs_between_parameter_updates",
+                (*apath, "steps_between_parameter_updates"),
+            )
+        ]
+    return []
+
+
+def _check_aggregator(aggregator: Any, path: DocPath) -> list[Problem]:
+    secure = isinstance(aggregator, Mapping) and aggregator.get("secure") is True
+    if secure and aggregator.get("weights"):
+        return [
+            error(
+                'secure aggregation does not support weights ("SecureAggregation does not '
+                'support update weighting"): remove weights or set secure: false',
+                (*path, "weights"),
+            )
+        ]
+    return []
+
+
+def _check_data_structure(ds: Mapping[str, Any], path: DocPath, templated: bool) -> list[Problem]:
+    problems: list[Problem] = []
+    filters = ds.get("filter")
+    if isinstance(filters, list):
+        for i, f in enumerate(filters):
+            if isinstance(f, Mapping):
+                problems.extend(_check_filter(f, (*path, "filter", i), templated))
+
+    split = ds.get("data_split")
+    if isinstance(split, Mapping) and isinstance(split.get("args"), Mapping):
+        splitter = split.get("data_splitter", "percentage")
+        expected = catalog.DATA_SPLIT_ARGS.get(splitter) if isinstance(splitter, str) else None
+        if expected is not None:
+            for key in split["args"]:
+                if key not in expected:
+                    problems.append(
+                        warning(
+                            f"data_split: {key!r} is not an argument of the {splitter} splitter "
+                            f"(Bitfount accepts it but does not use it); it takes: "
+                            f"{', '.join(expected)}",
+                            (*path, "data_split", "args", key),
+                        )
+                    )
+
+    requirements = ds.get("schema_requirements")
+    if isinstance(requirements, Mapping):
+        for level, names in requirements.items():
+            if isinstance(names, list):
+                for i, n in enumerate(names):
+                    if isinstance(n, str) and n not in catalog.DATASOURCE_TYPES:
+                        problems.append(
+                            warning(
+                                f"{n!r} is not a datasource type Bitfount 13 knows "
+                                f"({one_of(catalog.DATASOURCE_TYPES, n)[12:]}",
+                                (*path, "schema_requirements", level, i),
+                            )
+                        )
+    compatible = ds.get("compatible_datasources")
+    if isinstance(compatible, list):
+        for i, n in enumerate(compatible):
+            if isinstance(n, str) and n not in catalog.DATASOURCE_TYPES:
+                suggestion = did_you_mean(n, catalog.DATASOURCE_TYPES)
+                hint = f"; did you mean {suggestion!r}?" if suggestion else ""
+                problems.append(
+                    warning(
+                        f"{n!r} is not a datasource type Bitfount 13 knows{hint}",
+                        (*path, "compatible_datasources", i),
+                    )
+                )
+    return problems
+
+
+def _check_filter(f: Mapping[str, Any], path: DocPath, templated: bool) -> list[Problem]:
+    ftype = f.get("filter_type")
+    value = f.get("value")
+    vpath: DocPath = (*path, "value")
+    if not isinstance(ftype, str) or (templated and is_schema_placeholder(value)):
+        return []
+    if isinstance(value, dt.date):
+        return []  # an error already (the schema's value check)
+    if ftype in catalog.INT_FILTER_TYPES:
+        if isinstance(value, bool):
+            return [error(f"{ftype} needs a whole number of frames, not {describe(value)}", vpath)]
+        if not isinstance(value, int):
+            return [warning(f"{ftype} should be a whole number (got {describe(value)})", vpath)]
+    elif ftype in catalog.NUMBER_FILTER_TYPES:
+        if isinstance(value, bool) or not isinstance(value, int | float):
+            return [warning(f"{ftype} should be a number of MB (got {describe(value)})", vpath)]
+    elif ftype in catalog.DATE_FILTER_TYPES:
+        if isinstance(value, Mapping):
+            if "year" not in value:
+                return [warning(f"{ftype}: a date mapping needs year (and month, day)", vpath)]
+            month, day = value.get("month"), value.get("day")
+            if isinstance(month, int) and not 1 <= month <= 12:
+                return [warning(f"{ftype}: month {month} is not a month", (*vpath, "month"))]
+            if isinstance(day, int) and not 1 <= day <= 31:
+                return [warning(f"{ftype}: day {day} is not a day of a month", (*vpath, "day"))]
+        elif not isinstance(value, str):
+            return [
+                warning(
+                    f"{ftype} should be a date: {{year, month, day}} or a quoted string "
+                    f"(got {describe(value)})",
+                    vpath,
+                )
+            ]
+    elif ftype == "check-required-fields" and not isinstance(value, bool):
+        return [warning(f"{ftype} should be true or false (got {describe(value)})", vpath)]
+    elif ftype == "required-field-names" and not (
+        isinstance(value, list) and all(isinstance(v, str) for v in value)
+    ):
+        return [warning(f"{ftype} should be a list of field names (got {describe(value)})", vpath)]
+    elif ftype == "modality" and value not in catalog.MODALITIES:
+        return [warning(f"modality {one_of(catalog.MODALITIES, value)}", vpath)]
+    return []
+
+
+# ====================================================================== task-templates config
+
+
+def validate_config(data: Any) -> list[Problem]:
+    """Every problem with a task-templates config itself (no files read), path-based."""
+    if (
+        data is None
+        or (isinstance(data, Mapping) and data and all(not v for v in data.values()))
+        or (isinstance(data, Mapping) and not data)
+    ):
+        return [
+            error(
+                "the task-templates config is empty (Bitfount's uploader logs \"Config file is "
+                'empty" and does nothing): add task-templates: entries'
+            )
+        ]
+    if not isinstance(data, Mapping):
+        return [
+            error(
+                "a task-templates config must be a mapping with task-templates:, models: and/or "
+                f"deprecated-task-templates: (got {describe(data)})"
+            )
+        ]
+    problems: list[Problem] = []
+    try:
+        CONFIG_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        problems.extend(convert_errors(exc, TaskTemplatesConfig, ignored_unknown=True))
+
+    for key in data:
+        if key not in catalog.CONFIG_TOP_LEVEL_KEYS:
+            problems.append(
+                warning(
+                    unknown_key_message(key, catalog.CONFIG_TOP_LEVEL_KEYS, ignored=True),
+                    (_key(key),),
+                )
+            )
+
+    templates = data.get("task-templates")
+    if isinstance(templates, list):
+        problems.extend(_check_template_entries(templates))
+    models = data.get("models")
+    if isinstance(models, list):
+        problems.extend(_check_model_entries(models))
+    deprecated = data.get("deprecated-task-templates")
+    if isinstance(deprecated, list):
+        live = (
+            {
+                sanitise_slug(e["slug"])
+                for e in templates or []
+                if isinstance(e, Mapping) and isinstance(e.get("slug"), str)
+            }
+            if isinstance(templates, list)
+            else set()
+        )
+        for i, entry in enumerate(deprecated):
+            if not isinstance(entry, Mapping):
+                continue
+            problems.extend(_unknown_entry_keys(entry, ("slug",), ("deprecated-task-templates", i)))
+            slug = entry.get("slug")
+            if isinstance(slug, str) and sanitise_slug(slug) in live:
+                problems.append(
+                    warning(
+                        f"slug {slug!r} is both uploaded (task-templates) and archived "
+                        "(deprecated-task-templates); the upload archives it again",
+                        ("deprecated-task-templates", i, "slug"),
+                    )
+                )
+    return problems
+
+
+def _key(key: Any) -> str | int:
+    return key if isinstance(key, str | int) and not isinstance(key, bool) else str(key)
+
+
+def _unknown_entry_keys(
+    entry: Mapping[Any, Any], allowed: Sequence[str], path: DocPath
+) -> list[Problem]:
+    return [
+        warning(unknown_key_message(key, allowed, ignored=True), (*path, _key(key)))
+        for key in entry
+        if key not in allowed
+    ]
+
+
+_TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "classification": ("image-classification", "text-classification", "tabular-classification"),
+    "segmentation": ("image-segmentation",),
+    "regression": ("tabular-regression",),
+    "detection": ("object-detection",),
+    "generation": ("text-generation",),
+}
+
+
+def _check_template_entries(templates: list[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    by_slug: dict[str, list[tuple[int, str]]] = {}
+    for i, entry in enumerate(templates):
+        epath: DocPath = ("task-templates", i)
+        if not isinstance(entry, Mapping):
+            continue
+        problems.extend(_unknown_entry_keys(entry, catalog.TEMPLATE_ENTRY_KEYS, epath))
+        slug = entry.get("slug")
+        if isinstance(slug, str):
+            clean = sanitise_slug(slug)
+            if not clean:
+                problems.append(
+                    error(
+                        f"slug {slug!r} has no letters or digits: Bitfount would sanitise it to "
+                        "an empty slug",
+                        (*epath, "slug"),
+                    )
+                )
+            else:
+                by_slug.setdefault(clean, []).append((i, slug))
+                if clean != slug:
+                    problems.append(
+                        warning(
+                            f"slug {slug!r} becomes {clean!r} on the Hub (Bitfount sanitises "
+                            f"slugs); write slug: {clean}",
+                            (*epath, "slug"),
+                        )
+                    )
+        template = entry.get("template")
+        if isinstance(template, str) and not template.strip():
+            problems.append(
+                error("template is empty: name the task YAML file", (*epath, "template"))
+            )
+        for name in ("title", "description"):
+            value = entry.get(name)
+            if isinstance(value, str) and not value.strip():
+                problems.append(warning(f"{name} is empty", (*epath, name)))
+        ttype = entry.get("type")
+        if isinstance(ttype, str) and ttype in catalog.TEMPLATE_TYPES:
+            words = " ".join(
+                v for v in (entry.get("slug"), entry.get("title")) if isinstance(v, str)
+            ).lower()
+            for word, types in _TYPE_WORDS.items():
+                if word in words and ttype not in types and word not in ttype:
+                    problems.append(
+                        warning(
+                            f"type is {ttype!r} but the slug/title says {word!r}; check the type",
+                            (*epath, "type"),
+                        )
+                    )
+                    break
+        tags = entry.get("tags")
+        if isinstance(tags, list):
+            seen: set[Any] = set()
+            for j, tag in enumerate(tags):
+                if isinstance(tag, str) and tag in seen:
+                    problems.append(warning(f"tag {tag!r} is listed twice", (*epath, "tags", j)))
+                seen.add(tag if isinstance(tag, str) else id(tag))
+        url = entry.get("sampleDatasetDownloadUrl")
+        if isinstance(url, str) and not url.lower().startswith(("http://", "https://")):
+            problems.append(
+                warning(
+                    f"sampleDatasetDownloadUrl {url!r} does not look like a URL (Bitfount does "
+                    "not check it)",
+                    (*epath, "sampleDatasetDownloadUrl"),
+                )
+            )
+        overrides = entry.get("model_overrides")
+        if isinstance(overrides, Mapping):
+            for section, override in overrides.items():
+                if isinstance(override, Mapping):
+                    problems.extend(
+                        _unknown_entry_keys(
+                            override,
+                            ("model_ref", "model_username", "model_version"),
+                            (*epath, "model_overrides", _key(section)),
+                        )
+                    )
+    for clean, entries in by_slug.items():
+        if len(entries) < 2:
+            continue
+        for i, slug in entries:
+            others = ", ".join(f"task-templates[{j}] ({other!r})" for j, other in entries if j != i)
+            problems.append(
+                error(
+                    f"slug {slug!r} sanitises to {clean!r}, the same as {others}: Bitfount "
+                    "refuses duplicate task template slugs",
+                    ("task-templates", i, "slug"),
+                )
+            )
+    return problems
+
+
+def _check_model_entries(models: list[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    stems: dict[str, int] = {}
+    for i, entry in enumerate(models):
+        epath: DocPath = ("models", i)
+        if not isinstance(entry, Mapping):
+            continue
+        problems.extend(_unknown_entry_keys(entry, catalog.MODEL_ENTRY_KEYS, epath))
+        model_file = entry.get("model_file")
+        if isinstance(model_file, str):
+            if not model_file.strip():
+                problems.append(
+                    error("model_file is empty: name the model's .py file", (*epath, "model_file"))
+                )
+                continue
+            path = Path(model_file)
+            if path.suffix != ".py":
+                problems.append(
+                    warning(
+                        f"model_file {model_file!r} is not a .py file; Bitfount loads the model "
+                        "class from Python code",
+                        (*epath, "model_file"),
+                    )
+                )
+            if path.stem in stems:
+                problems.append(
+                    warning(
+                        f"models[{stems[path.stem]}] has the same model name {path.stem!r}: on "
+                        "the Hub this one becomes a new version of it",
+                        (*epath, "model_file"),
+                    )
+                )
+            stems.setdefault(path.stem, i)
+        weights = entry.get("weights_file")
+        if isinstance(weights, str) and not weights.strip():
+            problems.append(
+                error(
+                    "weights_file is empty: name the file or remove the key",
+                    (*epath, "weights_file"),
+                )
+            )
+    return problems
+
+
+# ====================================================================== files
+
+
+def check_model_file(path: Path, *, display: str) -> list[Problem]:
+    """Bitfount's checks on a model's code, by reading it (never importing it)."""
+    try:
+        if not path.exists():
+            return [error(f"model file not found: {display}")]
+        if not path.is_file():
+            return [error(f"model file {display} is not a file")]
+        size = path.stat().st_size
+        if size > catalog.MODEL_FILE_MAX_BYTES:
+            return [
+                error(
+                    f"model file {display} is {size:,} bytes; the Hub takes at most 3 MiB "
+                    f"({catalog.MODEL_FILE_MAX_BYTES:,} bytes) of model code"
+                )
+            ]
+        raw = path.read_bytes()
+    except OSError as exc:
+        return [error(f"cannot read model file {display}: {exc.strerror or exc}")]
+    try:
+        source = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        return [error(f"model file {display} is not UTF-8 text (byte {exc.start})")]
+    try:
+        tree = ast.parse(source, filename=display)
+    except SyntaxError as exc:
+        return [
+            Problem(
+                "error",
+                f"syntax error in the model file: {exc.msg}",
+                (),
+                display,
+                exc.lineno,
+                exc.offset,
+            )
+        ]
+    stem = path.stem
+    if not stem.isidentifier():
+        return [
+            error(
+                f"model file name {path.name!r}: the file's stem is the model's class name, so it "
+                "must be a Python identifier (letters, digits, _)"
+            )
+        ]
+    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    named = [c for c in classes if c.name == stem]
+    if not named:
+        found = ", ".join(c.name for c in classes) or "none"
+        return [
+            error(
+                f"model file {display} defines no class named {stem!r} (Bitfount needs exactly one "
+                f"model class, named like the file; top-level classes found: {found})"
+            )
+        ]
+    problems: list[Problem] = []
+    if len(named) > 1:
+        problems.append(
+            Problem(
+                "error",
+                f"class {stem!r} is defined {len(named)} times; Bitfount needs exactly one",
+                (),
+                display,
+                named[1].lineno,
+                named[1].col_offset + 1,
+            )
+        )
+    for other in classes:
+        if other.name != stem and any(_base_name(b).endswith("BitfountModel") for b in other.bases):
+            problems.append(
+                Problem(
+                    "error",
+                    f"class {other.name!r} is a second model class; Bitfount needs exactly one "
+                    f"model class per file, named {stem!r}",
+                    (),
+                    display,
+                    other.lineno,
+                    other.col_offset + 1,
+                )
+            )
+    return problems
+
+
+def _base_name(node: ast.expr) -> str:
+    if isinstance(node, ast.Name):
+        return node.id
+    if isinstance(node, ast.Attribute):
+        return node.attr
+    if isinstance(node, ast.Subscript):
+        return _base_name(node.value)
+    return ""
+
+
+def check_weights_file(path: Path, *, display: str) -> list[Problem]:
+    try:
+        if not path.exists():
+            return [error(f"weights file not found: {display}")]
+        if not path.is_file():
+            return [error(f"weights file {display} is not a file")]
+        size = path.stat().st_size
+    except OSError as exc:
+        return [error(f"cannot read weights file {display}: {exc.strerror or exc}")]
+    if size > catalog.WEIGHTS_FILE_MAX_BYTES:
+        return [
+            error(
+                f"weights file {display} is {size:,} bytes; the Hub takes at most 500 MiB "
+                f"({catalog.WEIGHTS_FILE_MAX_BYTES:,} bytes)"
+            )
+        ]
+    if size == 0:
+        return [warning(f"weights file {display} is empty")]
+    return []
+
+
+def _find_file(name: str, config_dir: Path, cwd: Path) -> tuple[Path | None, bool]:
+    """(path, found_only_via_cwd). Config folder first, then the cwd (Bitfount's way)."""
+    candidate = Path(name).expanduser()
+    if candidate.is_absolute():
+        return (candidate if candidate.exists() else None), False
+    in_config = config_dir / candidate
+    if in_config.exists():
+        return in_config, False
+    in_cwd = cwd / candidate
+    if in_cwd.exists():
+        return in_cwd, True
+    return None, False
+
+
+def _cwd_warning(what: str, name: str) -> str:
+    return (
+        f"{what} {name!r} is not next to the config but was found relative to the current "
+        "directory; Bitfount resolves it against the current directory, so the upload works "
+        "only when run from here. Make the path relative to the config's folder"
+    )
+
+
+@dataclass
+class _TemplateRef:
+    index: int
+    name: str
+    path: Path
+    display: str
+
+
+def check_config_files(data: Any, config_path: Path, *, cwd: Path | None = None) -> list[Problem]:
+    """The files a task-templates config names: task YAMLs, model code, weights."""
+    problems, _ = _check_config_files(data, config_path, Path(config_path), cwd or Path.cwd(), {})
+    return problems
+
+
+def _check_config_files(
+    data: Any,
+    config_path: Path,
+    config_display: Path,
+    cwd: Path,
+    loaded: dict[Path, Any],
+) -> tuple[list[Problem], list[_TemplateRef]]:
+    problems: list[Problem] = []
+    refs: list[_TemplateRef] = []
+    if not isinstance(data, Mapping):
+        return problems, refs
+    config_dir = config_path.parent
+    if config_path.name != config_path.name.lower():
+        problems.append(
+            warning(
+                f"Bitfount's uploader lowercases the config path before opening it, so "
+                f"{config_path.name!r} is not found on a case-sensitive file system; use a "
+                "lowercase file name"
+            )
+        )
+    templates = data.get("task-templates")
+    for i, entry in enumerate(templates if isinstance(templates, list) else []):
+        if not isinstance(entry, Mapping):
+            continue
+        name = entry.get("template")
+        if not isinstance(name, str) or not name.strip():
+            continue
+        tpath: DocPath = ("task-templates", i, "template")
+        found, via_cwd = _find_file(name, config_dir, cwd)
+        if found is None:
+            problems.append(
+                error(
+                    f"template file not found: {name!r} (looked in the config's folder and the "
+                    "current directory)",
+                    tpath,
+                )
+            )
+            continue
+        if found.is_dir():
+            problems.append(error(f"template {name!r} is a folder, not a task YAML", tpath))
+            continue
+        if via_cwd:
+            problems.append(warning(_cwd_warning("template", name), tpath))
+            display = name
+        else:
+            display = str(config_display.parent / name) if not Path(name).is_absolute() else name
+        refs.append(_TemplateRef(i, name, found, display))
+        if entry.get("model_overrides"):
+            task_data = _load(found, display, loaded).data
+            if task_major_version(task_data) < 9:
+                problems.append(
+                    error(
+                        "model_overrides are only supported for v9+ task templates (Bitfount's "
+                        f"uploader raises this); {name!r} is a v7/v8 task",
+                        ("task-templates", i, "model_overrides"),
+                    )
+                )
+    models = data.get("models")
+    for i, entry in enumerate(models if isinstance(models, list) else []):
+        if not isinstance(entry, Mapping):
+            continue
+        for key, checker, what in (
+            ("model_file", check_model_file, "model file"),
+            ("weights_file", check_weights_file, "weights file"),
+        ):
+            name = entry.get(key)
+            if not isinstance(name, str) or not name.strip():
+                continue
+            kpath: DocPath = ("models", i, key)
+            found, via_cwd = _find_file(name, config_dir, cwd)
+            if found is None:
+                problems.append(
+                    error(
+                        f"{what} not found: {name!r} (looked in the config's folder and the "
+                        "current directory)",
+                        kpath,
+                    )
+                )
+                continue
+            if via_cwd:
+                problems.append(warning(_cwd_warning(what, name), kpath))
+                display = name
+            else:
+                display = (
+                    str(config_display.parent / name) if not Path(name).is_absolute() else name
+                )
+            for p in checker(found, display=display):
+                # Problems inside the model file keep their own place; the rest go on the entry.
+                problems.append(p if p.line is not None else Problem(p.severity, p.message, kpath))
+    return problems, refs
+
+
+# ====================================================================== paths
+
+
+@dataclass
+class FileReport:
+    path: str
+    kind: str
+    problems: list[Problem] = field(default_factory=list)
+
+    @property
+    def errors(self) -> int:
+        return sum(1 for p in self.problems if p.is_error)
+
+    @property
+    def warnings(self) -> int:
+        return sum(1 for p in self.problems if not p.is_error)
+
+
+def _load(path: Path, display: str, cache: dict[Path, Any]) -> Any:
+    from taskwizard.model.yamlio import load_yaml_file
+
+    key = path.resolve()
+    if key not in cache:
+        loaded = load_yaml_file(path)
+        loaded.filename = display
+        loaded.problems = [
+            p if p.file != str(path) else p.at(display, p.line, p.column) for p in loaded.problems
+        ]
+        cache[key] = loaded
+    return cache[key]
+
+
+def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[FileReport]:
+    """Validate files; a config's task YAMLs are validated too, each as its own report."""
+    cwd = cwd or Path.cwd()
+    cache: dict[Path, Any] = {}
+    reports: list[FileReport] = []
+    done: set[Path] = set()
+
+    def run(path: Path, display: str, expect: Kind | None) -> list[_TemplateRef]:
+        key = path.resolve()
+        if key in done:
+            return []
+        done.add(key)
+        if not path.exists():
+            reports.append(
+                FileReport(
+                    display,
+                    "unknown",
+                    [Problem("error", f"file not found: {display}", (), display)],
+                )
+            )
+            return []
+        loaded = _load(path, display, cache)
+        problems: list[Problem] = list(loaded.problems)
+        kind: str = detect_kind(loaded.data) if loaded.ok else (expect or "unknown")
+        refs: list[_TemplateRef] = []
+        if loaded.ok:
+            if expect == "task" and kind != "task":
+                found: list[Problem] = [
+                    error(
+                        "a task-templates entry points at this file, but it is not a task YAML "
+                        "(no pods:/task: at the top level)"
+                    )
+                ]
+                kind = "task"
+                found.extend(validate_task(loaded.data) if kind == "task" else [])
+            elif kind == "config":
+                found = validate_config(loaded.data)
+                files, refs = _check_config_files(loaded.data, path, Path(display), cwd, cache)
+                found.extend(files)
+            elif kind == "task":
+                found = validate_task(loaded.data)
+            else:
+                found = [
+                    error(
+                        "not a task-templates config (task-templates:, models:) nor a task YAML "
+                        "(pods:, task:)"
+                        if loaded.data is not None
+                        else "the file is empty"
+                    )
+                ]
+            problems.extend(loaded.resolve(found))
+        problems = [p if p.file else p.at(display, p.line, p.column) for p in problems]
+        problems.sort(key=Problem.sort_key)
+        reports.append(FileReport(display, kind, problems))
+        return refs
+
+    for path in paths:
+        refs = run(Path(path), str(path), None)
+        for ref in refs:
+            run(ref.path, ref.display, "task")
+    return reports
+
+
+def summary_counts(reports: Sequence[FileReport]) -> tuple[int, int]:
+    return sum(r.errors for r in reports), sum(r.warnings for r in reports)
