@@ -203,6 +203,11 @@ def test_template_block_that_is_not_a_mapping_of_declarations(block: Any, severi
     assert [(p.severity, p.path) for p in problems] == [(severity, ("template",))]
 
 
+def test_variable_name_that_is_not_text_is_an_error_at_its_key() -> None:
+    problems = check_template_variables({"template": {1: STRING}, "task": {"a": 1}})
+    assert [(p.severity, p.path) for p in problems] == [("error", ("template", 1))]
+
+
 def test_non_mapping_task_data_gives_no_problems_and_no_crash() -> None:
     assert check_template_variables(None) == []
     assert check_template_variables(["{{ a }}"]) == []
@@ -289,7 +294,10 @@ def fake_validate(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
             )
         include = data.get("task", {}).get("include")
         if isinstance(include, list) and len(include) != 1:
-            out.append(error("select exactly one column", ("task", "include")))
+            out.append(error("select exactly one column", ("task",)))
+        options = data.get("task", {}).get("options")
+        if isinstance(options, dict):
+            out.extend(error("unknown option", ("task", "options", k)) for k in options)
         if data.get("task", {}).get("always_bad"):
             out.append(error("always bad", ("task", "always_bad")))
         return out
@@ -312,8 +320,7 @@ def test_default_that_makes_the_task_invalid_is_an_error_at_the_placeholder(
         (
             "error",
             ("task", "arguments", "top_k"),
-            "with the defaults filled in (k = 2.5), task.arguments.top_k: "
-            "top_k: must be a positive whole number",
+            "with the defaults filled in (k = 2.5): top_k: must be a positive whole number",
         )
     ]
     # validated without the template block (so no recursion), with and without defaults
@@ -321,26 +328,31 @@ def test_default_that_makes_the_task_invalid_is_an_error_at_the_placeholder(
     assert {"arguments": {"top_k": 2.5}} in [c["task"] for c in fake_validate]
 
 
-def test_error_under_or_above_the_substituted_value_is_blamed_on_its_placeholder(
+def test_error_above_the_substituted_value_is_blamed_on_its_placeholder(
     fake_validate: list[Any],
 ) -> None:
-    data = task(
-        {
-            "cols": {
-                "label": "C",
-                "type": "array",
-                "items": {"type": "string"},
-                "default": ["a", "b"],
-            }
-        },
-        task={"include": "{{ cols }}", "arguments": {"top_k": 1}},
-    )
+    cols = {"label": "C", "type": "array", "items": {"type": "string"}, "default": ["a", "b"]}
+    data = task({"cols": cols}, task={"include": "{{ cols }}", "arguments": {"top_k": 1}})
     problems = check_template_variables(data)
     assert [(p.path, p.message) for p in problems] == [
         (
             ("task", "include"),
-            "with the defaults filled in (cols = ['a', 'b']), task.include: "
-            "select exactly one column",
+            "with the defaults filled in (cols = ['a', 'b']), task: select exactly one column",
+        )
+    ]
+
+
+def test_error_inside_the_substituted_value_is_blamed_on_its_placeholder(
+    fake_validate: list[Any],
+) -> None:
+    options = {"label": "O", "type": "object", "default": {"colour": "red"}}
+    data = task({"o": options}, task={"options": "{{ o }}", "arguments": {"top_k": 1}})
+    problems = check_template_variables(data)
+    assert [(p.path, p.message) for p in problems] == [
+        (
+            ("task", "options"),
+            "with the defaults filled in (o = {'colour': 'red'}), task.options.colour: "
+            "unknown option",
         )
     ]
 
@@ -392,6 +404,5 @@ def test_explicit_null_default_is_filled_in_and_validated(fake_validate: list[An
     )
     problems = check_template_variables(data)
     assert [p.message for p in problems] == [
-        "with the defaults filled in (k = None), task.arguments.top_k: "
-        "top_k: must be a positive whole number"
+        "with the defaults filled in (k = None): top_k: must be a positive whole number"
     ]

@@ -25,7 +25,6 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
-from taskwizard.model.catalog import FILTER_TYPES
 from taskwizard.model.problems import DocPath, Problem, error, path_text, warning
 
 __all__ = [
@@ -72,6 +71,27 @@ VARIABLE_TYPES: Final[tuple[str, ...]] = (
 )
 
 SEMANTIC_TYPES: Final[tuple[str, ...]] = ("categorical", "continuous", "image", "text")
+
+# The task filter types (bitfount-formats.md §3.5); a test keeps this equal to catalog's list.
+FILTER_TYPES: Final[tuple[str, ...]] = (
+    "file-creation-min-date",
+    "file-creation-max-date",
+    "file-modification-min-date",
+    "file-modification-max-date",
+    "min-dob",
+    "max-dob",
+    "min-file-size",
+    "max-file-size",
+    "min-frames",
+    "max-frames",
+    "check-required-fields",
+    "required-field-names",
+    "modality",
+    "scan-acquisition-min-date",
+    "scan-acquisition-max-date",
+    "series-description",
+    "inferred-scan-type",
+)
 
 # `type:` values that are a plain string, and the nested-type keys (`type: {file_path: ...}`).
 _SCALAR_TYPES: Final = ("string", "boolean", "number", "array", "object")
@@ -916,13 +936,21 @@ def _parse_all(task_data: Any) -> tuple[dict[str, VariableSpec], list[Problem], 
     problems: list[Problem] = []
     broken: set[str] = set()
     for name, decl in _declarations(task_data).items():
-        key = name if isinstance(name, str) else str(name)
-        spec, found = parse_declaration(key, decl)
+        if not isinstance(name, str):
+            problems.append(
+                error(
+                    f"variable name {name!r} must be text (an identifier); quote it or rename it",
+                    (TEMPLATE_KEY, _key_part(name)),
+                )
+            )
+            broken.add(str(name))
+            continue
+        spec, found = parse_declaration(name, decl)
         problems.extend(found)
         if any(p.is_error for p in found):
-            broken.add(key)
+            broken.add(name)
         if spec is not None:
-            specs[key] = spec
+            specs[name] = spec
     return specs, problems, broken
 
 
@@ -957,7 +985,7 @@ def check_template_variables(task_data: Any) -> list[Problem]:
             )
     specs, declaration_problems, broken = _parse_all(task_data)
     problems.extend(declaration_problems)
-    declared = [str(n) for n in _declarations(task_data)]
+    declared = [n for n in _declarations(task_data) if isinstance(n, str)]
 
     mentions = _walk_mentions(task_data)
     mentioned: set[str] = set()
@@ -1036,19 +1064,22 @@ def _check_with_defaults(task_data: Mapping[str, Any], defaults: dict[str, Any])
     substituted, filled = _replace(body, defaults)
     if not filled:
         return []
+    after = [p for p in validate_task(substituted) if p.is_error]
+    if not after:
+        return []
     before = {(p.path, p.message) for p in validate_task(body) if p.is_error}
     problems: list[Problem] = []
     seen: set[tuple[DocPath, str]] = set()
-    for p in validate_task(substituted):
-        if not p.is_error or (p.path, p.message) in before:
+    for p in after:
+        if (p.path, p.message) in before:
             continue
         at, name = _blame(p.path, filled)
-        where = path_text(p.path) or "the task"
+        text = "with the defaults filled in"
         if name is not None:
-            text = f"with the defaults filled in ({name} = {_short(defaults[name])}), {where}: "
-        else:
-            text = f"with the defaults filled in, {where}: "
-        problem = error(text + p.message, at)
+            text += f" ({name} = {_short(defaults[name])})"
+        if at != p.path:
+            text += f", {path_text(p.path) or 'the task'}"
+        problem = error(f"{text}: {p.message}", at)
         if (problem.path, problem.message) not in seen:
             seen.add((problem.path, problem.message))
             problems.append(problem)
