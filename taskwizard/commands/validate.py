@@ -1,0 +1,123 @@
+"""``taskwizard validate PATH... [--format text|json]``.
+
+Prints one line per problem (``path:line:col: error|warning: message``, sorted by
+file and line) and a summary; exit 0 when every file is valid (warnings are fine),
+1 when any has an error, 2 on a usage error or a path that cannot be read.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from typing import Any
+
+
+def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "paths",
+        nargs="+",
+        metavar="PATH",
+        help="task-templates configs and/or task YAML files (a config's task YAMLs are "
+        "checked too)",
+    )
+    parser.add_argument(
+        "--format",
+        choices=("text", "json"),
+        default="text",
+        help="output format (default: text)",
+    )
+
+
+def _unreadable(path: str) -> str | None:
+    if not os.path.exists(path):
+        return "no such file"
+    if os.path.isdir(path):
+        return "is a folder, not a file"
+    try:
+        with open(path, "rb"):
+            pass
+    except OSError as exc:
+        return exc.strerror or str(exc)
+    return None
+
+
+def _plural(n: int, word: str) -> str:
+    return f"{n} {word}{'' if n == 1 else 's'}"
+
+
+def run(name: str, args: argparse.Namespace) -> int:
+    try:
+        return _run(args)
+    except BrokenPipeError:  # e.g. `taskwizard validate ... | head`
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        return 1
+
+
+def _run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from taskwizard.model.validate import validate_paths
+
+    bad = False
+    for path in args.paths:
+        reason = _unreadable(path)
+        if reason is not None:
+            print(f"taskwizard validate: cannot read {path}: {reason}", file=sys.stderr)
+            bad = True
+    if bad:
+        return 2
+
+    reports = validate_paths([Path(p) for p in args.paths])
+    errors = sum(r.errors for r in reports)
+    warnings = sum(r.warnings for r in reports)
+
+    if args.format == "json":
+        out: dict[str, Any] = {
+            "valid": errors == 0,
+            "files_checked": len(reports),
+            "errors": errors,
+            "warnings": warnings,
+            "files": [
+                {
+                    "path": r.path,
+                    "kind": r.kind,
+                    "valid": r.errors == 0,
+                    "problems": [
+                        {
+                            "file": p.file,
+                            "line": p.line,
+                            "column": p.column,
+                            "severity": p.severity,
+                            "message": p.message,
+                            "path": list(p.path),
+                        }
+                        for p in r.problems
+                    ],
+                }
+                for r in reports
+            ],
+        }
+        print(json.dumps(out, indent=2, ensure_ascii=False))
+        return 1 if errors else 0
+
+    colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+    problems = sorted((p for r in reports for p in r.problems), key=lambda p: p.sort_key())
+    for problem in problems:
+        line = problem.format()
+        if colour:
+            tag = f"{problem.severity}:"
+            code = "31" if problem.is_error else "33"
+            line = line.replace(f" {tag} ", f" \x1b[1;{code}m{tag}\x1b[0m ", 1)
+        print(line)
+    files = _plural(len(reports), "file")
+    if errors or warnings:
+        summary = f"{files} checked: {_plural(errors, 'error')}, {_plural(warnings, 'warning')}"
+    else:
+        summary = f"{files} checked: all valid"
+    if colour:
+        summary = f"\x1b[1;{'31' if errors else '32'}m{summary}\x1b[0m"
+    print(summary)
+    return 1 if errors else 0
