@@ -160,6 +160,39 @@ class WizardState(BaseModel):
             return []
         return validate_task(self.task)
 
+    def file_problems(self) -> list[Problem]:
+        """The files the config names that exist before saving: model code and weights.
+
+        Checked on disk by the model's rules (never run); relative paths resolve
+        against the config file's folder. Kept out of :meth:`config_problems`,
+        which is pure. The entry's own ``template:`` is left out: the task YAML
+        is only written by Save.
+        """
+        from taskwizard.model.validate import check_config_files
+
+        if self.task_only:
+            return []
+        if self.config_path:
+            config_path = Path(self.config_path).expanduser()
+        else:
+            config_path = Path.cwd() / "task-templates.yaml"
+        problems = check_config_files({}, config_path)  # the config's own path (e.g. its case)
+        models = self.config.get("models")
+        for index, model in enumerate(models if isinstance(models, list) else []):
+            if not isinstance(model, dict):
+                continue
+            field: DocPath = ("models", index, "model_file")
+            for problem in check_config_files({"models": [model]}, config_path):
+                if problem.path[:2] == ("models", 0):
+                    moved: DocPath = ("models", index, *problem.path[2:])
+                    problems.append(Problem(problem.severity, problem.message, moved))
+                elif problem.line is not None:
+                    # Inside the model file: shown under the model file field, with its place.
+                    where = f"{Path(problem.file or '').name} line {problem.line}"
+                    where += f", column {problem.column}" if problem.column else ""
+                    problems.append(Problem(problem.severity, f"{where}: {problem.message}", field))
+        return problems
+
     def render(self, doc: DocName) -> str:
         """The YAML taskwizard will write for a document (new files)."""
         from taskwizard.model.yamlio import dump_yaml
