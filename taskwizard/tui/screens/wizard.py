@@ -156,6 +156,7 @@ class WizardScreen(Screen[None]):
             if path[:1] == ("task-templates",) and path[:2] != state.entry_path:
                 continue  # other templates in the config are checked on Review
             problems.append(("config", problem))
+        problems += [("config", p) for p in state.file_problems()]
         problems += [("task", p) for p in state.task_problems()]
         for step_id, text in state.raw_text.items():
             problems.append(
