@@ -95,7 +95,7 @@ class DraftStore:
         record = {
             "format": DRAFT_FORMAT,
             "id": draft_id,
-            "name": name or default_name(state, now),
+            "name": name or default_name(state),
             "created": now.isoformat(),
             "updated": now.isoformat(),
             "status": "saved" if state.saved else "editing",
@@ -406,12 +406,11 @@ class Autosaver:
 
 
 # ------------------------------------------------------------------ helpers
-def default_name(state: WizardState, when: datetime | None = None) -> str:
+def default_name(state: WizardState) -> str:
     source = state.config_source or state.task_source
     if source is not None:
         return f"Edit {Path(source.path).name}"
-    when = (when or _now()).astimezone()
-    return f"New template {when:%d %b %H:%M}"
+    return "New template"
 
 
 def count_errors(state: WizardState) -> int | None:
