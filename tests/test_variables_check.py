@@ -81,6 +81,8 @@ def test_whole_value_placeholders_are_recognised(value: str, name: str) -> None:
 def test_other_values_are_not_placeholders(value: Any) -> None:
     assert not is_placeholder(value)
     assert placeholder_name(value) is None
+    if isinstance(value, str):  # anchored: `match` finds no prefix either
+        assert PLACEHOLDER_RE.match(value) is None
 
 
 def test_canonical_placeholder_has_one_space_inside_each_brace_pair() -> None:

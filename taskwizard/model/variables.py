@@ -49,10 +49,11 @@ __all__ = [
 
 TEMPLATE_KEY: Final = "template"
 
-# What Bitfount's templated schema accepts as a placeholder: the whole value.
-PLACEHOLDER_RE: Final = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
-# A placeholder-looking piece inside a longer string (never substituted).
-_EMBEDDED_RE: Final = re.compile(r"\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}")
+# What Bitfount's templated schema accepts as a placeholder: the whole value
+# (anchored, so ``match`` and ``fullmatch`` both work).
+PLACEHOLDER_RE: Final = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\Z")
+# A placeholder-looking piece anywhere in a string or key (never substituted there).
+_EMBEDDED_RE: Final = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _IDENTIFIER_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 VARIABLE_TYPES: Final[tuple[str, ...]] = (
@@ -223,6 +224,8 @@ def _walk_mentions(task_data: Any) -> list[_Mention]:
                 found.append(_Mention(path, node, None, "embedded"))
         elif isinstance(node, Mapping):
             for key, value in node.items():
+                if not path and key == TEMPLATE_KEY:
+                    continue
                 child = (*path, _key_part(key))
                 if isinstance(key, str) and "{{" in key and _EMBEDDED_RE.search(key):
                     found.append(_Mention(child, key, placeholder_name(key), "key"))
@@ -231,16 +234,7 @@ def _walk_mentions(task_data: Any) -> list[_Mention]:
             for index, item in enumerate(node):
                 visit(item, (*path, index))
 
-    if isinstance(task_data, Mapping):
-        for key, value in task_data.items():
-            if key == TEMPLATE_KEY:
-                continue
-            child = (_key_part(key),)
-            if isinstance(key, str) and "{{" in key and _EMBEDDED_RE.search(key):
-                found.append(_Mention(child, key, placeholder_name(key), "key"))
-            visit(value, child)
-    else:
-        visit(task_data, ())
+    visit(task_data, ())
     return found
 
 
@@ -968,7 +962,15 @@ def check_template_variables(task_data: Any) -> list[Problem]:
         return problems
     if TEMPLATE_KEY in task_data:
         block = task_data[TEMPLATE_KEY]
-        if block is None or (isinstance(block, Mapping) and not block):
+        if block is None:
+            problems.append(
+                warning(
+                    "template: is empty (null); Bitfount's schema accepts that but its "
+                    "substitution cannot read it; remove the line or declare a variable",
+                    (TEMPLATE_KEY,),
+                )
+            )
+        elif isinstance(block, Mapping) and not block:
             problems.append(
                 warning(
                     "template: declares no variables; remove it or add a variable",
@@ -986,13 +988,14 @@ def check_template_variables(task_data: Any) -> list[Problem]:
     specs, declaration_problems, broken = _parse_all(task_data)
     problems.extend(declaration_problems)
     declared = [n for n in _declarations(task_data) if isinstance(n, str)]
+    declared_set = set(declared)
 
     mentions = _walk_mentions(task_data)
     mentioned: set[str] = set()
     for m in mentions:
         if m.kind == "value" and m.name is not None:
             mentioned.add(m.name)
-            if m.name not in declared:
+            if m.name not in declared_set:
                 close = difflib.get_close_matches(m.name, declared, n=1)
                 hint = (
                     f"did you mean {canonical_placeholder(close[0])!r}?"
@@ -1011,7 +1014,7 @@ def check_template_variables(task_data: Any) -> list[Problem]:
                     )
                 )
         elif m.kind == "embedded":
-            for match in PLACEHOLDER_RE.finditer(m.text):
+            for match in _EMBEDDED_RE.finditer(m.text):
                 mentioned.add(match.group(1))
             problems.append(
                 warning(
@@ -1021,7 +1024,7 @@ def check_template_variables(task_data: Any) -> list[Problem]:
                 )
             )
         else:  # key
-            for match in PLACEHOLDER_RE.finditer(m.text):
+            for match in _EMBEDDED_RE.finditer(m.text):
                 mentioned.add(match.group(1))
             problems.append(
                 warning(
