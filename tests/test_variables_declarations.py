@@ -587,10 +587,3 @@ def test_a_spec_built_by_a_form_produces_a_declaration_bitfount_accepts(type_key
     parsed, problems = parse_declaration("v", declaration_to_yaml(spec))
     assert problems == []
     assert parsed is not None and parsed.type_key == type_key
-
-
-def test_filter_types_match_the_catalog() -> None:
-    from taskwizard.model import catalog
-    from taskwizard.model.variables import FILTER_TYPES
-
-    assert FILTER_TYPES == catalog.FILTER_TYPES

@@ -6,9 +6,8 @@ import copy
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from taskwizard.model.problems import Problem
+from taskwizard.model.validate import validate_task
 from taskwizard.model.variables import (
     VariableSpec,
     bind_field,
@@ -18,9 +17,6 @@ from taskwizard.model.variables import (
     unbind_field,
 )
 from taskwizard.model.yamlio import load_yaml_file, load_yaml_text
-
-validate = pytest.importorskip("taskwizard.model.validate")
-validate_task = validate.validate_task
 
 FIXTURES = Path(__file__).parent / "fixtures" / "variables"
 

@@ -25,6 +25,7 @@ from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Final
 
+from taskwizard.model.catalog import FILTER_TYPES
 from taskwizard.model.problems import DocPath, Problem, error, path_text, warning
 
 __all__ = [
@@ -73,26 +74,6 @@ VARIABLE_TYPES: Final[tuple[str, ...]] = (
 
 SEMANTIC_TYPES: Final[tuple[str, ...]] = ("categorical", "continuous", "image", "text")
 
-# The task filter types (bitfount-formats.md §3.5); a test keeps this equal to catalog's list.
-FILTER_TYPES: Final[tuple[str, ...]] = (
-    "file-creation-min-date",
-    "file-creation-max-date",
-    "file-modification-min-date",
-    "file-modification-max-date",
-    "min-dob",
-    "max-dob",
-    "min-file-size",
-    "max-file-size",
-    "min-frames",
-    "max-frames",
-    "check-required-fields",
-    "required-field-names",
-    "modality",
-    "scan-acquisition-min-date",
-    "scan-acquisition-max-date",
-    "series-description",
-    "inferred-scan-type",
-)
 
 # `type:` values that are a plain string, and the nested-type keys (`type: {file_path: ...}`).
 _SCALAR_TYPES: Final = ("string", "boolean", "number", "array", "object")
@@ -1055,14 +1036,9 @@ def check_template_variables(task_data: Any) -> list[Problem]:
 
 def _check_with_defaults(task_data: Mapping[str, Any], defaults: dict[str, Any]) -> list[Problem]:
     """Errors ``validate_task`` finds only once the defaults are filled in."""
-    try:
-        from taskwizard.model.validate import (  # type: ignore[import-not-found, unused-ignore]
-            validate_task,
-        )
-    except ModuleNotFoundError as exc:  # validate.py not written yet
-        if exc.name == "taskwizard.model.validate":
-            return []
-        raise
+    # imported here: validate imports this module (it calls check_template_variables)
+    from taskwizard.model.validate import validate_task
+
     body = {k: v for k, v in task_data.items() if k != TEMPLATE_KEY}
     substituted, filled = _replace(body, defaults)
     if not filled:
