@@ -25,18 +25,16 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 
 from taskwizard import paths
 from taskwizard.atomic import atomic_write_text
+from taskwizard.hub.environments import ENVIRONMENTS, LOCAL_HUB_URL
 
 SETTINGS_FORMAT = 1
 SECRETS_FORMAT = 1
 
 HUB_CHOICES: tuple[str, ...] = ("production", "staging", "sandbox", "dev", "local", "custom")
 
-#: The fixed hub URLs, as Bitfount's SDK maps ``BITFOUNT_ENVIRONMENT``.
+#: The fixed hub URLs, as Bitfount's SDK maps ``BITFOUNT_ENVIRONMENT`` (from hub.environments).
 HUB_URLS: dict[str, str] = {
-    "production": "https://hub.bitfount.com",
-    "staging": "https://hub.staging.bitfount.com",
-    "sandbox": "https://hub.sandbox.bitfount.com",
-    "dev": "http://localhost:3000",
+    name: env.hub_url for name, env in ENVIRONMENTS.items() if name in HUB_CHOICES[:4]
 }
 
 AuthMethod = Literal["api_key", "device_code", "environment"]
@@ -66,9 +64,11 @@ class Settings(BaseModel):
         return value
 
     def resolved_hub_url(self) -> str | None:
-        """The URL to talk to, or None when a local/custom hub has no URL yet."""
+        """The URL to talk to, or None when a custom hub has no URL yet."""
         if self.hub in HUB_URLS:
             return HUB_URLS[self.hub]
+        if self.hub == "local":
+            return self.hub_url or LOCAL_HUB_URL
         return self.hub_url or None
 
 

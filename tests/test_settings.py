@@ -38,7 +38,8 @@ def test_custom_and_local_hub_url() -> None:
     assert Settings(hub="custom", hub_url="https://hub.example.org").resolved_hub_url() == (
         "https://hub.example.org"
     )
-    assert Settings(hub="local").resolved_hub_url() is None
+    assert Settings(hub="local").resolved_hub_url() == "http://127.0.0.1:3000"
+    assert Settings(hub="custom").resolved_hub_url() is None
     with pytest.raises(ValueError):
         Settings(hub="moon")
 

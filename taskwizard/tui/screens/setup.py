@@ -25,6 +25,12 @@ from textual.widgets import Button, ContentSwitcher, Footer, Input, OptionList, 
 from textual.widgets.option_list import Option
 
 from taskwizard import paths
+from taskwizard.hub.environments import (
+    ENVIRONMENTS,
+    LOCAL_HUB_URL,
+    HubConfigError,
+    normalise_hub_url,
+)
 from taskwizard.settings import (
     ENV_API_KEY,
     ENV_API_KEY_ID,
@@ -50,7 +56,6 @@ STEPS: tuple[tuple[str, str], ...] = (
 )
 STEP_IDS = tuple(step for step, _ in STEPS)
 OFFLINE_USERNAME = "local-user"
-LOCAL_HUB_URL = "http://127.0.0.1:3000"
 
 HUB_LABELS: dict[str, str] = {
     "production": f"Production   {HUB_URLS['production']}",
@@ -319,14 +324,11 @@ class SetupScreen(Screen[bool]):
 
     def _hub_url(self) -> tuple[str | None, str | None]:
         """(normalised URL, error) for the local/custom hub."""
-        text = self.query_one("#hub-url", Input).value.strip().rstrip("/")
-        scheme, _, rest = text.partition("://")
-        if scheme not in ("http", "https") or not rest or " " in rest:
-            return (
-                None,
-                "Enter a URL starting with http:// or https://, e.g. https://hub.example.org",
-            )
-        return text, None
+        text = self.query_one("#hub-url", Input).value
+        try:
+            return normalise_hub_url(text), None
+        except HubConfigError as exc:
+            return None, str(exc).capitalize()
 
     def _check_hub(self) -> str | None:
         if self.hub not in ("local", "custom"):
@@ -364,9 +366,9 @@ class SetupScreen(Screen[bool]):
             )
         elif auth == "device_code":
             note = (
-                " This hub has no browser login: choose an API key instead."
-                if self.hub in ("local", "custom")
-                else ""
+                ""
+                if self._device_code_possible()
+                else " This hub has no browser login: choose an API key instead."
             )
             detail.update(
                 "The first time you upload, taskwizard shows a code and a link: you log in "
@@ -384,6 +386,10 @@ class SetupScreen(Screen[bool]):
                 )
             )
         self.query_one("#auth-check", Static).update("")
+
+    def _device_code_possible(self) -> bool:
+        env = ENVIRONMENTS.get(self.hub)
+        return env is not None and env.supports_device_code
 
     @on(Input.Submitted, "#api-key-id")
     def _key_id_submitted(self) -> None:
@@ -405,7 +411,7 @@ class SetupScreen(Screen[bool]):
             elif not key and self.saved_secrets.api_key is None:
                 error = "Enter the API key."
                 self.query_one("#api-key", Input).focus()
-        elif self.auth == "device_code" and self.hub in ("local", "custom"):
+        elif self.auth == "device_code" and not self._device_code_possible():
             error = "Browser login works only with the Bitfount hubs; choose an API key."
         self._show_check(label, error, "")
         return error
