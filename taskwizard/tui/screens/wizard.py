@@ -53,6 +53,7 @@ class WizardScreen(Screen[None]):
         self.problems: list[tuple[DocName, Problem]] = []
         self.raw_mode = False
         self._preview_forced: bool | None = None
+        self._view: StepView | None = None
 
     @property
     def tw_app(self) -> TaskWizardApp:
@@ -91,8 +92,10 @@ class WizardScreen(Screen[None]):
 
     @property
     def step_view(self) -> StepView | None:
-        views = self.query("#step-host > StepView")
-        return views.first(StepView) if views else None
+        # The view show_step mounted last: a view still being removed
+        # (quick step changes) has lost its children and must not be asked anything.
+        view = self._view
+        return view if view is not None and view.is_attached else None
 
     def show_step(self, step_id: str, *, focus: str | None = None, raw: bool = False) -> None:
         state = self.tw_app.state
@@ -104,6 +107,7 @@ class WizardScreen(Screen[None]):
         self.raw_mode = raw or step_id in state.raw_text
         host = self.query_one("#step-host", Vertical)
         host.remove_children()
+        self._view = None
         broken = next((k for k in state.raw_text if k.startswith(RAW_DOC_PREFIX)), None)
         if broken is not None:
             # A whole file that is not YAML yet: nothing else can be edited until it parses.
@@ -126,6 +130,7 @@ class WizardScreen(Screen[None]):
         else:
             self.raw_mode = False
             host.mount(view)
+            self._view = view
         self.call_after_refresh(self._after_step_mounted, focus)
 
     def _after_step_mounted(self, focus: str | None) -> None:
