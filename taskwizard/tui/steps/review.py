@@ -1,0 +1,189 @@
+"""Step 8: both files as they will be written, every remaining problem, where to save, Save."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from rich.syntax import Syntax
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.containers import Horizontal
+from textual.widgets import Button, Input, Label, OptionList, Static
+from textual.widgets.option_list import Option
+
+from taskwizard.model.problems import Problem, path_text
+from taskwizard.state import STEPS, DocName, step_of
+from taskwizard.tui.messages import JumpTo, StateEdited
+from taskwizard.tui.steps.base import StepView
+
+if TYPE_CHECKING:
+    from taskwizard.tui.screens.wizard import WizardScreen
+
+STEP_TITLES = dict(STEPS)
+DOC_NAMES: dict[DocName, str] = {"config": "config", "task": "task YAML"}
+
+
+class ReviewStep(StepView):
+    step_id = "review"
+    title = "Review & save"
+    intro = (
+        "Check both files, choose where they go, and save. Enter on a problem goes to its field."
+    )
+    help_text = (
+        "Save writes two files: the task-templates config (the file Bitfount's uploader reads; "
+        "it may hold several templates and models) and this template's task YAML. The config "
+        "entry's `template:` is set to the task YAML's path relative to the config's folder. "
+        "Existing files are never overwritten without asking, and writes are atomic."
+    )
+
+    DEFAULT_CSS = """
+    ReviewStep .review-heading { text-style: bold; margin: 1 0 0 0; }
+    ReviewStep #review-problems { height: auto; max-height: 10; border: round $primary-background; }
+    ReviewStep #review-problems:focus { border: round $accent; }
+    ReviewStep .review-file { height: auto; border: round $primary-background; padding: 0 1; }
+    ReviewStep .path-label { text-style: bold; }
+    ReviewStep #review-save-row { height: auto; margin: 1 0 0 0; }
+    ReviewStep #review-save-reason { width: 1fr; padding: 1 1 0 1; }
+    """
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        #: (doc, path) per problem option; None for problems no field of this session shows.
+        self._targets: list[tuple[DocName, tuple[str | int, ...]] | None] = []
+
+    def compose_form(self) -> ComposeResult:
+        self._fill_default_paths()
+        state = self.tw_app.state
+        yield Static("Problems", classes="review-heading")
+        yield OptionList(id="review-problems")
+        with Horizontal(id="review-save-row"):
+            yield Button("Save (Ctrl+S)", id="review-save", variant="primary")
+            yield Static("", id="review-save-reason")
+        yield Static("Where the files go", classes="review-heading")
+        yield Label("Task-templates config", classes="path-label")
+        yield Input(
+            state.config_path or "", id="config-path", placeholder="path of the config file"
+        )
+        yield Label("Task YAML of this template", classes="path-label")
+        yield Input(state.task_path or "", id="task-path", placeholder="path of the task YAML")
+        yield Static("", id="config-preview", classes="review-file")
+        yield Static("", id="task-preview", classes="review-file")
+
+    def _fill_default_paths(self) -> None:
+        from taskwizard.saving import default_paths
+
+        state = self.tw_app.state
+        config, task = default_paths(state, self.tw_app.default_folder())
+        state.config_path = state.config_path or str(config)
+        state.task_path = state.task_path or str(task)
+        state.sync_template_path()
+
+    def on_mount(self) -> None:
+        self._update_previews()
+
+    # ----------------------------------------------------------------- paths
+    @on(Input.Changed, "#config-path, #task-path")
+    def _path_changed(self, event: Input.Changed) -> None:
+        event.stop()
+        state = self.tw_app.state
+        value = event.value.strip() or None
+        if event.input.id == "config-path":
+            if value == state.config_path:
+                return
+            state.config_path = value
+        else:
+            if value == state.task_path:
+                return
+            state.task_path = value
+        state.sync_template_path()
+        state.saved = False
+        self.post_message(StateEdited("config", (*state.entry_path, "template")))
+
+    def on_state_edited(self, event: StateEdited) -> None:
+        self._update_previews()
+
+    def _update_previews(self) -> None:
+        state = self.tw_app.state
+        for doc, widget_id, path in (
+            ("config", "#config-preview", state.config_path),
+            ("task", "#task-preview", state.task_path),
+        ):
+            static = self.query_one(widget_id, Static)
+            static.border_title = f"{DOC_NAMES[doc]} — {Path(path).name if path else '(no path)'}"  # type: ignore[index]
+            static.update(Syntax(state.render(doc), "yaml", theme="ansi_dark", line_numbers=True))  # type: ignore[arg-type]
+
+    # -------------------------------------------------------------- problems
+    def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
+        super().show_problems(problems, visible)
+        screen: WizardScreen = self.screen  # type: ignore[assignment]
+        everything: list[tuple[DocName, Problem, bool]] = [
+            (doc, problem, True) for doc, problem in screen.problems
+        ]
+        state = self.tw_app.state
+        # The screen leaves out the config's other templates; Review lists them too.
+        for problem in state.config_problems():
+            if problem.path[:1] == ("task-templates",) and problem.path[:2] != state.entry_path:
+                everything.append(("config", problem, False))
+        everything.sort(key=lambda item: not item[1].is_error)
+        options: list[Option] = []
+        self._targets = []
+        for doc, problem, jumpable in everything:
+            mark = ("✗ ", "red") if problem.is_error else ("! ", "yellow")
+            if problem.path[:1] == ("__raw__",):
+                where = f"{STEP_TITLES.get(str(problem.path[1]), '?')} (raw YAML)"
+            else:
+                where = f"{DOC_NAMES[doc]} {path_text(problem.path)}".strip()
+                if jumpable:
+                    where += f" · {STEP_TITLES[step_of(doc, problem.path)]}"
+                else:
+                    where += " · another template of this config"
+            options.append(
+                Option(
+                    Text.assemble(mark, (where, "bold"), ": ", problem.message),
+                    disabled=not jumpable,
+                )
+            )
+            self._targets.append((doc, problem.path) if jumpable else None)
+        problem_list = self.query_one("#review-problems", OptionList)
+        highlighted = problem_list.highlighted
+        if options:
+            problem_list.set_options(options)
+            if highlighted is not None and highlighted < len(options):
+                problem_list.highlighted = highlighted
+        else:
+            problem_list.set_options(
+                [Option(Text("✓ No problems: both files are valid.", "green"), disabled=True)]
+            )
+        self._update_save(sum(p.is_error for _, p, _ in everything))
+
+    def _update_save(self, errors: int) -> None:
+        button = self.query_one("#review-save", Button)
+        reason = self.query_one("#review-save-reason", Static)
+        button.disabled = errors > 0
+        if errors:
+            reason.update(
+                f"[b red]{errors} error{'s' * (errors != 1)}[/] — Save waits until there are none. "
+                "Choose one above and press Enter to go to it (or F8)."
+            )
+        else:
+            reason.update("[green]Ready.[/] Save asks before overwriting an existing file.")
+
+    @on(OptionList.OptionSelected, "#review-problems")
+    def _problem_chosen(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        index = event.option_index
+        if 0 <= index < len(self._targets) and (target := self._targets[index]) is not None:
+            doc, path = target
+            if path[:1] == ("__raw__",):
+                screen: WizardScreen = self.screen  # type: ignore[assignment]
+                screen.show_step(str(path[1]), raw=True)
+                return
+            self.post_message(JumpTo(doc, path))
+
+    @on(Button.Pressed, "#review-save")
+    def _save_pressed(self) -> None:
+        screen: WizardScreen = self.screen  # type: ignore[assignment]
+        screen.action_save()
