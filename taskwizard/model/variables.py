@@ -39,11 +39,14 @@ __all__ = [
     "check_template_variables",
     "compatible_variables",
     "declaration_to_yaml",
+    "declared_variables",
     "find_placeholders",
     "is_placeholder",
     "new_variable_from_field",
     "parse_declaration",
     "placeholder_name",
+    "put_variable",
+    "remove_variable",
     "substitute",
     "unbind_field",
 ]
@@ -1293,11 +1296,103 @@ def new_variable_from_field(
         )
     if type_key == "file_path" and isinstance(current, str) and "." in current.rsplit("/", 1)[-1]:
         spec.extension = current.rsplit(".", 1)[-1] or None
-    bound = bind_field(task_data, path, name)
-    block = bound.get(TEMPLATE_KEY)
-    if not isinstance(block, dict):
-        rest = {k: v for k, v in bound.items() if k != TEMPLATE_KEY}
-        bound = {TEMPLATE_KEY: {}, **rest}
-        block = bound[TEMPLATE_KEY]
-    block[name] = declaration_to_yaml(spec)
+    bound = _with_template_block(bind_field(task_data, path, name))
+    bound[TEMPLATE_KEY][name] = declaration_to_yaml(spec)
     return bound
+
+
+def _with_template_block(data: Any) -> Any:
+    """``data`` (already a copy) with a mutable ``template:`` mapping, first if it is new."""
+    if isinstance(data.get(TEMPLATE_KEY), MutableMapping):
+        return data
+    rest = {k: v for k, v in data.items() if k != TEMPLATE_KEY}
+    return {TEMPLATE_KEY: {}, **rest}
+
+
+def declared_variables(task_data: Any) -> list[VariableSpec]:
+    """The declarations the Variables step lists, in file order (unreadable ones left out)."""
+    specs: list[VariableSpec] = []
+    for name, decl in _declarations(task_data).items():
+        if isinstance(name, str):
+            spec, _ = parse_declaration(name, decl)
+            if spec is not None:
+                specs.append(spec)
+    return specs
+
+
+def put_variable(task_data: Any, spec: VariableSpec, old_name: str | None = None) -> Any:
+    """New task data with ``spec`` declared: added at the end, or in place of ``old_name``.
+
+    Renaming (``old_name`` differs from ``spec.name``) also rewrites every
+    whole-value placeholder of the old name, in any spacing, to the new
+    canonical one. A declaration whose meaning did not change is kept exactly
+    as written (key order, explicit nulls), so editing a template and saving it
+    does not rewrite declarations nobody touched.
+    """
+    if not _is_identifier(spec.name):
+        raise ValueError(
+            f"{spec.name!r} is not a valid variable name: use letters, digits and _, "
+            "not starting with a digit"
+        )
+    if not isinstance(task_data, Mapping):
+        raise ValueError("the task must be a mapping")
+    declared = _declarations(task_data)
+    old = spec.name if old_name is None else old_name
+    if old not in declared and old_name is not None:
+        raise ValueError(f"no variable named {old_name!r} is declared")
+    if spec.name != old and spec.name in declared:
+        raise ValueError(f"a variable named {spec.name!r} is already declared")
+    new_decl: Any = declaration_to_yaml(spec)
+    if old in declared:
+        before, _ = parse_declaration(old, declared[old])
+        if before is not None and declaration_to_yaml(before) == new_decl:
+            new_decl = copy.deepcopy(declared[old])
+    data = _with_template_block(copy.deepcopy(dict(task_data)))
+    block = data[TEMPLATE_KEY]
+    if old in block and old != spec.name:
+        data[TEMPLATE_KEY] = {
+            (spec.name if k == old else k): (new_decl if k == old else v) for k, v in block.items()
+        }
+        return _rename_placeholders(data, old, spec.name)
+    block[spec.name] = new_decl
+    return data
+
+
+def _rename_placeholders(data: Any, old: str, new: str) -> Any:
+    def visit(node: Any, top: bool) -> Any:
+        if isinstance(node, str):
+            return canonical_placeholder(new) if placeholder_name(node) == old else node
+        if isinstance(node, Mapping):
+            return {
+                k: (v if top and k == TEMPLATE_KEY else visit(v, False)) for k, v in node.items()
+            }
+        if isinstance(node, list):
+            return [visit(v, False) for v in node]
+        return node
+
+    return visit(data, True)
+
+
+def remove_variable(task_data: Any, name: str) -> Any:
+    """New task data without the variable ``name``.
+
+    Its placeholders get its default when it has one (so the task keeps running
+    as before); without a default they stay, and the check reports them. An
+    emptied ``template:`` block is removed.
+    """
+    if not isinstance(task_data, Mapping) or name not in _declarations(task_data):
+        raise ValueError(f"no variable named {name!r} is declared")
+    decl = _declarations(task_data)[name]
+    block = {k: copy.deepcopy(v) for k, v in _declarations(task_data).items() if k != name}
+    body = {k: v for k, v in task_data.items() if k != TEMPLATE_KEY}
+    if isinstance(decl, Mapping) and "default" in decl:
+        body, _ = _replace(body, {name: decl["default"]})
+    else:
+        body = copy.deepcopy(body)
+    data: dict[Any, Any] = {}
+    for key in task_data:
+        if key != TEMPLATE_KEY:
+            data[key] = body[key]
+        elif block:
+            data[key] = block
+    return data
