@@ -1,0 +1,660 @@
+"""Write the wizard's changes back into a hand-written YAML file without damaging it.
+
+Users keep commented configs in git; re-dumping the whole file would drop their
+comments, reorder nothing but re-quote everything, and make every review diff
+noisy. So we parse the original with positions (``yamlio``), compare the
+original data with the new data, and edit only the text of what changed:
+
+* a changed scalar: exactly its characters are replaced, in its own quoting
+  style when that is still safe (trailing comments stay);
+* a key or list item added/removed in block style: whole lines are inserted
+  (rendered with ``dump_yaml``, indented like their siblings) or removed;
+* a flow collection (``[a, b]``, ``{a: 1}``) that gains or loses entries is
+  re-rendered in flow style;
+* a change of shape (scalar -> mapping ...) or a value written as an alias is
+  re-rendered at that node only, and noted in ``reformatted``.
+
+Key order in ``new_data`` is not significant: existing keys are never moved;
+new keys go after the key that precedes them in ``new_data``.
+
+Whatever we produce is parsed again and must load to ``new_data``; if it does
+not, the whole document is re-written with ``dump_yaml`` (keeping the comment
+block at the top of the file) and ``reformatted`` says so. Correctness first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+import yaml
+
+from taskwizard.model.problems import path_text
+from taskwizard.model.yamlio import (
+    ALIAS,
+    MAPPING,
+    SCALAR,
+    SEQUENCE,
+    LoadedYaml,
+    Node,
+    _Dumper,
+    dump_yaml,
+    load_yaml_text,
+)
+
+Path = tuple[Any, ...]
+
+
+@dataclass
+class RoundTripResult:
+    text: str
+    changed: bool
+    reformatted: list[str] = field(default_factory=list)
+
+
+def unified_diff(old_text: str, new_text: str, filename: str) -> str:
+    """A ``diff -u`` of the two texts, for the confirmation dialog ("" when equal)."""
+    old_lines = old_text.splitlines(keepends=True)
+    new_lines = new_text.splitlines(keepends=True)
+    out: list[str] = []
+    for line in difflib.unified_diff(old_lines, new_lines, f"a/{filename}", f"b/{filename}"):
+        if line.endswith("\n"):
+            out.append(line)
+        else:
+            out.append(line + "\n\\ No newline at end of file\n")
+    return "".join(out)
+
+
+def update_yaml_text(
+    original_text: str, new_data: Any, *, filename: str = "<text>"
+) -> RoundTripResult:
+    """``original_text`` edited so that it loads to ``new_data``, touching only what changed."""
+    original = load_yaml_text(original_text, filename)
+    if original.ok and _same(original.data, new_data):
+        return RoundTripResult(original_text, False, [])
+
+    crlf = "\r\n" in original.text and original.text.count("\n") == original.text.count("\r\n")
+    work_text = original.text.replace("\r\n", "\n") if crlf else original.text
+    loaded = load_yaml_text(work_text, filename) if crlf else original
+
+    if loaded.ok and isinstance(new_data, dict) and loaded.root is not None:
+        # finest edits first; then whole top-level entries re-written
+        for depth_limit in (None, 1):
+            editor = _Editor(loaded, work_text, depth_limit)
+            try:
+                editor.diff((), (), loaded.data, new_data, loaded.root, False)
+                edited = editor.apply()
+            except _Coarser:
+                edited = None
+            if edited is None:
+                continue
+            result = _finish(edited, crlf, original.bom)
+            if _loads_to(result, new_data, original, filename):
+                changed = result != original_text
+                return RoundTripResult(result, changed, editor.notes if changed else [])
+
+    notes = [
+        "the whole file was re-written in taskwizard's style (comments are lost)"
+        if loaded.ok
+        else "the original file could not be read, so it was re-written in full"
+    ]
+    body = _leading_comments(work_text) + dump_yaml(new_data)
+    if work_text and not work_text.endswith("\n"):
+        body = body.rstrip("\n")
+    result = _finish(body, crlf, original.bom)
+    return RoundTripResult(result, result != original_text, notes)
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _finish(text: str, crlf: bool, bom: bool) -> str:
+    if crlf:
+        text = text.replace("\n", "\r\n")
+    return ("\ufeff" if bom else "") + text
+
+
+def _loads_to(text: str, new_data: Any, original: LoadedYaml, filename: str) -> bool:
+    again = load_yaml_text(text, filename)
+    if not again.ok or not _same(again.data, new_data):
+        return False
+    errors_before = sum(p.is_error for p in original.problems)
+    return sum(p.is_error for p in again.problems) <= errors_before
+
+
+def _leading_comments(text: str) -> str:
+    kept: list[str] = []
+    for line in text.split("\n"):
+        if line.startswith("#"):
+            kept.append(line + "\n")
+        elif line.strip() == "" and kept:
+            kept.append("\n")
+        else:
+            break
+    while kept and kept[-1] == "\n":
+        kept.pop()
+    return "".join(kept) + ("\n" if kept else "")
+
+
+def _same(a: Any, b: Any) -> bool:
+    """Equal *and* of the same YAML type (``1 == True == 1.0`` in Python, not in YAML)."""
+    if isinstance(a, dict):
+        if not isinstance(b, dict) or len(a) != len(b):
+            return False
+        return all(key in b and _same(value, b[key]) for key, value in a.items())
+    if isinstance(a, list | tuple):
+        return (
+            isinstance(b, list | tuple)
+            and len(a) == len(b)
+            and all(_same(x, y) for x, y in zip(a, b, strict=True))
+        )
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float) and math.isnan(a):
+        return math.isnan(b)
+    return bool(a == b)
+
+
+def _canon(value: Any) -> str:
+    """A string that is equal for ``_same`` values (to align list items)."""
+    if isinstance(value, dict):
+        return "{" + ",".join(sorted(f"{_canon(k)}:{_canon(v)}" for k, v in value.items())) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(_canon(v) for v in value) + "]"
+    return f"{type(value).__name__}:{value!r}"
+
+
+_BIG = 1_000_000
+
+
+def _flow(value: Any) -> str:
+    text: str = yaml.dump(
+        value,
+        Dumper=_Dumper,
+        sort_keys=False,
+        allow_unicode=True,
+        default_flow_style=True,
+        width=_BIG,
+    )
+    text = text.rstrip("\n")
+    if text.endswith("\n..."):
+        text = text[: -len("\n...")]
+    return text
+
+
+_UNSAFE_IN_DOUBLE = re.compile(
+    '[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff"\\\\]'
+)
+# what cannot appear raw in a single-quoted or block scalar (line breaks other than \n, controls)
+_UNPRINTABLE = re.compile(
+    "[\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff\ufeff\ufffe\uffff]"
+)
+_ESCAPES = {"\n": "\\n", "\t": "\\t", "\r": "\\r", '"': '\\"', "\\": "\\\\", "\x00": "\\0"}
+
+
+def _double(value: str) -> str:
+    def escape(match: re.Match[str]) -> str:
+        char = match.group()
+        if char in _ESCAPES:
+            return _ESCAPES[char]
+        code = ord(char)
+        return f"\\x{code:02X}" if code <= 0xFF else f"\\u{code:04X}"
+
+    return '"' + _UNSAFE_IN_DOUBLE.sub(escape, value) + '"'
+
+
+def _plain_ok(value: str, in_flow: bool) -> bool:
+    if not value or "\n" in value:
+        return False
+    if in_flow:
+        return _flow({"k": [value]}) == "{k: [" + value + "]}"
+    return dump_yaml({"k": value}) == f"k: {value}\n"
+
+
+def _single_ok(value: str) -> bool:
+    return "\n" not in value and _UNPRINTABLE.search(value) is None
+
+
+def _inline_scalar(value: Any, style: str | None, in_flow: bool) -> str | None:
+    """One-line text for a scalar, in ``style`` where safe; None when it needs a block scalar."""
+    if not isinstance(value, str):
+        text = _flow([value])
+        if not (text.startswith("[") and text.endswith("]")) or "\n" in text:
+            return None
+        return text[1:-1]
+    if style == "'" and _single_ok(value):
+        return "'" + value.replace("'", "''") + "'"
+    if style in ("'", '"'):
+        return _double(value)
+    if _plain_ok(value, in_flow):
+        return value
+    if "\n" in value.rstrip("\n") and not in_flow:
+        return None
+    return _double(value)
+
+
+def _block_scalar(value: str, indicator: str, indent: str) -> tuple[str, list[str]] | None:
+    """(header, indented content lines) for ``value`` as a | or > block scalar, if possible."""
+    if not value or _UNPRINTABLE.search(value) is not None:
+        return None
+    if value.endswith("\n\n"):
+        chomp, body = "+", value[:-1]
+    elif value.endswith("\n"):
+        chomp, body = "", value[:-1]
+    else:
+        chomp, body = "-", value
+    lines = body.split("\n")
+    first = next((line for line in lines if line.strip(" ")), None)
+    if first is None or first.startswith((" ", "\t")):
+        return None
+    if any(line and not line.strip(" ") for line in lines):
+        return None  # lines of only spaces are ambiguous in a block scalar
+    if indicator == ">" and (len(lines) > 1 or chomp == "+"):
+        indicator = "|"
+    return indicator + chomp, [indent + line if line else "" for line in lines]
+
+
+def _line_start(text: str, index: int) -> int:
+    return text.rfind("\n", 0, index) + 1
+
+
+def _line_end(text: str, index: int) -> int:
+    """Offset of the newline ending the line that holds ``index`` (len(text) if none)."""
+    end = text.find("\n", index)
+    return len(text) if end < 0 else end
+
+
+def _first_on_line(text: str, index: int) -> bool:
+    return text[_line_start(text, index) : index].strip(" ") == ""
+
+
+def _rest_is_comment(text: str, index: int) -> bool:
+    rest = text[index : _line_end(text, index)].strip(" \t")
+    return rest == "" or rest.startswith("#")
+
+
+def _has_comment(text: str) -> bool:
+    return re.search(r"(^|[ \t])#", text, re.MULTILINE) is not None
+
+
+class _Edit(NamedTuple):
+    start: int
+    end: int
+    text: str
+    order: int
+
+
+class _Coarser(Exception):
+    """This node cannot be edited in place; re-render something bigger."""
+
+
+class _Editor:
+    def __init__(self, loaded: LoadedYaml, text: str, depth_limit: int | None = None) -> None:
+        self.depth_limit = depth_limit  # re-render whole nodes at this depth (a coarser attempt)
+        self.loaded = loaded
+        self.text = text
+        self.edits: list[_Edit] = []
+        self.notes: list[str] = []
+
+    # -- bookkeeping
+    def edit(self, start: int, end: int, text: str) -> None:
+        self.edits.append(_Edit(start, end, text, len(self.edits)))
+
+    def note(self, message: str) -> None:
+        if message not in self.notes:
+            self.notes.append(message)
+
+    def apply(self) -> str | None:
+        edits = sorted(self.edits, key=lambda e: (e.start, e.end, e.order), reverse=True)
+        text = self.text
+        last_start = len(text) + 1
+        for edit in edits:
+            if edit.end > last_start:
+                return None  # overlapping edits: let the caller re-write everything
+            text = text[: edit.start] + edit.text + text[edit.end :]
+            last_start = edit.start
+        return text
+
+    # -- positions
+    def value_start(self, node: Node) -> int:
+        """Where the value itself starts, after any ``&anchor`` / ``!tag``."""
+        text = self.text
+        index = node.start.index
+        while index < node.end.index and text[index] in "&!":
+            while index < len(text) and text[index] not in " \t\n":
+                index += 1
+            while index < len(text) and text[index] in " \t":
+                index += 1
+        return index
+
+    def content_end(self, node: Node) -> int:
+        """End of the last character that belongs to ``node`` (no trailing blank lines)."""
+        kind = node.kind
+        if kind == SCALAR:
+            if node.style in ("|", ">"):
+                start = node.start.index
+                return start + len(self.text[start : node.end.index].rstrip(" \t\n"))
+            return node.end.index
+        if kind == ALIAS or node.flow:
+            return node.end.index
+        if kind == SEQUENCE:
+            return self.content_end(node.value[-1]) if node.value else node.end.index
+        if not node.value:
+            return node.end.index
+        key, value = node.value[-1]
+        return max(self.content_end(key), self.content_end(value))
+
+    def line_after(self, index: int) -> int:
+        """Start of the line after the one where ``index - 1`` is (end of text if none)."""
+        end = _line_end(self.text, max(index - 1, 0))
+        return min(end + 1, len(self.text))
+
+    def dash_of(self, item: Node) -> int:
+        text = self.text
+        dash = text.rfind("-", _line_start(text, item.start.index), item.start.index)
+        if dash < 0 or text[dash + 1 : dash + 2] not in (" ", "\n", "\t", ""):
+            raise _Coarser()
+        return dash
+
+    def owner_column(self, opath: Path, node: Node) -> int:
+        """Column of the key (or the '-') that owns ``node``: block content goes 2 deeper."""
+        key = self.loaded.keys.get(opath)
+        if key is not None:
+            return int(key.start.column)
+        if opath and isinstance(opath[-1], int):
+            dash = self.dash_of(node)
+            return dash - _line_start(self.text, dash)
+        return -2
+
+    def insertion(self, at: int, block: str) -> None:
+        """Insert whole lines ``block`` (ending in a newline) at line start ``at``."""
+        if at >= len(self.text) and self.text and not self.text.endswith("\n"):
+            self.edit(len(self.text), len(self.text), "\n" + block.rstrip("\n"))
+        else:
+            self.edit(at, at, block)
+
+    # -- diffing
+    def diff(self, opath: Path, npath: Path, old: Any, new: Any, node: Node, in_flow: bool) -> None:
+        if _same(old, new):
+            return
+        where = path_text(npath) or "the document"
+        if node.kind == ALIAS:
+            self.replace_value(opath, node, new, in_flow)
+            self.note(f"{where} was written out in full instead of the alias *{node.anchor}")
+            return
+        if self.depth_limit is not None and len(opath) >= self.depth_limit:
+            self.rerender(opath, npath, node, new, in_flow)
+            return
+        try:
+            if node.kind == MAPPING and isinstance(old, dict) and isinstance(new, dict):
+                self.diff_mapping(opath, npath, old, new, node, in_flow)
+                return
+            if node.kind == SEQUENCE and isinstance(old, list) and isinstance(new, list | tuple):
+                self.diff_sequence(opath, npath, old, list(new), node, in_flow)
+                return
+            if node.kind == SCALAR and not isinstance(new, dict | list | tuple):
+                self.replace_scalar(opath, node, new, in_flow)
+                return
+        except _Coarser:
+            self.drop_edits_within(node)
+            self.rerender(opath, npath, node, new, in_flow)
+            return
+        self.replace_value(opath, node, new, in_flow)
+        self.note(
+            f"{where} changed from {_kind_name(old)} to {_kind_name(new)} and was re-written "
+            "in taskwizard's style"
+            + (" (comments inside it are lost)" if _has_comment(self.node_text(node)) else "")
+        )
+
+    def rerender(self, opath: Path, npath: Path, node: Node, new: Any, in_flow: bool) -> None:
+        """Write the node afresh: in flow style if it was flow (and stays simple), else block."""
+        where = path_text(npath) or "the document"
+        lost = _has_comment(self.node_text(node))
+        flat = isinstance(new, dict | list | tuple) and not any(
+            isinstance(v, dict | list | tuple)
+            for v in (new.values() if isinstance(new, dict) else new)
+        )
+        if in_flow or (node.kind in (MAPPING, SEQUENCE) and node.flow and (flat or node.value)):
+            self.edit(self.value_start(node), node.end.index, _flow(new))
+            if lost:
+                self.note(f"{where} was re-written (comments inside it are lost)")
+            return
+        self.replace_value(opath, node, new, in_flow)
+        if lost or node.kind in (MAPPING, SEQUENCE):
+            self.note(
+                f"{where} was re-written in taskwizard's style"
+                + (" (comments inside it are lost)" if lost else "")
+            )
+
+    def node_text(self, node: Node) -> str:
+        return self.text[node.start.index : self.content_end(node)]
+
+    def drop_edits_within(self, node: Node) -> None:
+        start, end = node.start.index, self.line_after(self.content_end(node))
+        self.edits = [e for e in self.edits if not (start <= e.start and e.end <= end)]
+
+    def diff_mapping(
+        self,
+        opath: Path,
+        npath: Path,
+        old: dict[Any, Any],
+        new: dict[Any, Any],
+        node: Node,
+        in_flow: bool,
+    ) -> None:
+        loaded = self.loaded
+        merged = {k for k in old if (*opath, k) in loaded.indirect}
+        explicit = [k for k in old if k not in merged]
+        removed = [k for k in explicit if k not in new]
+        if any(k not in new for k in merged):
+            raise _Coarser()  # a merged key cannot be removed in place
+        added = [k for k in new if k not in old or (k in merged and not _same(old[k], new[k]))]
+        survivors = [k for k in explicit if k in new]
+        if not new or not survivors or (node.flow and (removed or added)):
+            raise _Coarser()
+        for key in survivors:
+            child = (*opath, key)
+            self.diff(
+                child, (*npath, key), old[key], new[key], loaded.values[child], in_flow or node.flow
+            )
+        for key in removed:
+            self.remove_entry(node, (*opath, key))
+        if added:
+            self.add_entries(opath, node, survivors, new, added)
+
+    def pairs_in_order(self, node: Node) -> list[Node]:
+        return [key for key, _ in node.value]
+
+    def remove_entry(self, node: Node, child: Path) -> None:
+        key = self.loaded.keys[child]
+        value = self.loaded.values[child]
+        end = self.line_after(max(self.content_end(key), self.content_end(value)))
+        if _first_on_line(self.text, key.start.index):
+            self.edit(_line_start(self.text, key.start.index), end, "")
+            return
+        # the first key of a "- key: value" item: pull the next key up onto the dash line
+        keys = self.pairs_in_order(node)
+        index = next(i for i, k in enumerate(keys) if k is key)
+        if index + 1 >= len(keys):
+            raise _Coarser()
+        self.edit(key.start.index, keys[index + 1].start.index, "")
+
+    def add_entries(
+        self, opath: Path, node: Node, survivors: list[Any], new: dict[Any, Any], added: list[Any]
+    ) -> None:
+        loaded = self.loaded
+        column = loaded.keys[(*opath, survivors[0])].start.column
+        indent = " " * column
+        groups: dict[Any, list[Any]] = {}
+        previous: Any = None
+        for key in new:
+            if key in added:
+                groups.setdefault(previous, []).append(key)
+            elif key in survivors:
+                previous = key
+        for after, keys in groups.items():
+            block = "".join(
+                indent + line for line in dump_yaml({k: new[k] for k in keys}).splitlines(True)
+            )
+            first = loaded.keys[(*opath, survivors[0])]
+            if after is None and _first_on_line(self.text, first.start.index):
+                self.insertion(_line_start(self.text, first.start.index), block)
+                continue
+            anchor = after if after is not None else survivors[-1]
+            child = (*opath, anchor)
+            end = max(self.content_end(loaded.keys[child]), self.content_end(loaded.values[child]))
+            self.insertion(self.line_after(end), block)
+
+    def diff_sequence(
+        self, opath: Path, npath: Path, old: list[Any], new: list[Any], node: Node, in_flow: bool
+    ) -> None:
+        items: list[Node] = node.value
+        if node.flow or in_flow:
+            if len(old) != len(new):
+                raise _Coarser()
+            for index, (a, b) in enumerate(zip(old, new, strict=True)):
+                self.diff((*opath, index), (*npath, index), a, b, items[index], True)
+            return
+        if not new:
+            raise _Coarser()
+        matcher = difflib.SequenceMatcher(
+            None, [_canon(v) for v in old], [_canon(v) for v in new], autojunk=False
+        )
+        opcodes = matcher.get_opcodes()
+        column = self.dash_of(items[0]) - _line_start(self.text, self.dash_of(items[0]))
+        indent = " " * column
+        for tag, i1, i2, j1, j2 in opcodes:
+            if tag == "equal":
+                continue
+            paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
+            for k in range(paired):
+                self.diff(
+                    (*opath, i1 + k),
+                    (*npath, j1 + k),
+                    old[i1 + k],
+                    new[j1 + k],
+                    items[i1 + k],
+                    False,
+                )
+            for i in range(i1 + paired, i2):
+                self.remove_item(items[i])
+            extra = new[j1 + paired : j2]
+            if extra:
+                block = "".join(indent + line for line in dump_yaml(extra).splitlines(True))
+                before = i1 + paired - 1
+                if before >= 0:
+                    self.insertion(self.line_after(self.content_end(items[before])), block)
+                else:
+                    dash = self.dash_of(items[0])
+                    if not _first_on_line(self.text, dash):
+                        raise _Coarser()
+                    self.insertion(_line_start(self.text, dash), block)
+
+    def remove_item(self, item: Node) -> None:
+        dash = self.dash_of(item)
+        if not _first_on_line(self.text, dash):
+            raise _Coarser()
+        self.edit(_line_start(self.text, dash), self.line_after(self.content_end(item)), "")
+
+    # -- rendering
+    def replace_scalar(self, opath: Path, node: Node, new: Any, in_flow: bool) -> None:
+        text = self.text
+        start = self.value_start(node)
+        if node.style in ("|", ">"):
+            header_end = _line_end(text, start)
+            comment = text[start:header_end]
+            comment = comment[comment.find(" ") :] if " " in comment else ""
+            content_end = self.content_end(node)
+            region_end = _line_end(text, max(content_end - 1, start))
+            if isinstance(new, str):
+                indent = self.block_indent(node, opath)
+                block = _block_scalar(new, node.style, indent)
+                if block is not None:
+                    header, lines = block
+                    self.edit(
+                        start, region_end, header + comment.rstrip() + "\n" + "\n".join(lines)
+                    )
+                    return
+            inline = _inline_scalar(new, None, False)
+            if inline is None:
+                inline = _double(new)
+            self.edit(
+                start,
+                region_end,
+                inline + (comment.rstrip() if comment.strip().startswith("#") else ""),
+            )
+            return
+        end = node.end.index
+        inline = _inline_scalar(new, node.style, in_flow)
+        if inline is None and isinstance(new, str):
+            if _rest_is_comment(text, end):
+                indent = " " * (self.owner_column(opath, node) + 2)
+                block = _block_scalar(new, "|", indent)
+                if block is not None:
+                    header, lines = block
+                    line_end = _line_end(text, end)
+                    comment = text[end:line_end].rstrip()
+                    self.edit(start, line_end, header + comment + "\n" + "\n".join(lines))
+                    return
+            inline = _double(new)
+        assert inline is not None
+        if start == end and text[start - 1 : start] in (":", "-"):
+            inline = " " + inline
+        self.edit(start, end, inline)
+
+    def block_indent(self, node: Node, opath: Path) -> str:
+        text = self.text
+        first = _line_end(text, node.start.index) + 1
+        while first < node.end.index:
+            line = text[first : _line_end(text, first)]
+            if line.strip():
+                return line[: len(line) - len(line.lstrip(" "))]
+            first = _line_end(text, first) + 1
+        return " " * (self.owner_column(opath, node) + 2)
+
+    def replace_value(self, opath: Path, node: Node, new: Any, in_flow: bool) -> None:
+        """Re-render the node at ``opath`` (its key or dash, anchor and comments before it stay)."""
+        text = self.text
+        if in_flow:
+            self.edit(self.value_start(node), node.end.index, _flow(new))
+            return
+        if not opath:
+            raise _Coarser()
+        anchor = f" &{node.anchor}" if node.anchor and node.kind != ALIAS else ""
+        key = self.loaded.keys.get(opath)
+        if key is not None:
+            colon = text.find(":", key.end.index)
+            if colon < 0 or colon > node.start.index and node.start.index != node.end.index:
+                raise _Coarser()
+            start, column = colon + 1, key.start.column
+            rendered = dump_yaml({"k": new})
+            head_skip = 2
+        elif isinstance(opath[-1], int):
+            dash = self.dash_of(node)
+            start, column = dash + 1, dash - _line_start(text, dash)
+            rendered = dump_yaml([new])
+            head_skip = 1
+        else:
+            raise _Coarser()
+        end = self.content_end(node)
+        if not _rest_is_comment(text, end):
+            raise _Coarser()
+        end = _line_end(text, max(end - 1, start))
+        lines = rendered.rstrip("\n").split("\n")
+        indent = " " * column
+        body = anchor + lines[0][head_skip:] + "".join("\n" + indent + line for line in lines[1:])
+        self.edit(start, end, body)
+
+
+def _kind_name(value: Any) -> str:
+    if isinstance(value, dict):
+        return "a mapping"
+    if isinstance(value, list | tuple):
+        return "a list"
+    return "a single value"
+
+
+__all__ = ["RoundTripResult", "unified_diff", "update_yaml_text"]
