@@ -602,7 +602,7 @@ def _check_data_structure(ds: Mapping[str, Any], path: DocPath, templated: bool)
                 if key not in expected:
                     problems.append(
                         warning(
-                            f"data_split: {key!r} is not an argument of the {splitter} splitter "
+                            f"data_split: unknown key {key!r} for the {splitter} splitter "
                             f"(Bitfount accepts it but does not use it); it takes: "
                             f"{', '.join(expected)}",
                             (*path, "data_split", "args", key),
