@@ -712,12 +712,10 @@ def _check_model_slug(
     path = (*base, "type", "model_slug")
     if not isinstance(decl["type"]["model_slug"], Mapping):
         return
-    for key in ("provider", "library"):
+    for key, example in (("provider", "huggingface"), ("library", "transformers")):
         value = details.get(key)
         if key not in details:
-            problems.append(
-                error(f"type.model_slug.{key}: required (e.g. provider: huggingface)", path)
-            )
+            problems.append(error(f"type.model_slug.{key}: required (e.g. {key}: {example})", path))
         elif not isinstance(value, str):
             problems.append(
                 error(f"{key}: must be a string, not {_type_name(value)}", (*path, key))
