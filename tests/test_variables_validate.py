@@ -122,3 +122,30 @@ def test_a_template_can_be_built_from_a_plain_task_field_by_field() -> None:
     assert validate_task(task) == []
     ran, problems = substitute(task, {"model": "google/vit-base-patch16-224"})
     assert problems == [] and validate_task(ran) == []
+
+
+def test_a_placeholder_in_a_non_templatable_field_is_reported_once_not_again_with_defaults() -> (
+    None
+):
+    text = """\
+version: "8.43.0"
+template:
+  v:
+    label: Model version
+    type: number
+    default: 1
+pods: {identifiers: [a]}
+task:
+  protocol: {name: bitfount.InferenceAndCSVReport}
+  algorithm:
+    - name: bitfount.ModelInference
+      model:
+        bitfount_model: {model_ref: M, model_version: "{{ v }}"}
+  data_structure: {}
+"""
+    loaded = load_yaml_text(text, "t.yaml")
+    problems = loaded.resolve(validate_task(loaded.data))
+    assert [(p.severity, p.path, p.line) for p in problems] == [
+        ("error", ("task", "algorithm", 0, "model", "bitfount_model", "model_version"), 13)
+    ]
+    assert "with the defaults filled in" not in problems[0].message
