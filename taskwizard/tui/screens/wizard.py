@@ -46,6 +46,7 @@ class WizardScreen(Screen[None]):
         Binding("f2", "toggle_preview", "Preview"),
         Binding("f8", "first_problem", "Next problem"),
         Binding("ctrl+l", "focus_steps", "Steps", show=False),
+        Binding("ctrl+b", "bind_variable", "Bind to variable", show=False),
     ]
 
     def __init__(self) -> None:
@@ -363,6 +364,12 @@ class WizardScreen(Screen[None]):
             self.show_step(str(problem.path[1]), raw=True)
             return
         self.jump_to(doc, problem.path)
+
+    def action_bind_variable(self) -> None:
+        """Ctrl+B on any field that can take a placeholder: bind it to a template variable."""
+        from taskwizard.tui.widgets.binding import bind_focused_field
+
+        bind_focused_field(self)
 
     def action_toggle_preview(self) -> None:
         preview = self.query_one("#preview")

@@ -17,6 +17,7 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
 from taskwizard.model.problems import DocPath, Problem
+from taskwizard.model.variables import is_placeholder, placeholder_name
 from taskwizard.state import DocName, field_key
 from taskwizard.tui.messages import StateEdited
 
@@ -69,6 +70,8 @@ class Field(Vertical):
     Field > .field--problem { color: $error; height: auto; }
     Field > .field--problem.-warning { color: $warning; }
     Field > .field--problem.-empty { display: none; }
+    Field > .field--bound { color: $accent; }
+    Field > .field--bound.-empty { display: none; }
     Field Input, Field Select, Field TextArea, Field SelectionList { margin: 0; }
     Field TextArea { height: 6; }
     Field SelectionList { height: auto; max-height: 9; }
@@ -87,6 +90,8 @@ class Field(Vertical):
         placeholder: str = "",
         required: bool = False,
         keep_empty: bool | None = None,
+        templatable: bool | None = None,
+        variable_kind: str | None = None,
         id: str | None = None,
     ) -> None:
         super().__init__(id=id, classes="field")
@@ -101,6 +106,15 @@ class Field(Vertical):
         self.required = required
         # Required fields keep an empty value in the document so the key keeps its place.
         self.keep_empty = required if keep_empty is None else keep_empty
+        #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
+        #: string fields of the task by default; others when the catalog says templatable.
+        self.templatable = (
+            (doc == "task" and kind in ("str", "text") and path[:1] != ("template",))
+            if templatable is None
+            else templatable
+        )
+        #: The kind ``variables.compatible_variables`` matches variables against.
+        self.variable_kind = variable_kind or ("str" if kind == "text" else kind)
 
     @property
     def key(self) -> str:
@@ -110,18 +124,42 @@ class Field(Vertical):
     def tw_app(self) -> TaskWizardApp:
         return self.app  # type: ignore[return-value]
 
+    @property
+    def bound_variable(self) -> str | None:
+        """The template variable this field is bound to (its value is a placeholder)."""
+        return placeholder_name(self.tw_app.state.get(self.doc, self.path))
+
+    def shown_value(self) -> Any:
+        """The value the editor shows (subclasses may show a default for a missing key)."""
+        return self.tw_app.state.get(self.doc, self.path)
+
     # ----------------------------------------------------------- compose
     def compose(self) -> ComposeResult:
         label = self.label + (" *" if self.required else "")
         yield Label(label, classes="field--label")
         yield self._make_editor()
+        bound = self._binding_text()
+        yield Static(bound, classes="field--bound" + ("" if bound else " -empty"))
         if self.hint:
             yield Static(self.hint, classes="field--hint")
         yield Static("", classes="field--problem -empty")
 
+    def _binding_text(self) -> str:
+        name = self.bound_variable
+        return f"⇄ bound to {{{{ {name} }}}}  (Ctrl+B to unbind)" if name else ""
+
+    def show_binding(self) -> None:
+        box = self.query_one(".field--bound", Static)
+        text = self._binding_text()
+        box.update(text)
+        box.set_class(not text, "-empty")
+
     def _make_editor(self) -> Widget:
-        value = self.tw_app.state.get(self.doc, self.path)
+        value = self.shown_value()
         editor_id = "editor"
+        if is_placeholder(value) and self.kind in ("bool", "choice", "multi"):
+            # Bound: the placeholder is shown as text until the field is unbound.
+            return Input(str(value), id=editor_id, type="text")
         if self.kind == "text":
             area = TextArea(format_value(value, "str"), id=editor_id, soft_wrap=True)
             area.show_line_numbers = False
@@ -157,8 +195,9 @@ class Field(Vertical):
     # ----------------------------------------------------- state <-> widget
     def reload(self) -> None:
         """Show the value from the state again (after a raw edit, resume, …)."""
-        value = self.tw_app.state.get(self.doc, self.path)
+        value = self.shown_value()
         editor = self.editor
+        self.show_binding()
         # The Changed events this causes carry the state's own value, which
         # _write ignores: nothing is marked touched by a reload.
         if isinstance(editor, Input):
@@ -184,6 +223,8 @@ class Field(Vertical):
         editor = self.editor
         if isinstance(editor, Input):
             text = editor.value
+            if is_placeholder(text.strip()):
+                return text.strip()
             if self.kind in ("int", "float"):
                 return parse_number(text, self.kind)  # type: ignore[arg-type]
             if self.kind == "str_list":
@@ -211,6 +252,7 @@ class Field(Vertical):
         if state.get(self.doc, self.path) == value:
             return
         state.set(self.doc, self.path, value)
+        self.show_binding()
         self.post_message(StateEdited(self.doc, self.path))
 
     def on_input_changed(self, event: Input.Changed) -> None:
