@@ -110,6 +110,19 @@ def test_odd_values_in_every_declaration_field_are_reported_not_raised(
 
 
 @pytest.mark.parametrize("value", ODD, ids=[repr(v)[:20] for v in ODD])
+def test_odd_array_items_are_reported_not_raised(value: Any) -> None:
+    for items in (
+        {"type": value},
+        {"type": "array", "items": value},
+        {"type": "object", "items": value},
+    ):
+        decl = {"label": "L", "type": "array", "items": items, "default": [value]}
+        spec, problems = parse_declaration("v", decl)
+        assert spec is None or spec.type_key.startswith("array of")
+        run_everything({"template": {"v": decl}, "task": {"a": "{{ v }}"}})
+
+
+@pytest.mark.parametrize("value", ODD, ids=[repr(v)[:20] for v in ODD])
 def test_odd_task_shapes_are_reported_not_raised(value: Any) -> None:
     run_everything(value)
     run_everything({"template": value, "task": value})

@@ -451,7 +451,7 @@ def _array_type_key(decl: Mapping[str, Any], base: DocPath, problems: list[Probl
                 error(f"unknown key {k!r} in items (Bitfount rejects it)", (*path, _key_part(k)))
             )
     item_type = items.get("type")
-    if item_type not in _ARRAY_KEYS:
+    if not isinstance(item_type, str) or item_type not in _ARRAY_KEYS:
         problems.append(
             error(
                 f"items.type: must be string, array or object, not {item_type!r}",
