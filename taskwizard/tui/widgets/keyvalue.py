@@ -1,0 +1,205 @@
+"""Typed key/value rows for a free-form mapping (hyperparameters, rename_columns, ...).
+
+Each row is a key and a value; the value text is read as YAML, the way
+Bitfount will read the file, so ``4`` is a whole number, ``0.1`` a float,
+``true`` a boolean and anything else a string (``typed=False`` keeps every
+value a string). The whole mapping is written to the state on every change;
+an empty mapping removes the key, so the YAML stays clean.
+"""
+
+from __future__ import annotations
+
+import datetime
+import textwrap
+from typing import Any
+
+from textual import on
+from textual.containers import Horizontal, Vertical
+from textual.widget import Widget
+from textual.widgets import Button, Input
+
+from taskwizard.model.problems import DocPath
+from taskwizard.state import DocName
+from taskwizard.tui.messages import StateEdited
+from taskwizard.tui.widgets.fields import Field
+
+
+def parse_yaml_value(text: str) -> tuple[bool, Any, str]:
+    """``(ok, value, message)`` for YAML text standing for one value (scalar, list or mapping)."""
+    from taskwizard.model.yamlio import load_yaml_text
+
+    loaded = load_yaml_text("value:\n" + textwrap.indent(text, "  "), filename="value")
+    if not loaded.ok or not isinstance(loaded.data, dict):
+        message = next((p.message for p in loaded.problems if p.is_error), "not valid YAML")
+        return False, None, message
+    value = loaded.data.get("value")
+    if isinstance(value, datetime.date):
+        # A date object would not survive as typed; keep the text (Bitfount reads strings).
+        value = text.strip()
+    return True, value, ""
+
+
+def format_scalar(value: Any) -> str:
+    """The text that :func:`parse_yaml_value` reads back as ``value``."""
+    from taskwizard.model.yamlio import dump_yaml
+
+    if value is None:
+        return ""
+    if isinstance(value, str):
+        ok, back, _ = parse_yaml_value(value)
+        if ok and back == value:
+            return value
+    dumped = dump_yaml({"v": value})
+    text = dumped.split(":", 1)[1].strip()
+    if isinstance(value, list | dict) and "\n" in text:
+        import json
+
+        return json.dumps(value)
+    return text
+
+
+class KeyValueRow(Horizontal):
+    DEFAULT_CSS = """
+    KeyValueRow { height: auto; }
+    KeyValueRow > .kv--key { width: 2fr; }
+    KeyValueRow > .kv--value { width: 3fr; }
+    KeyValueRow > Button { min-width: 5; width: 5; }
+    """
+
+    def __init__(self, key: str, value: str) -> None:
+        super().__init__(classes="kv--row")
+        self._key = key
+        self._value = value
+
+    def compose(self):  # type: ignore[no-untyped-def]
+        yield Input(self._key, placeholder="key", classes="kv--key")
+        yield Input(self._value, placeholder="value", classes="kv--value")
+        yield Button("✕", classes="kv--remove", tooltip="Remove this row")
+
+    @property
+    def key_text(self) -> str:
+        return self.query_one(".kv--key", Input).value.strip()
+
+    @property
+    def value_text(self) -> str:
+        return self.query_one(".kv--value", Input).value
+
+
+class KeyValueEditor(Field):
+    """A :class:`Field` whose editor is a list of key/value rows plus an Add button."""
+
+    DEFAULT_CSS = """
+    KeyValueEditor #editor { height: auto; }
+    KeyValueEditor .kv--add { margin: 0; }
+    """
+
+    def __init__(
+        self,
+        doc: DocName,
+        path: DocPath,
+        label: str,
+        *,
+        typed: bool = True,
+        hint: str = "",
+        help: str = "",
+        id: str | None = None,
+    ) -> None:
+        super().__init__(
+            doc,
+            path,
+            label,
+            kind="str",
+            hint=hint,
+            help=help,
+            keep_empty=False,
+            templatable=False,
+            id=id,
+        )
+        self.typed = typed
+
+    def _rows_for(self, value: Any) -> list[KeyValueRow]:
+        if not isinstance(value, dict):
+            return []
+        return [
+            KeyValueRow(str(k), format_scalar(v) if self.typed else ("" if v is None else str(v)))
+            for k, v in value.items()
+        ]
+
+    def _make_editor(self) -> Widget:
+        return Vertical(*self._rows_for(self.shown_value()), id="editor")
+
+    def on_mount(self) -> None:
+        editor = self.query_one("#editor", Vertical)
+        editor.mount(Button("+ Add row", classes="kv--add"))
+
+    def rows(self) -> list[KeyValueRow]:
+        return list(self.query(KeyValueRow))
+
+    def value_from_rows(self) -> dict[str, Any] | None:
+        mapping: dict[str, Any] = {}
+        for row in self.rows():
+            if not row.key_text:
+                continue
+            text = row.value_text
+            if self.typed:
+                ok, value, _ = parse_yaml_value(text)
+                mapping[row.key_text] = value if ok else text
+            else:
+                mapping[row.key_text] = text
+        return mapping or None
+
+    def _value_from_editor(self) -> Any:
+        return self.value_from_rows()
+
+    def reload(self) -> None:
+        if self.value_from_rows() == self.shown_value():
+            return
+        for row in self.rows():
+            row.remove()
+        editor = self.query_one("#editor", Vertical)
+        add = self.query_one(".kv--add", Button)
+        for row in self._rows_for(self.shown_value()):
+            editor.mount(row, before=add)
+
+    def focus_editor(self) -> None:
+        rows = self.rows()
+        if rows:
+            rows[0].query_one(".kv--key", Input).focus()
+        else:
+            self.query_one(".kv--add", Button).focus()
+
+    def add_row(self) -> KeyValueRow:
+        row = KeyValueRow("", "")
+        self.query_one("#editor", Vertical).mount(row, before=self.query_one(".kv--add", Button))
+        self.call_after_refresh(lambda: row.query_one(".kv--key", Input).focus())
+        return row
+
+    @on(Button.Pressed, ".kv--add")
+    def _add_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        self.add_row()
+
+    @on(Button.Pressed, ".kv--remove")
+    def _remove_pressed(self, event: Button.Pressed) -> None:
+        event.stop()
+        row = next(a for a in event.button.ancestors if isinstance(a, KeyValueRow))
+        rows = self.rows()
+        index = rows.index(row)
+        row.remove()
+        self.call_after_refresh(self._after_remove, index)
+
+    def _after_remove(self, index: int) -> None:
+        self._write()
+        rows = self.rows()
+        if rows:
+            rows[min(index, len(rows) - 1)].query_one(".kv--key", Input).focus()
+        else:
+            self.query_one(".kv--add", Button).focus()
+
+    def _write(self) -> None:
+        value = self.value_from_rows()
+        state = self.tw_app.state
+        if state.get(self.doc, self.path) == value:
+            return
+        state.set(self.doc, self.path, value)
+        self.post_message(StateEdited(self.doc, self.path))
