@@ -249,16 +249,21 @@ class HubClient:
         }
 
         def took_effect() -> StorageTarget | None:
-            hub = self.get_model(user, name)
-            if hub and hub.get("modelHash") == code_hash:
-                version = int(hub["modelVersion"])
-                if version > known_version:
-                    raise CreateOutcomeUnknown(
-                        f"the hub registered version {version} of model {name}, but its "
-                        "answer was lost on the way back, so the code could not be uploaded; "
-                        "run the upload again to make a complete new version",
-                        version=version,
-                    )
+            # A hub may list only versions whose code has arrived: ask for the version a
+            # successful create would have made, as well as for the latest one.
+            for found in (
+                self.get_model(user, name, known_version + 1),
+                self.get_model(user, name),
+            ):
+                if found and found.get("modelHash") == code_hash:
+                    version = int(found["modelVersion"])
+                    if version > known_version:
+                        raise CreateOutcomeUnknown(
+                            f"the hub registered version {version} of model {name}, but its "
+                            "answer was lost on the way back, so the code could not be "
+                            "uploaded; run the upload again to make a complete new version",
+                            version=version,
+                        )
             return None
 
         return self._create(
