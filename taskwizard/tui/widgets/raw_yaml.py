@@ -44,7 +44,7 @@ class RawYamlEditor(Vertical):
         super().__init__(id=id)
         self.step_id = step_id
         self.doc: DocName = doc
-        self.parent = parent
+        self.mapping_path = parent
         #: None = the whole mapping at ``parent``.
         self.keys = tuple(keys) if keys is not None else None
 
@@ -53,7 +53,7 @@ class RawYamlEditor(Vertical):
         return self.app  # type: ignore[return-value]
 
     def current_subset(self) -> dict[str, Any]:
-        node = self.tw_app.state.get(self.doc, self.parent, {})
+        node = self.tw_app.state.get(self.doc, self.mapping_path, {})
         if not isinstance(node, dict):
             return {}
         if self.keys is None:
@@ -93,7 +93,7 @@ class RawYamlEditor(Vertical):
             if write:
                 state.raw_text[self.step_id] = text
                 state.saved = False
-                self.post_message(StateEdited(self.doc, self.parent))
+                self.post_message(StateEdited(self.doc, self.mapping_path))
             self._show(problems)
             return problems
         had_pending = state.raw_text.pop(self.step_id, None) is not None
@@ -102,18 +102,18 @@ class RawYamlEditor(Vertical):
             before = self.current_subset()
             if before != data or had_pending:
                 self._apply(data)
-                self.post_message(StateEdited(self.doc, self.parent, structural=True))
+                self.post_message(StateEdited(self.doc, self.mapping_path, structural=True))
         shown = self._validation_in_text(loaded)
         self._show(shown)
         return shown
 
     def _apply(self, data: dict[str, Any]) -> None:
         state = self.tw_app.state
-        node = state.get(self.doc, self.parent)
+        node = state.get(self.doc, self.mapping_path)
         if not isinstance(node, dict):
-            if self.parent:
-                state.set(self.doc, self.parent, {})
-                node = state.get(self.doc, self.parent)
+            if self.mapping_path:
+                state.set(self.doc, self.mapping_path, {})
+                node = state.get(self.doc, self.mapping_path)
             else:
                 node = state.doc(self.doc)
         assert isinstance(node, dict)
@@ -123,17 +123,17 @@ class RawYamlEditor(Vertical):
                 del node[key]
         for key, value in data.items():
             node[key] = value
-            state.mark_touched(self.doc, (*self.parent, key))
+            state.mark_touched(self.doc, (*self.mapping_path, key))
         state.saved = False
 
     def _validation_in_text(self, loaded: Any) -> list[Problem]:
         """The document's problems under this view, located in the raw text."""
         state = self.tw_app.state
         problems = state.config_problems() if self.doc == "config" else state.task_problems()
-        n = len(self.parent)
+        n = len(self.mapping_path)
         inside: list[Problem] = []
         for problem in problems:
-            if problem.path[:n] != self.parent:
+            if problem.path[:n] != self.mapping_path:
                 continue
             rel = problem.path[n:]
             if self.keys is not None and (not rel or rel[0] not in self.keys):
