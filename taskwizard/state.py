@@ -200,10 +200,19 @@ class WizardState(BaseModel):
         return dump_yaml(self.doc(doc))
 
     def sync_template_path(self) -> None:
-        """Point the entry's ``template:`` at the task file, relative to the config."""
-        if not self.task_path or self.task_only or self.config_only:
+        """Point the entry's ``template:`` at the task file, relative to the config.
+
+        Until a task path is chosen (a new template), it follows the default file
+        name from the slug, so the required ``template:`` is never empty.
+        """
+        if self.task_only or self.config_only:
             return
-        task = Path(self.task_path)
+        if self.task_path:
+            task = Path(self.task_path)
+        else:
+            from taskwizard.saving import default_paths
+
+            task = default_paths(self, Path.cwd())[1]
         if self.config_path:
             base = Path(self.config_path).parent
             current = self.entry.get("template")

@@ -156,6 +156,7 @@ class WizardScreen(Screen[None]):
     # -------------------------------------------------------- validation
     def revalidate(self) -> None:
         state = self.tw_app.state
+        state.sync_template_path()  # a new template's file name follows its slug
         problems: list[tuple[DocName, Problem]] = []
         for problem in state.config_problems():
             path = problem.path
