@@ -176,8 +176,21 @@ class WizardScreen(Screen[None]):
             mine = [(d, p) for d, p in problems if self._step_of(d, p.path) == self.step_id]
             view.show_problems(mine, set(state.touched))
         self._update_status()
+        self._update_title()
         self._update_preview()
         self.refresh_bindings()
+
+    def _update_title(self) -> None:
+        state = self.tw_app.state
+        source = state.config_source or state.task_source
+        what = f"editing {source.path}" if source else "new task template"
+        slug = state.entry.get("slug") if not state.task_only else None
+        name = f" · {slug}" if isinstance(slug, str) and slug else ""
+        number = STEP_IDS.index(self.step_id) + 1
+        self.query_one("#wizard-title", Static).update(
+            f"[b]taskwizard[/b] — {what}{name} · step {number} of {len(STEP_IDS)}: "
+            f"{STEP_TITLES[self.step_id]}"
+        )
 
     def _step_of(self, doc: DocName, path: DocPath) -> str:
         if path[:1] == ("__raw__",):
@@ -237,7 +250,9 @@ class WizardScreen(Screen[None]):
                 "[b]F8[/b] goes to the next one; Save waits until there are none."
             )
         else:
-            status.update("[green]No problems.[/] [b]Ctrl+S[/b] saves from any step.")
+            warnings = sum(not p.is_error for _, p in self.problems)
+            note = f"{warnings} warning{'s' * (warnings != 1)} (F8 shows them). " if warnings else "No problems. "
+            status.update(f"[green]{note}[/]Ctrl+S saves from any step.")
 
     def _update_preview(self) -> None:
         preview = self.query_one("#preview")
