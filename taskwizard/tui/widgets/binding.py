@@ -88,7 +88,13 @@ class NewVariableDialog(ModalScreen[tuple[str, str, str] | None]):
     BINDINGS = [Binding("escape", "cancel", "Cancel")]
 
     def __init__(
-        self, title: str, types: tuple[str, ...], *, taken: set[str], name: str = "", label: str = ""
+        self,
+        title: str,
+        types: tuple[str, ...],
+        *,
+        taken: set[str],
+        name: str = "",
+        label: str = "",
     ) -> None:
         super().__init__(classes="tw-dialog")
         self.title_text = title
@@ -107,7 +113,9 @@ class NewVariableDialog(ModalScreen[tuple[str, str, str] | None]):
             if len(self.types) > 1:
                 yield Static("Type")
                 yield Select(
-                    [(t, t) for t in self.types], value=self.types[0], allow_blank=False,
+                    [(t, t) for t in self.types],
+                    value=self.types[0],
+                    allow_blank=False,
                     id="variable-type",
                 )
             yield Static("", id="variable-error", classes="tw-dialog-error")
@@ -221,7 +229,9 @@ def bind_focused_field(screen: WizardScreen) -> None:
 def _ask_new_variable(screen: WizardScreen, field: Field) -> None:
     state = screen.tw_app.state
     types = tuple(
-        t for t in variables.FIELD_KINDS.get(field.variable_kind, ()) if t in variables.VARIABLE_TYPES
+        t
+        for t in variables.FIELD_KINDS.get(field.variable_kind, ())
+        if t in variables.VARIABLE_TYPES
     )
     if not types:
         screen.notify("No variable type fits this field.", severity="warning")
@@ -243,7 +253,8 @@ def _ask_new_variable(screen: WizardScreen, field: Field) -> None:
         NewVariableDialog(
             f"New variable from “{field.label}”",
             types,
-            taken=set(declared_variables(state)) | {str(n) for n in (state.task.get("template") or {})},
+            taken=set(declared_variables(state))
+            | {str(n) for n in (state.task.get("template") or {})},
             name=suggested if variables.PLACEHOLDER_RE.fullmatch("{{ " + suggested + " }}") else "",
             label=field.label,
         ),

@@ -203,3 +203,50 @@ class KeyValueEditor(Field):
             return
         state.set(self.doc, self.path, value)
         self.post_message(StateEdited(self.doc, self.path))
+
+
+class YamlScalarField(Field):
+    """One value typed as YAML (``4``, ``0.5``, ``true``, ``[a, b]``); empty removes the key."""
+
+    def __init__(
+        self,
+        doc: DocName,
+        path: DocPath,
+        label: str,
+        *,
+        hint: str = "",
+        help: str = "",
+        placeholder: str = "",
+        variable_kind: str = "any",
+        templatable: bool = False,
+        id: str | None = None,
+    ) -> None:
+        super().__init__(
+            doc,
+            path,
+            label,
+            kind="str",
+            hint=hint,
+            help=help,
+            placeholder=placeholder,
+            keep_empty=False,
+            templatable=templatable,
+            variable_kind=variable_kind,
+            id=id,
+        )
+
+    def _make_editor(self) -> Widget:
+        return Input(format_scalar(self.shown_value()), placeholder=self.placeholder, id="editor")
+
+    def _value_from_editor(self) -> Any:
+        text = self.query_one("#editor", Input).value
+        if not text.strip():
+            return None
+        ok, value, _ = parse_yaml_value(text)
+        return value if ok else text
+
+    def reload(self) -> None:
+        editor = self.query_one("#editor", Input)
+        if self._value_from_editor() != self.shown_value():
+            editor.value = format_scalar(self.shown_value())
+        self.show_binding()
