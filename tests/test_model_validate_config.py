@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from taskwizard.model.problems import Problem
-from taskwizard.model.validate import validate_config
+from taskwizard.model.validate import locate, validate_config
 from taskwizard.model.yamlio import load_yaml_text
 
 BASE = """\
@@ -38,7 +38,7 @@ SECOND = """\
 def problems_for(text: str) -> list[Problem]:
     loaded = load_yaml_text(text, "config.yaml")
     assert loaded.ok, loaded.problems
-    return sorted(loaded.resolve(validate_config(loaded.data)), key=Problem.sort_key)
+    return sorted(locate(loaded, validate_config(loaded.data)), key=Problem.sort_key)
 
 
 def position(text: str, at: str) -> tuple[int, int]:
@@ -278,3 +278,9 @@ def test_config_accepts_what_bitfount_accepts() -> None:
         "deprecated-task-templates": [{"slug": "old-one"}],
     }
     assert [p for p in validate_config(data) if p.is_error] == []
+
+
+def test_config_with_only_misspelt_keys_is_empty_and_says_why() -> None:
+    problems = validate_config({"task_templates": [{"slug": "x"}]})
+    assert [p.severity for p in problems] == ["error", "warning"]
+    assert "did you mean 'task-templates'?" in problems[1].message

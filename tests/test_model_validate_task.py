@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import pytest
 
 from taskwizard.model.problems import Problem
-from taskwizard.model.validate import detect_kind, validate_task
+from taskwizard.model.validate import detect_kind, locate, validate_task
 from taskwizard.model.yamlio import load_yaml_text
 
 BASE = """\
@@ -72,7 +72,7 @@ def problems_for(text: str) -> list[Problem]:
     loaded = load_yaml_text(text, "task.yaml")
     assert loaded.ok, loaded.problems
     return sorted(
-        loaded.problems + loaded.resolve(validate_task(loaded.data)), key=Problem.sort_key
+        loaded.problems + locate(loaded, validate_task(loaded.data)), key=Problem.sort_key
     )
 
 
@@ -447,7 +447,38 @@ task:
         "model: {",
         "unknown key 'model'",
     ),
+    Case(
+        "boolean where a whole number is expected",
+        variant("model_version: 1", "model_version: true"),
+        "true",
+        "model_version must be a whole number (got true)",
+    ),
+    Case(
+        "number key in a free mapping",
+        variant("batch_size: 4", "1: 4"),
+        "1: 4",
+        "the keys of hyperparameters must be text (got 1); quote it",
+    ),
+    Case(
+        "dp_config max_grad_norm",
+        variant(
+            "        hyperparameters:",
+            "        dp_config: {epsilon: 1, max_grad_norm: big}\n        hyperparameters:",
+        ),
+        "big",
+        "max_grad_norm must be a number or a list of numbers (got 'big')",
+    ),
     # ---- warnings only (Bitfount accepts these files)
+    Case(
+        "aggregator weight for a pod the task does not use",
+        variant(
+            "  data_structure:",
+            "  aggregator:\n    secure: false\n    weights: {other-pod: 1}\n  data_structure:",
+        ),
+        "other-pod",
+        "aggregator weight for 'other-pod', which is not one of the task's pods",
+        "warning",
+    ),
     Case(
         "save_path is deprecated",
         variant(
@@ -619,6 +650,12 @@ task:
         BASE + 'test_run: "{{ flag }}"\n',
     ).replace("model_version: 1", 'model_version: 1\n          weights: "{{ w }}"'),
     "hyperparameters are free": variant("batch_size: 4", "anything: {goes: [1, 2]}"),
+    "a float where Bitfount truncates to int": variant("model_version: 1", "model_version: 1.0"),
+    "matching aggregator weights": variant(
+        "  data_structure:",
+        "  aggregator:\n    secure: false\n"
+        "    weights: {someone/mnist-demo-dataset: 2}\n  data_structure:",
+    ),
     "target as a list": variant('target: "target"', "target: [a, b]"),
     "table as a mapping": variant('table: "mnist-demo-dataset"', "table: {pod-a: t1}"),
     "schema requirements as a mapping": variant(

@@ -233,12 +233,18 @@ def convert_errors(
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         loc: DocPath = tuple(err["loc"])
+        is_key = bool(loc) and loc[-1] == "[key]"
+        if is_key:
+            loc = loc[:-1]
         path = (*prefix, *loc)
         kind = err["type"]
         value = err.get("input")
         label = field_label(path)
         ctx = err.get("ctx") or {}
-        if kind == "missing":
+        if is_key:
+            owner = field_label(path[:-1])
+            message = f"the keys of {owner} must be text (got {describe(value)}); quote it"
+        elif kind == "missing":
             message = f"{label} is required"
         elif kind == "extra_forbidden":
             model = model_at(root, loc[:-1])

@@ -13,11 +13,20 @@ class the user meant, never against all 23/52.
 from __future__ import annotations
 
 import datetime as dt
+import math
 import re
 from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, Field, PlainValidator, TypeAdapter, create_model
+from pydantic import (
+    AllowInfNan,
+    BaseModel,
+    Field,
+    PlainValidator,
+    TypeAdapter,
+    WrapValidator,
+    create_model,
+)
 
 from taskwizard.model import catalog
 from taskwizard.model.schema import (
@@ -69,6 +78,25 @@ def _choice(options: tuple[str, ...], case_insensitive: bool) -> Any:
     return PlainValidator(check)
 
 
+def _marshmallow_int(value: Any, handler: Any) -> Any:
+    # marshmallow's Integer refuses booleans and truncates a float (1.5 -> 1).
+    if isinstance(value, bool):
+        raise fail(f"must be a whole number (got {describe(value)})")
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return handler(value)
+
+
+def _marshmallow_float(value: Any, handler: Any) -> Any:
+    # marshmallow's Float refuses booleans, NaN and infinity.
+    if isinstance(value, bool):
+        raise fail(f"must be a number (got {describe(value)})")
+    return handler(value)
+
+
+Int = Annotated[int, WrapValidator(_marshmallow_int)]
+Float = Annotated[float, AllowInfNan(False), WrapValidator(_marshmallow_float)]
+
 StrOrStrList = Annotated[Any, PlainValidator(_str_or_str_list)]
 TableName = Annotated[Any, PlainValidator(_table)]
 Transformations = Annotated[Any, PlainValidator(_transformations)]
@@ -79,12 +107,12 @@ Transformations = Annotated[Any, PlainValidator(_transformations)]
 
 class Aggregator(Forbid):
     secure: bool
-    weights: dict[str, float] | None = None
+    weights: dict[str, Float] | None = None
 
 
 class ColumnRange(Forbid):
-    lower: int
-    upper: int
+    lower: Int
+    upper: Int
 
 
 class CsvFilter(Forbid):
@@ -121,9 +149,9 @@ def _argument_type(arg: catalog.Argument) -> Any:
     if kind in ("str", "path"):
         tp = str
     elif kind == "int":
-        tp = Annotated[int, Field(ge=int(arg.minimum))] if arg.minimum is not None else int
+        tp = Annotated[Int, Field(ge=int(arg.minimum))] if arg.minimum is not None else Int
     elif kind == "float":
-        tp = float
+        tp = Float
     elif kind == "bool":
         tp = bool
     elif kind == "choice":
@@ -183,7 +211,7 @@ ARGUMENT_MODELS: dict[str, type[BaseModel]] = {
 
 class BitfountModelRef(Forbid):
     model_ref: str
-    model_version: int | None = None
+    model_version: Int | None = None
     username: str | None = None
     weights: str | None = None
 
@@ -199,12 +227,21 @@ class LoggerConfig(Forbid):
     params: dict[str, Any] | None = None
 
 
+def _number_or_numbers(value: Any) -> Any:
+    def number(v: Any) -> bool:
+        return isinstance(v, int | float) and not isinstance(v, bool) and math.isfinite(v)
+
+    if number(value) or (isinstance(value, list) and all(number(v) for v in value)):
+        return value
+    raise fail(f"must be a number or a list of numbers (got {describe(value)})")
+
+
 class DPConfig(Forbid):
-    epsilon: float
-    max_grad_norm: float | list[float] = 1.0
-    noise_multiplier: float = 0.4
-    alphas: list[float] | None = None
-    delta: float = 1e-6
+    epsilon: Float
+    max_grad_norm: Annotated[Any, PlainValidator(_number_or_numbers)] = 1.0
+    noise_multiplier: Float = 0.4
+    alphas: list[Float] | None = None
+    delta: Float = 1e-6
     loss_reduction: Literal["mean", "sum"] = "mean"
     auto_fix: bool = True
 
@@ -389,7 +426,7 @@ class HubConfig(Forbid):
 
 class MessageService(Forbid):
     url: str = "messaging.bitfount.com"
-    port: int = 443
+    port: Int = 443
     tls: bool = True
     use_local_storage: bool = False
 

@@ -52,6 +52,7 @@ __all__ = [
     "check_model_file",
     "check_weights_file",
     "detect_kind",
+    "locate",
     "task_major_version",
     "validate_config",
     "validate_paths",
@@ -194,6 +195,24 @@ def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
             elif pod in seen:
                 problems.append(warning(f"pod {pod!r} is listed twice", ("pods", "identifiers", i)))
             seen.add(pod)
+
+    task = data.get("task")
+    aggregator = task.get("aggregator") if isinstance(task, Mapping) else None
+    weights = aggregator.get("weights") if isinstance(aggregator, Mapping) else None
+    if isinstance(weights, Mapping) and isinstance(identifiers, list):
+        pod_ids = [p for p in identifiers if isinstance(p, str)]
+        for key in weights:
+            if not isinstance(key, str) or any(
+                key == p or p.endswith("/" + key) or key.endswith("/" + p) for p in pod_ids
+            ):
+                continue
+            problems.append(
+                warning(
+                    f"aggregator weight for {key!r}, which is not one of the task's pods; "
+                    "Bitfount needs one weight per pod id (owner/pod-name)",
+                    ("task", "aggregator", "weights", key),
+                )
+            )
 
     modeller = data.get("modeller")
     username = modeller.get("username") if isinstance(modeller, Mapping) else None
@@ -686,23 +705,25 @@ def _check_filter(f: Mapping[str, Any], path: DocPath, templated: bool) -> list[
 
 def validate_config(data: Any) -> list[Problem]:
     """Every problem with a task-templates config itself (no files read), path-based."""
-    if (
-        data is None
-        or (isinstance(data, Mapping) and data and all(not v for v in data.values()))
-        or (isinstance(data, Mapping) and not data)
-    ):
-        return [
-            error(
-                "the task-templates config is empty (Bitfount's uploader logs \"Config file is "
-                'empty" and does nothing): add task-templates: entries'
-            )
-        ]
-    if not isinstance(data, Mapping):
+    if data is not None and not isinstance(data, Mapping):
         return [
             error(
                 "a task-templates config must be a mapping with task-templates:, models: and/or "
                 f"deprecated-task-templates: (got {describe(data)})"
             )
+        ]
+    unknown_top = [
+        warning(unknown_key_message(key, catalog.CONFIG_TOP_LEVEL_KEYS, ignored=True), (_key(key),))
+        for key in (data or {})
+        if key not in catalog.CONFIG_TOP_LEVEL_KEYS
+    ]
+    if data is None or all(not data.get(k) for k in catalog.CONFIG_TOP_LEVEL_KEYS):
+        return [
+            error(
+                "the task-templates config is empty (Bitfount's uploader logs \"Config file is "
+                'empty" and does nothing): add task-templates: entries'
+            ),
+            *unknown_top,
         ]
     problems: list[Problem] = []
     try:
@@ -710,14 +731,7 @@ def validate_config(data: Any) -> list[Problem]:
     except ValidationError as exc:
         problems.extend(convert_errors(exc, TaskTemplatesConfig, ignored_unknown=True))
 
-    for key in data:
-        if key not in catalog.CONFIG_TOP_LEVEL_KEYS:
-            problems.append(
-                warning(
-                    unknown_key_message(key, catalog.CONFIG_TOP_LEVEL_KEYS, ignored=True),
-                    (_key(key),),
-                )
-            )
+    problems.extend(unknown_top)
 
     templates = data.get("task-templates")
     if isinstance(templates, list):
@@ -1188,6 +1202,23 @@ def _load(path: Path, display: str, cache: dict[Path, Any]) -> Any:
     return cache[key]
 
 
+# Problems about a mapping key (not its value) besides "unknown key" ones, which
+# yamlio already places on the key.
+_KEY_PROBLEM_PREFIXES = ("the keys of ", "aggregator weight for ")
+
+
+def locate(loaded: Any, problems: Sequence[Problem]) -> list[Problem]:
+    """``loaded.resolve``, with problems about a key placed on the key."""
+    out: list[Problem] = []
+    for p in problems:
+        if p.line is None and p.message.startswith(_KEY_PROBLEM_PREFIXES):
+            pos = loaded.locate_key(p.path)
+            if pos is not None:
+                p = p.at(p.file or loaded.filename, pos.line, pos.column)
+        out.append(p)
+    return list(loaded.resolve(out))
+
+
 def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[FileReport]:
     """Validate files; a config's task YAMLs are validated too, each as its own report."""
     cwd = cwd or Path.cwd()
@@ -1238,7 +1269,7 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[Fi
                         else "the file is empty"
                     )
                 ]
-            problems.extend(loaded.resolve(found))
+            problems.extend(locate(loaded, found))
         problems = [p if p.file else p.at(display, p.line, p.column) for p in problems]
         problems.sort(key=Problem.sort_key)
         reports.append(FileReport(display, kind, problems))
