@@ -37,6 +37,7 @@ class TaskWizardApp(App[None]):
         self.draft_id: str | None = None
         self._autosaver: Autosaver | None = None
         self._store: DraftStore | None = None
+        self._draft_wanted = False
 
     def get_system_commands(self, screen):  # type: ignore[no-untyped-def]
         yield from super().get_system_commands(screen)
@@ -98,7 +99,15 @@ class TaskWizardApp(App[None]):
         )
 
     def autosave(self) -> None:
-        """Called after every change; the draft is on disk within a second."""
+        """Called after every change; the draft is on disk within a second.
+
+        A new session's draft is created at its first change, so merely
+        opening the wizard leaves no empty draft behind (and starts faster).
+        """
+        if self._autosaver is None and self._draft_wanted:
+            self._draft_wanted = False
+            self._attach_draft(self.drafts.create(self.state))
+            return
         if self._autosaver is not None:
             self._autosaver.note_change(self.state)
 
@@ -109,9 +118,14 @@ class TaskWizardApp(App[None]):
     # ------------------------------------------------------------- routes
     def start_new(self, state: WizardState | None = None) -> None:
         self.state = state or WizardState()
-        if self.state.config_path is None:
-            self.state.config_path = str(self.default_folder() / "task-templates.yaml")
-        self._attach_draft(self.drafts.create(self.state))
+        if self._autosaver is not None:
+            self._autosaver.close()
+        self._autosaver = None
+        self.draft_id = None
+        self._draft_wanted = True
+        if state is not None:
+            # Opened files and added templates are work already: keep a draft now.
+            self.autosave()
         self._push_wizard()
 
     def resume_draft(self, draft_id: str | None = None) -> None:

@@ -76,6 +76,8 @@ class WizardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
+        self._first_paint = True
+        self._update_step_list(validated=False)
         self.show_step(self.tw_app.state.step, focus=self.tw_app.state.focus)
 
     def on_resize(self) -> None:
@@ -135,7 +137,14 @@ class WizardScreen(Screen[None]):
         self.call_after_refresh(self._after_step_mounted, focus)
 
     def _after_step_mounted(self, focus: str | None) -> None:
-        self.revalidate()
+        if self._first_paint:
+            # Draw the first screen before importing the validators (the
+            # pydantic schemas take a moment to build): start-up stays fast and
+            # untouched fields show no problems anyway.
+            self._first_paint = False
+            self.call_after_refresh(self.call_after_refresh, self.revalidate)
+        else:
+            self.revalidate()
         if self.raw_mode:
             self.query_one("#raw-editor TextArea").focus()
             return
@@ -211,13 +220,13 @@ class WizardScreen(Screen[None]):
     def total_errors(self) -> int:
         return sum(p.is_error for _, p in self.problems)
 
-    def _update_step_list(self) -> None:
+    def _update_step_list(self, *, validated: bool = True) -> None:
         state = self.tw_app.state
-        counts = self.step_problem_counts()
+        counts = self.step_problem_counts() if validated else {s: (0, 0) for s in STEP_IDS}
         options = []
         for number, (step, title) in enumerate(STEPS, start=1):
             errors, warnings = counts[step]
-            if step not in state.visited:
+            if step not in state.visited or not validated:
                 mark, style = "○", "dim"
             elif errors:
                 mark, style = f"✗{errors}", "red"
