@@ -36,6 +36,7 @@ from taskwizard.model.problems import path_text
 from taskwizard.model.yamlio import (
     ALIAS,
     MAPPING,
+    MERGE_TAG,
     SCALAR,
     SEQUENCE,
     LoadedYaml,
@@ -86,6 +87,7 @@ def update_yaml_text(
             editor = _Editor(loaded, work_text, depth_limit)
             try:
                 editor.diff((), (), loaded.data, new_data, loaded.root, False)
+                editor.pin_anchors(new_data)
                 edited = editor.apply()
             except _Coarser:
                 edited = None
@@ -136,7 +138,7 @@ def _leading_comments(text: str) -> str:
             break
     while kept and kept[-1] == "\n":
         kept.pop()
-    return "".join(kept) + ("\n" if kept else "")
+    return "".join(kept)
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -298,6 +300,7 @@ class _Editor:
         self.text = text
         self.edits: list[_Edit] = []
         self.notes: list[str] = []
+        self.inserted: dict[int, set[Any]] = {}  # id(mapping node) -> keys inserted into it
 
     # -- bookkeeping
     def edit(self, start: int, end: int, text: str) -> None:
@@ -409,7 +412,9 @@ class _Editor:
             + (" (comments inside it are lost)" if _has_comment(self.node_text(node)) else "")
         )
 
-    def rerender(self, opath: Path, npath: Path, node: Node, new: Any, in_flow: bool) -> None:
+    def rerender(
+        self, opath: Path, npath: Path, node: Node, new: Any, in_flow: bool, note: bool = True
+    ) -> None:
         """Write the node afresh: in flow style if it was flow (and stays simple), else block."""
         where = path_text(npath) or "the document"
         lost = _has_comment(self.node_text(node))
@@ -423,7 +428,7 @@ class _Editor:
                 self.note(f"{where} was re-written (comments inside it are lost)")
             return
         self.replace_value(opath, node, new, in_flow)
-        if lost or node.kind in (MAPPING, SEQUENCE):
+        if note and (lost or node.kind in (MAPPING, SEQUENCE)):
             self.note(
                 f"{where} was re-written in taskwizard's style"
                 + (" (comments inside it are lost)" if lost else "")
@@ -453,7 +458,10 @@ class _Editor:
             raise _Coarser()  # a merged key cannot be removed in place
         added = [k for k in new if k not in old or (k in merged and not _same(old[k], new[k]))]
         survivors = [k for k in explicit if k in new]
-        if not new or not survivors or (node.flow and (removed or added)):
+        has_merge = any(k.kind == SCALAR and k.tag == MERGE_TAG for k, _ in node.value)
+        if has_merge and any(k in _merge_offers(node) for k in removed):
+            raise _Coarser()  # removing the override would bring the merged value back
+        if not new or not (survivors or has_merge) or (node.flow and (removed or added)):
             raise _Coarser()
         for key in survivors:
             child = (*opath, key)
@@ -485,9 +493,9 @@ class _Editor:
     def add_entries(
         self, opath: Path, node: Node, survivors: list[Any], new: dict[Any, Any], added: list[Any]
     ) -> None:
+        """Insert ``added`` keys after the surviving key that precedes each in ``new``."""
         loaded = self.loaded
-        column = loaded.keys[(*opath, survivors[0])].start.column
-        indent = " " * column
+        indent = " " * node.value[0][0].start.column
         groups: dict[Any, list[Any]] = {}
         previous: Any = None
         for key in new:
@@ -495,18 +503,138 @@ class _Editor:
                 groups.setdefault(previous, []).append(key)
             elif key in survivors:
                 previous = key
+        self.inserted.setdefault(id(node), set()).update(added)
         for after, keys in groups.items():
             block = "".join(
                 indent + line for line in dump_yaml({k: new[k] for k in keys}).splitlines(True)
             )
-            first = loaded.keys[(*opath, survivors[0])]
-            if after is None and _first_on_line(self.text, first.start.index):
-                self.insertion(_line_start(self.text, first.start.index), block)
-                continue
-            anchor = after if after is not None else survivors[-1]
-            child = (*opath, anchor)
-            end = max(self.content_end(loaded.keys[child]), self.content_end(loaded.values[child]))
+            if after is None and survivors:
+                first = loaded.keys[(*opath, survivors[0])]
+                if _first_on_line(self.text, first.start.index):
+                    self.insertion(_line_start(self.text, first.start.index), block)
+                    continue
+            if after is None:
+                last_key, last_value = node.value[-1]
+                end = max(self.content_end(last_key), self.content_end(last_value))
+            else:
+                child = (*opath, after)
+                end = max(
+                    self.content_end(loaded.keys[child]), self.content_end(loaded.values[child])
+                )
             self.insertion(self.line_after(end), block)
+
+    # -- anchors
+    def covered(self, node: Node) -> bool:
+        """True when an edit already re-writes all of ``node``."""
+        start, end = node.start.index, self.content_end(node)
+        return any(e.start <= start and end <= e.end and e.end > e.start for e in self.edits)
+
+    def anchor_lost(self, target: Node) -> bool:
+        """True when an edit removes or re-writes the anchored node without its ``&anchor``."""
+        start, end = target.start.index, self.content_end(target)
+        mark = f"&{target.anchor}"
+        return any(
+            e.start <= start and end <= e.end and e.end > e.start and mark not in e.text
+            for e in self.edits
+        )
+
+    def touched(self, node: Node) -> bool:
+        start, end = node.start.index, node.end.index
+        return any(start <= e.start and e.end <= end for e in self.edits)
+
+    def pin_anchors(self, new_data: Any) -> None:
+        """Keep aliases and merges showing what ``new_data`` wants after an anchor was edited.
+
+        An alias whose anchored value changed is written out in full where ``new_data`` still
+        holds the old value; a mapping that merges it gets explicit keys overriding the merge.
+        """
+        loaded = self.loaded
+        if not self.edits:
+            return
+        path_of = {id(n): p for p, n in loaded.values.items() if p not in loaded.indirect}
+        edited: dict[int, Any] = {}
+
+        def new_value_of(target: Node) -> Any:
+            if id(target) not in edited:
+                path = path_of.get(id(target))
+                if path is None:
+                    raise _Coarser()
+                edited[id(target)] = _lookup(new_data, path)
+            return edited[id(target)]
+
+        for path, node in list(loaded.values.items()):
+            if path in loaded.indirect:
+                continue
+            if node.kind == ALIAS and path:
+                target = node.value
+                lost = self.anchor_lost(target)
+                if not (lost or self.touched(target)) or self.covered(node):
+                    continue
+                wanted = _lookup(new_data, path)
+                if wanted is _MISSING or (not lost and _same(wanted, new_value_of(target))):
+                    continue
+                in_flow = any(loaded.values[path[:n]].flow for n in range(len(path)))
+                self.replace_value(path, node, wanted, in_flow)
+                self.note(
+                    f"{path_text(path)} was written out in full instead of the alias *{node.anchor}"
+                )
+            elif node.kind == MAPPING and not node.flow:
+                self.pin_merges(path, node, new_data, new_value_of)
+
+    def pin_merges(self, path: Path, node: Node, new_data: Any, new_value_of: Any) -> None:
+        sources: list[Node] = []
+        explicit: set[Any] = set()
+        for key_node, value_node in node.value:
+            if key_node.kind == SCALAR and key_node.tag == MERGE_TAG:
+                items = value_node.value if value_node.kind == SEQUENCE else [value_node]
+                sources += items
+            else:
+                explicit.add(key_node.value)
+        aliases = [s.value for s in sources if s.kind == ALIAS]
+        lost = any(self.anchor_lost(target) for target in aliases)
+        if not (lost or any(self.touched(t) for t in aliases)) or self.covered(node):
+            return
+        wanted = _lookup(new_data, path)
+        if not isinstance(wanted, dict):
+            return
+        if lost:
+            self.drop_edits_within(node)
+            self.rerender(path, path, node, wanted, False)
+            self.note(
+                f"{path_text(path)} no longer uses its '<<' merge key (its anchor was removed)"
+            )
+            return
+        effective: dict[Any, Any] = {}
+        for source in sources:
+            if source.kind != ALIAS:
+                raise _Coarser()
+            value = new_value_of(source.value)
+            if not isinstance(value, dict):
+                raise _Coarser()
+            for key, item in value.items():
+                effective.setdefault(key, item)
+        explicit |= self.inserted.get(id(node), set())
+        pins = [
+            key
+            for key in wanted
+            if key not in explicit
+            and (key not in effective or not _same(effective[key], wanted[key]))
+        ]
+        hidden = [k for k in effective if k not in wanted and k not in explicit]
+        if hidden:
+            # the anchor gained keys this mapping must not see: write it out without the merge
+            self.drop_edits_within(node)
+            self.rerender(path, path, node, wanted, False, note=False)
+            self.note(f"{path_text(path)} no longer uses its '<<' merge key")
+            return
+        if not pins:
+            return
+        survivors = [
+            k for k in wanted if k in explicit and k not in self.inserted.get(id(node), set())
+        ]
+        self.add_entries(
+            path, node, [k for k in survivors if (*path, k) in self.loaded.keys], wanted, pins
+        )
 
     def diff_sequence(
         self, opath: Path, npath: Path, old: list[Any], new: list[Any], node: Node, in_flow: bool
@@ -647,6 +775,31 @@ class _Editor:
         indent = " " * column
         body = anchor + lines[0][head_skip:] + "".join("\n" + indent + line for line in lines[1:])
         self.edit(start, end, body)
+
+
+_MISSING: Any = object()
+
+
+def _lookup(data: Any, path: Path) -> Any:
+    for part in path:
+        try:
+            data = data[part]
+        except (KeyError, IndexError, TypeError):
+            return _MISSING
+    return data
+
+
+def _merge_offers(node: Node) -> set[Any]:
+    """Keys (as written) that the ``<<`` merge keys of a mapping node bring in."""
+    offered: set[Any] = set()
+    for key_node, value_node in node.value:
+        if key_node.kind == SCALAR and key_node.tag == MERGE_TAG:
+            items = value_node.value if value_node.kind == SEQUENCE else [value_node]
+            for item in items:
+                target = item.value if item.kind == ALIAS else item
+                if target.kind == MAPPING:
+                    offered |= {k.value for k, _ in target.value} | _merge_offers(target)
+    return offered
 
 
 def _kind_name(value: Any) -> str:

@@ -1,0 +1,339 @@
+"""Editing hand-written YAML in place: only what changed may change.
+
+The corpus in tests/fixtures/roundtrip/ holds Bitfount's examples and files
+written with comments everywhere, anchors, flow lists, block scalars, CRLF
+line endings, a BOM and no final newline. For every file we change every
+scalar, add and remove every key and list item we can, and check with difflib
+that exactly the expected lines moved and that the result loads to the data
+we asked for.
+"""
+
+from __future__ import annotations
+
+import copy
+import datetime
+import difflib
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taskwizard.model.roundtrip import unified_diff, update_yaml_text
+from taskwizard.model.yamlio import MAPPING, SCALAR, SEQUENCE, LoadedYaml, load_yaml_text
+
+CORPUS_DIR = Path(__file__).parent / "fixtures" / "roundtrip"
+CORPUS = sorted(CORPUS_DIR.glob("*.yaml"))
+
+
+def read(path: Path) -> str:
+    return path.read_bytes().decode("utf-8")  # keeps CRLF and the BOM character
+
+
+def get(data: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        data = data[part]
+    return data
+
+
+def parent_and_key(data: Any, path: tuple[Any, ...]) -> tuple[Any, Any]:
+    return get(data, path[:-1]), path[-1]
+
+
+def strict_equal(a: Any, b: Any) -> bool:
+    if isinstance(a, dict):
+        return (
+            isinstance(b, dict)
+            and a.keys() == b.keys()
+            and all(strict_equal(a[k], b[k]) for k in a)
+        )
+    if isinstance(a, list):
+        return isinstance(b, list) and len(a) == len(b) and all(map(strict_equal, a, b))
+    return type(a) is type(b) and a == b
+
+
+def assert_loads_to(text: str, data: Any) -> None:
+    loaded = load_yaml_text(text)
+    assert loaded.ok, [p.format() for p in loaded.problems]
+    assert strict_equal(loaded.data, data), (loaded.data, data)
+
+
+def changes(old: str, new: str) -> tuple[set[int], list[tuple[int, list[str]]]]:
+    """(1-based old lines replaced or deleted, [(insert after old line n, inserted lines)])."""
+    a, b = old.splitlines(keepends=True), new.splitlines(keepends=True)
+    replaced: set[int] = set()
+    inserted: list[tuple[int, list[str]]] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag in ("replace", "delete"):
+            replaced.update(range(i1 + 1, i2 + 1))
+        if tag == "insert":
+            inserted.append((i1, b[j1:j2]))
+    return replaced, inserted
+
+
+def lines_of(text: str) -> list[str]:
+    return text.replace("\r\n", "\n").split("\n")
+
+
+def block_lines(text: str, first_line: int, column: int) -> range:
+    """Lines of the block starting at ``first_line`` (1-based) whose owner is at ``column``:
+    following lines indented deeper, without trailing blank or comment-only lines."""
+    lines = lines_of(text)
+    last = first_line
+    for number in range(first_line + 1, len(lines) + 1):
+        line = lines[number - 1]
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        if len(line) - len(line.lstrip(" ")) > column:
+            last = number
+        else:
+            break
+    return range(first_line, last + 1)
+
+
+def direct(loaded: LoadedYaml, path: tuple[Any, ...]) -> bool:
+    return all(path[:n] not in loaded.indirect for n in range(len(path) + 1)) and all(
+        loaded.values[path[:n]].kind != "alias" for n in range(len(path))
+    )
+
+
+def under_anchor(loaded: LoadedYaml, path: tuple[Any, ...]) -> bool:
+    """Inside an anchored node: its aliases and merges may need pinning elsewhere."""
+    return any(loaded.values[path[:n]].anchor is not None for n in range(len(path) + 1))
+
+
+def involves_aliases(loaded: LoadedYaml, path: tuple[Any, ...]) -> bool:
+    """Removing this may drop an anchor others use, or uncover a merged value."""
+    if under_anchor(loaded, path):
+        return True
+    if any(p[: len(path)] == path and n.anchor is not None for p, n in loaded.values.items()):
+        return True
+    parent = loaded.values[path[:-1]]
+    return parent.kind == MAPPING and any(k.value == "<<" for k, _ in parent.value)
+
+
+def scalar_paths(loaded: LoadedYaml) -> Iterator[tuple[Any, ...]]:
+    for path, node in loaded.values.items():
+        if path and node.kind == SCALAR and direct(loaded, path):
+            yield path
+
+
+def mutated(value: Any) -> Any:
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, float):
+        return value + 0.25
+    if isinstance(value, datetime.date):
+        return value + datetime.timedelta(days=1)
+    if value is None:
+        return "now set"
+    assert isinstance(value, str)
+    return value + " changed" if value else "changed"
+
+
+def corpus_cases(kind: str) -> list[Any]:
+    cases = []
+    for file in CORPUS:
+        loaded = load_yaml_text(read(file))
+        assert loaded.ok, (file, [p.format() for p in loaded.problems])
+        paths: list[tuple[Any, ...]] = []
+        for path, node in loaded.values.items():
+            if not direct(loaded, path):
+                continue
+            wanted = {
+                "scalar": bool(path) and node.kind == SCALAR,
+                "mapping": node.kind == MAPPING,
+                "sequence": node.kind == SEQUENCE,
+                "entry": bool(path) and isinstance(path[-1], str) and path in loaded.keys,
+                "item": bool(path) and isinstance(path[-1], int),
+            }
+            if wanted[kind]:
+                paths.append(path)
+        cases += [pytest.param(file, path, id=f"{file.stem}:{path!r}") for path in paths]
+    return cases
+
+
+# --------------------------------------------------------------------------- whole files
+
+
+@pytest.mark.parametrize("file", CORPUS, ids=lambda f: f.stem)
+def test_no_change_is_byte_identical(file: Path) -> None:
+    text = read(file)
+    data = load_yaml_text(text).data
+    result = update_yaml_text(text, copy.deepcopy(data))
+    assert not result.changed and result.text == text and result.reformatted == []
+
+
+def test_corpus_has_what_it_should() -> None:
+    texts = {f.name: read(f) for f in CORPUS}
+    assert "mnist-inference-task.yaml" in texts and "task-templates.yaml" in texts
+    assert any("\r\n" in t for t in texts.values())
+    assert any(t.startswith("\ufeff") for t in texts.values())
+    assert any(not t.endswith("\n") for t in texts.values())
+    joined = "\n".join(texts.values())
+    for needle in ("<<: *", "&", ": |", ": >", "[", "{{ ", "'", '"', "# "):
+        assert needle in joined
+
+
+# --------------------------------------------------------------------------- one value
+
+
+@pytest.mark.parametrize(("file", "path"), corpus_cases("scalar"))
+def test_changing_one_value_changes_only_its_lines(file: Path, path: tuple[Any, ...]) -> None:
+    text = read(file)
+    loaded = load_yaml_text(text)
+    data = copy.deepcopy(loaded.data)
+    parent, key = parent_and_key(data, path)
+    parent[key] = mutated(parent[key])
+    result = update_yaml_text(text, data)
+    assert result.changed
+    assert_loads_to(result.text, data)
+    if under_anchor(loaded, path):
+        assert all("alias" in note for note in result.reformatted)
+        return
+    assert result.reformatted == []
+    node = loaded.values[path]
+    owner = loaded.keys.get(path)
+    column = owner.start.column if owner is not None else node.start.column - 2
+    window = block_lines(text, node.start.line + 1, column)
+    replaced, inserted = changes(text, result.text)
+    assert replaced and replaced <= set(window), (replaced, window)
+    assert all(after in window for after, _ in inserted)
+    if node.start.line == node.end.line and node.style not in ("|", ">"):
+        assert replaced == {node.start.line + 1} and inserted == []
+    assert result.text.startswith("\ufeff") == text.startswith("\ufeff")
+    assert result.text.endswith("\n") == text.endswith("\n")
+    assert ("\r\n" in text) == ("\r\n" in result.text)
+
+
+# --------------------------------------------------------------------------- keys
+
+
+@pytest.mark.parametrize(("file", "path"), corpus_cases("mapping"))
+def test_adding_a_key_inserts_one_line(file: Path, path: tuple[Any, ...]) -> None:
+    text = read(file)
+    loaded = load_yaml_text(text)
+    data = copy.deepcopy(loaded.data)
+    get(data, path)["zz_added"] = "new value"
+    result = update_yaml_text(text, data)
+    assert_loads_to(result.text, data)
+    if under_anchor(loaded, path):
+        assert "the whole file" not in " ".join(result.reformatted)
+        return
+    assert result.reformatted == []
+    replaced, inserted = changes(text, result.text)
+    node = loaded.values[path]
+    if node.flow:
+        assert replaced == {node.start.line + 1} and inserted == []
+        return
+    assert replaced == set() or (not text.endswith("\n") and len(replaced) == 1)
+    column = next(iter(node.value))[0].start.column
+    newline = "\r\n" if "\r\n" in text else "\n"
+    if text.endswith("\n"):
+        assert len(inserted) == 1 and inserted[0][1] == [
+            " " * column + "zz_added: new value" + newline
+        ]
+    assert "zz_added: new value" in result.text
+
+
+@pytest.mark.parametrize(("file", "path"), corpus_cases("entry"))
+def test_removing_a_key_removes_only_its_lines(file: Path, path: tuple[Any, ...]) -> None:
+    text = read(file)
+    loaded = load_yaml_text(text)
+    parent_node = loaded.values[path[:-1]]
+    data = copy.deepcopy(loaded.data)
+    parent, key = parent_and_key(data, path)
+    if len(parent) == 1:
+        pytest.skip("the mapping would become empty (covered below)")
+    del parent[key]
+    result = update_yaml_text(text, data)
+    assert_loads_to(result.text, data)
+    if involves_aliases(loaded, path):
+        assert "the whole file" not in " ".join(result.reformatted)
+        return
+    assert result.reformatted == []
+    replaced, inserted = changes(text, result.text)
+    key_node = loaded.keys[path]
+    if parent_node.flow:
+        assert replaced == {parent_node.start.line + 1} and inserted == []
+        return
+    window = set(block_lines(text, key_node.start.line + 1, key_node.start.column))
+    line = lines_of(text)[key_node.start.line]
+    if line[: key_node.start.column].strip(" ") == "":
+        assert replaced == window and inserted == []
+    else:  # "- key: ..." the next key moves up onto the dash line
+        assert window <= replaced <= window | {max(window) + 1}
+        assert len(inserted) <= 1
+
+
+# --------------------------------------------------------------------------- list items
+
+
+@pytest.mark.parametrize(("file", "path"), corpus_cases("sequence"))
+def test_appending_a_list_item(file: Path, path: tuple[Any, ...]) -> None:
+    text = read(file)
+    loaded = load_yaml_text(text)
+    data = copy.deepcopy(loaded.data)
+    get(data, path).append("appended")
+    result = update_yaml_text(text, data)
+    assert_loads_to(result.text, data)
+    if under_anchor(loaded, path):
+        assert all("alias" in note for note in result.reformatted)
+        return
+    assert result.reformatted == []
+    replaced, inserted = changes(text, result.text)
+    node = loaded.values[path]
+    if node.flow:
+        assert replaced == {node.start.line + 1} and inserted == []
+        assert "appended]" in result.text
+        return
+    last_line = len(lines_of(text))
+    if not text.endswith("\n") and replaced == {last_line}:  # the old last line gains its newline
+        assert result.text.endswith("\n- appended".replace("\n", "\n" + " " * node.start.column))
+        return
+    assert replaced == set() and len(inserted) == 1
+    dash_column = node.start.column
+    assert inserted[0][1][0].rstrip("\r\n") == " " * dash_column + "- appended"
+
+
+@pytest.mark.parametrize(("file", "path"), corpus_cases("item"))
+def test_removing_a_list_item_removes_only_its_lines(file: Path, path: tuple[Any, ...]) -> None:
+    text = read(file)
+    loaded = load_yaml_text(text)
+    data = copy.deepcopy(loaded.data)
+    items = get(data, path[:-1])
+    if len(items) == 1:
+        pytest.skip("the list would become empty (covered below)")
+    del items[path[-1]]
+    result = update_yaml_text(text, data)
+    assert_loads_to(result.text, data)
+    if involves_aliases(loaded, path):
+        assert "the whole file" not in " ".join(result.reformatted)
+        return
+    assert result.reformatted == []
+    replaced, inserted = changes(text, result.text)
+    sequence = loaded.values[path[:-1]]
+    if sequence.flow:
+        assert replaced == {sequence.start.line + 1} and inserted == []
+        return
+    item = loaded.values[path]
+    dash_line = item.start.line + 1
+    dash_column = lines_of(text)[item.start.line].index("-")
+    assert replaced == set(block_lines(text, dash_line, dash_column)) and inserted == []
+
+
+def test_unified_diff_for_the_confirmation_dialog() -> None:
+    assert unified_diff("a: 1\n", "a: 1\n", "t.yaml") == ""
+    diff = unified_diff("a: 1\nb: 2\n", "a: 1\nb: 3", "t.yaml")
+    assert diff.splitlines() == [
+        "--- a/t.yaml",
+        "+++ b/t.yaml",
+        "@@ -1,2 +1,2 @@",
+        " a: 1",
+        "-b: 2",
+        "+b: 3",
+        "\\ No newline at end of file",
+    ]
