@@ -213,6 +213,10 @@ class WizardState(BaseModel):
             from taskwizard.saving import default_paths
 
             task = default_paths(self, Path.cwd())[1]
+            if not self.config_path:
+                # Saved next to the config, wherever that ends up: a bare file name.
+                self.entry["template"] = task.name
+                return
         if self.config_path:
             base = Path(self.config_path).parent
             current = self.entry.get("template")
