@@ -200,7 +200,8 @@ class DraftStore:
         removed: list[str] = []
         for file in self._files():
             try:
-                record = self._read(file.stem)[0]
+                # unusable drafts are left for list() to move aside and report
+                record = self._read(file.stem, move_aside=False)[0]
             except DraftError:
                 continue
             if not _is_prunable(record, cutoff):

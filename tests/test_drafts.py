@@ -276,6 +276,17 @@ def test_prune_never_deletes_status_saved_if_state_unsaved() -> None:
     assert store.path(draft_id).exists()
 
 
+def test_prune_leaves_corrupt_drafts_for_list_to_report() -> None:
+    store = DraftStore()
+    store.create(make_state())
+    bad = store.folder / "20200101-000000-bad000.json"
+    bad.write_text("{")
+    assert store.prune() == []
+    assert bad.exists()
+    assert len(store.list()) == 1
+    assert store.corrupt_reports() and "20200101-000000-bad000.json" in store.corrupt_reports()[0]
+
+
 def test_prune_removes_stale_temp_files_only() -> None:
     store = DraftStore()
     store.create(make_state())

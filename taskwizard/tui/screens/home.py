@@ -289,8 +289,11 @@ COLUMNS = (
 
 
 def column_widths(total: int) -> tuple[int, ...]:
-    """Widths for COLUMNS in ``total`` cells (2 per column go to padding); 80 cols fit."""
-    name, template, updated, step, check = 14, 20, 11, 12, 11
+    """Widths for COLUMNS in ``total`` cells, 2 per column going to padding.
+
+    76 cells (80 columns less the border and a scrollbar) is the minimum that fits.
+    """
+    name, template, updated, step, check = 14, 18, 11, 12, 11
     spare = max(0, total - (name + template + updated + step + check) - 2 * len(COLUMNS))
     step_extra = min(spare, 3)
     spare -= step_extra
