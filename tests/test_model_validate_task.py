@@ -5,9 +5,11 @@ files Bitfount accepts must never get an error."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import pytest
 
+from taskwizard.model.catalog import ALGORITHMS, PROTOCOLS, TEMPLATABLE_TASK_FIELDS
 from taskwizard.model.problems import Problem
 from taskwizard.model.validate import detect_kind, locate, validate_task
 from taskwizard.model.yamlio import load_yaml_text
@@ -707,3 +709,62 @@ def test_detect_kind() -> None:
     assert detect_kind({"pods": {}, "task": {}}) == "task"
     assert detect_kind({"something": 1}) == "unknown"
     assert detect_kind([1]) == "unknown"
+
+
+def _set(data: dict[str, Any], dotted: str, value: object) -> None:
+    node: Any = data
+    parts = dotted.split(".")
+    for part in parts[:-1]:
+        node = node.setdefault(part, {})
+    node[parts[-1]] = value
+
+
+def _base_data() -> dict[str, Any]:
+    loaded = load_yaml_text(BASE, "task.yaml")
+    data: dict[str, Any] = loaded.data
+    return data
+
+
+@pytest.mark.parametrize("field", sorted(TEMPLATABLE_TASK_FIELDS))
+def test_templatable_task_fields_take_a_placeholder_only_in_a_template(field: str) -> None:
+    dotted = "task." + field if field.startswith("data_structure") else field
+    plain = _base_data()
+    _set(plain, dotted, "{{ v }}")
+    path = tuple(dotted.split("."))
+    if not field.endswith(("image_prefix",)):  # a string field takes any string
+        assert any(p.path == path and p.is_error for p in validate_task(plain)), field
+    templated = {"template": {"v": {"label": "V", "type": "object"}}, **plain}
+    assert not [p for p in validate_task(templated) if p.path == path and p.is_error], field
+
+
+@pytest.mark.parametrize(
+    ("component", "argument"),
+    [
+        (c.name, a.name)
+        for c in (*PROTOCOLS.values(), *ALGORITHMS.values())
+        for a in c.arguments
+        if a.kind not in ("str", "path", "any")
+    ],
+)
+def test_argument_placeholders_follow_the_templatable_flag(component: str, argument: str) -> None:
+    comp = PROTOCOLS.get(component) or ALGORITHMS[component]
+    arg = comp.argument(argument)
+    assert arg is not None
+    args: dict[str, object] = {a.name: "x" for a in comp.arguments if a.required}
+    args[argument] = "{{ v }}"
+    kind = "protocol" if comp.kind == "protocol" else "algorithm"
+    other = (
+        {"algorithm": {"name": "bitfount.FederatedModelTraining"}}
+        if kind == "protocol"
+        else {"protocol": {"name": "bitfount.ResultsOnly"}}
+    )
+    data = {
+        "template": {"v": {"label": "V", "type": "object"}},
+        "pods": {"identifiers": ["p"]},
+        "task": {kind: {"name": component, "arguments": args}, **other, "data_structure": {}},
+    }
+    problems = [p for p in validate_task(data) if p.path[-1:] == (argument,) and p.is_error]
+    if arg.templatable:
+        assert problems == []
+    else:
+        assert len(problems) == 1 and "cannot take a template variable" in problems[0].message

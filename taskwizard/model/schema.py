@@ -264,18 +264,29 @@ def convert_errors(
             message = _type_message(label, _TYPE_PHRASES[kind], value, templated)
         else:
             message = f"{label}: {err['msg']} (got {describe(value)})"
+        if (
+            templated
+            and not is_key
+            and kind in ("tw_phrase", "literal_error")
+            and is_schema_placeholder(value)
+        ):
+            message = _cannot_take_placeholder(label)
         problems.append(error(message, path))
     return problems
+
+
+def _cannot_take_placeholder(label: str) -> str:
+    return (
+        f"{label} cannot take a template variable (Bitfount checks a template "
+        f'before substituting, and only accepts "{{{{ name }}}}" in string '
+        f"fields and in the fields it marks templatable)"
+    )
 
 
 def _type_message(label: str, phrase: str, value: Any, templated: bool) -> str:
     if is_schema_placeholder(value):
         if templated:
-            return (
-                f"{label} cannot take a template variable (Bitfount checks a template "
-                f'before substituting, and only accepts "{{{{ name }}}}" in string '
-                f"fields and in the fields it marks templatable)"
-            )
+            return _cannot_take_placeholder(label)
         return (
             f"{label} {phrase} (got {describe(value)}: a template variable, but this file "
             f"has no top-level template: block declaring it)"
