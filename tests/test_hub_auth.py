@@ -43,7 +43,8 @@ def test_resolve_hub_defaults_to_production_and_knows_every_environment() -> Non
     assert resolve_hub("dev", None).hub_url == "http://localhost:3000"
     assert resolve_hub("dev", None).client_id == "nPU5aIZIOYqqYhUNX84j9OjKpUOnqfRB"
     assert resolve_hub("local", None).hub_url == "http://127.0.0.1:3000"
-    assert not resolve_hub("local", None).supports_device_code
+    assert resolve_hub("local", None).auth_url == "http://127.0.0.1:3000"
+    assert not resolve_hub(None, "http://10.0.0.1:3000").supports_device_code
 
 
 def test_resolve_hub_url_matches_known_environment_or_is_custom() -> None:
@@ -243,7 +244,7 @@ def test_device_code_slow_down_and_denial() -> None:
 
 def test_device_code_refuses_hub_without_login() -> None:
     with pytest.raises(DeviceCodeError, match="API key"):
-        DeviceCodeLogin(ENVIRONMENTS["local"])
+        DeviceCodeLogin(resolve_hub(None, "https://hub.example.org"))
 
 
 def test_hub_auth_refreshes_when_less_than_ten_minutes_remain() -> None:

@@ -15,7 +15,7 @@ import pytest
 
 from taskwizard import paths
 from taskwizard.hub import records
-from taskwizard.hub.auth import Credentials
+from taskwizard.hub.auth import Credentials, TokenSet
 from taskwizard.hub.client import HubAuthRejected, HubClient
 from taskwizard.hub.localhub import LocalHub
 from taskwizard.hub.plan import UploadPlan, build_plan, model_code_hash
@@ -478,6 +478,38 @@ def test_cancel_stops_between_chunks_and_reports_every_file(
     last = result.files["weights:MyModel"]
     assert 0 < last.bytes_done < last.bytes_total
     assert hub.model_weights(USER, "MyModel", 1) is None and hub.templates(USER) == []
+
+
+def test_device_code_login_against_the_local_hub(tmp_path: Path, hub: LocalHub) -> None:
+    from taskwizard.hub.auth import DeviceCodeLogin, HubAuth, credentials_from_settings
+    from taskwizard.hub.environments import resolve_hub
+    from taskwizard.settings import Settings, load_secrets
+
+    env = resolve_hub("local", hub.url)
+    login = DeviceCodeLogin(env, sleep=lambda s: None)
+    user_code, url, interval, expires_in = login.start()
+    assert url.startswith(hub.url) and user_code in url
+    assert login.poll_once() is None  # not approved yet
+    assert hub.approve_device_code(user_code)
+    tokens = login.poll()
+    assert tokens.username == USER
+    login.save(tokens, hub.url)
+    login.close()
+
+    creds = credentials_from_settings(
+        hub.url, settings=Settings(auth_method="device_code"), secrets=load_secrets()
+    )
+    assert creds is not None and creds.kind == "device_code" and creds.username == USER
+    config = make_project(tmp_path / "p", config=config_text(weights=False))
+    # Pretend the token runs out in 5 minutes: it is renewed (and saved) before use.
+    assert creds.tokens is not None
+    creds.tokens = TokenSet(creds.tokens.access_token, 0.0, creds.tokens.refresh_token)
+    with HubClient(hub.url, HubAuth(creds), sleep=lambda s: None) as client:
+        plan, result = upload(config, client)
+    assert result.ok and len(hub.templates(USER)) == 1
+    saved = load_secrets().tokens[hub.url]
+    assert tokens.refresh_token is not None
+    assert saved["refresh_token"] != tokens.refresh_token.get_secret_value()  # rotated
 
 
 def test_offline_plan_says_hub_not_contacted(tmp_path: Path) -> None:

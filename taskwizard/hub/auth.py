@@ -20,7 +20,7 @@ from typing import Any, Literal, NamedTuple, Protocol
 import httpx
 from pydantic import SecretStr
 
-from taskwizard.hub.environments import ENVIRONMENTS, Environment
+from taskwizard.hub.environments import ENVIRONMENTS, Environment, local_environment
 
 ENV_API_KEY_ID = "BITFOUNT_API_KEY_ID"
 ENV_API_KEY = "BITFOUNT_API_KEY"
@@ -245,9 +245,14 @@ def credentials_from_settings(
 
 
 def _environment_for(hub_url: str) -> Environment | None:
+    """Where tokens for ``hub_url`` are renewed: a known hub, or a local hub on loopback."""
+    url = hub_url.rstrip("/")
     for env in ENVIRONMENTS.values():
-        if env.hub_url == hub_url.rstrip("/") and env.supports_device_code:
+        if env.hub_url == url and env.supports_device_code:
             return env
+    host = httpx.URL(url).host
+    if url.startswith("http://") and host in ("127.0.0.1", "localhost", "::1"):
+        return local_environment(url)
     return None
 
 
@@ -290,8 +295,9 @@ class DeviceCodeLogin:
                 "use an API key"
             )
         self.environment = environment
+        assert environment.auth_url is not None
         self._http = httpx.Client(
-            base_url=f"https://{environment.auth_domain}", transport=transport, timeout=timeout
+            base_url=environment.auth_url, transport=transport, timeout=timeout
         )
         self._clock = clock
         self._sleep = sleep

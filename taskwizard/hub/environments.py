@@ -11,18 +11,33 @@ from dataclasses import dataclass
 
 #: Where ``taskwizard hub`` listens unless told otherwise (the SDK's ``dev`` port).
 LOCAL_HUB_URL = "http://127.0.0.1:3000"
+#: The local hub runs its own device-code login at its own URL and takes any client id.
+LOCAL_CLIENT_ID = "taskwizard"
 
 
 @dataclass(frozen=True, slots=True)
 class Environment:
     name: str
     hub_url: str
+    #: Bitfount's auth domain (``auth.bitfount.com``), or a full URL for the local hub.
     auth_domain: str | None = None
     client_id: str | None = None
 
     @property
     def supports_device_code(self) -> bool:
         return self.auth_domain is not None and self.client_id is not None
+
+    @property
+    def auth_url(self) -> str | None:
+        """Base URL of the OAuth server (``https://{auth_domain}``)."""
+        if self.auth_domain is None:
+            return None
+        return self.auth_domain if "://" in self.auth_domain else f"https://{self.auth_domain}"
+
+
+def local_environment(hub_url: str = LOCAL_HUB_URL) -> Environment:
+    """The local hub at ``hub_url``: it is its own login server."""
+    return Environment("local", hub_url, hub_url, LOCAL_CLIENT_ID)
 
 
 ENVIRONMENTS: dict[str, Environment] = {
@@ -50,8 +65,8 @@ ENVIRONMENTS: dict[str, Environment] = {
         "auth.sandbox.bitfount.com",
         "nPU5aIZIOYqqYhUNX84j9OjKpUOnqfRB",
     ),
-    "local": Environment("local", LOCAL_HUB_URL),
 }
+ENVIRONMENTS["local"] = local_environment()
 
 
 class HubConfigError(ValueError):
@@ -85,7 +100,7 @@ def resolve_hub(env: str | None, url: str | None) -> Environment:
     if url:
         hub_url = normalise_hub_url(url)
         if env == "local":
-            return Environment("local", hub_url)
+            return local_environment(hub_url)
         for known in ENVIRONMENTS.values():
             if known.hub_url == hub_url:
                 return known
