@@ -92,7 +92,10 @@ def _run(args: argparse.Namespace) -> int:
                             "column": p.column,
                             "severity": p.severity,
                             "message": p.message,
-                            "path": list(p.path),
+                            "path": [
+                                part if isinstance(part, str | int) else str(part)
+                                for part in p.path
+                            ],
                         }
                         for p in r.problems
                     ],

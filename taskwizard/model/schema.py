@@ -228,11 +228,28 @@ def convert_errors(
     prefix: DocPath = (),
     templated: bool = False,
     ignored_unknown: bool = False,
+    data: Any = None,
 ) -> list[Problem]:
-    """pydantic's errors as plain Problems, each at ``prefix + loc``."""
+    """pydantic's errors as plain Problems, each at ``prefix + loc``.
+
+    ``data`` (what was validated) lets a key that is not text (pydantic shows
+    its repr in ``loc``) be given back its real path.
+    """
     problems: list[Problem] = []
     for err in exc.errors(include_url=False):
         loc: DocPath = tuple(err["loc"])
+        if err["type"] == "invalid_key":
+            if ignored_unknown:
+                continue  # pydantic's default (ignore) drops such keys silently
+            loc = _real_loc(data, loc)
+            problems.append(
+                error(
+                    f"key {describe(err.get('input'))} is not text, and Bitfount knows no such "
+                    "key here; quote it or remove it",
+                    (*prefix, *loc),
+                )
+            )
+            continue
         is_key = bool(loc) and loc[-1] == "[key]"
         if is_key:
             loc = loc[:-1]
@@ -273,6 +290,27 @@ def convert_errors(
             message = _cannot_take_placeholder(label)
         problems.append(error(message, path))
     return problems
+
+
+def _real_loc(data: Any, loc: DocPath) -> DocPath:
+    out: list[str | int] = []
+    node = data
+    for step in loc:
+        if isinstance(node, Mapping):
+            if step not in node:
+                for key in node:
+                    if repr(key) == step or str(key) == step:
+                        step = key
+                        break
+            out.append(step)
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            out.append(step)
+            node = node[step]
+        else:
+            out.append(step)
+            node = None
+    return tuple(out)
 
 
 def _cannot_take_placeholder(label: str) -> str:

@@ -259,21 +259,21 @@ class ProtocolEntry(Forbid):
     """``task.protocol`` whose name matched a catalog entry (arguments checked apart)."""
 
     name: str
-    arguments: dict[str, Any] | None = None
+    arguments: dict[Any, Any] | None = None  # keys checked by the arguments model
 
 
 class AlgorithmEntry(Forbid):
     """``task.algorithm[i]`` of an algorithm that takes no model."""
 
     name: str
-    arguments: dict[str, Any] | None = None
+    arguments: dict[Any, Any] | None = None
 
 
 class ModelAlgorithmEntry(Forbid):
     """``task.algorithm[i]`` of one of the four model algorithms."""
 
     name: str
-    arguments: dict[str, Any] | None = None
+    arguments: dict[Any, Any] | None = None
     model: ModelConfig | None = None
     pretrained_file: str | None = None
 

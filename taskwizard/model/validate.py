@@ -126,7 +126,7 @@ def validate_task(data: Any) -> list[Problem]:
     try:
         TASK_ADAPTER.validate_python(body, context=context)
     except ValidationError as exc:
-        for p in convert_errors(exc, TaskYaml, templated=templated):
+        for p in convert_errors(exc, TaskYaml, templated=templated, data=body):
             if p.path == ("task", "data_structure") and p.message.endswith("is required"):
                 p = error(
                     "data_structure is required under task: (an empty mapping "
@@ -385,7 +385,13 @@ def _check_entry(
             entry_model.model_validate(entry, context=context)
         except ValidationError as exc:
             problems.extend(
-                convert_errors(exc, entry_model, prefix=path, templated=bool(context["templated"]))
+                convert_errors(
+                    exc,
+                    entry_model,
+                    prefix=path,
+                    templated=bool(context["templated"]),
+                    data=entry,
+                )
             )
     else:
         allowed = {"name", "arguments", "model", "pretrained_file"}
@@ -435,7 +441,9 @@ def _check_entry(
             model.model_validate(args, context=context)
         except ValidationError as exc:
             problems.extend(
-                convert_errors(exc, model, prefix=apath, templated=bool(context["templated"]))
+                convert_errors(
+                    exc, model, prefix=apath, templated=bool(context["templated"]), data=args
+                )
             )
         for arg in component.arguments:
             if arg.deprecated and arg.name in args:
