@@ -337,3 +337,208 @@ def test_unified_diff_for_the_confirmation_dialog() -> None:
         "+b: 3",
         "\\ No newline at end of file",
     ]
+
+
+# --------------------------------------------------------------------------- specific cases
+
+
+def edited(text: str, change: Any) -> tuple[str, list[str]]:
+    """Apply ``change`` (a function editing the data in place) through update_yaml_text."""
+    data = copy.deepcopy(load_yaml_text(text).data)
+    change(data)
+    result = update_yaml_text(text, data)
+    assert_loads_to(result.text, data)
+    return result.text, result.reformatted
+
+
+STYLES = """\
+# header comment
+single: 'text'   # a comment
+double: "text"
+plain: text
+literal: |
+  line one
+  line two
+folded: >
+  folded text
+items:
+  - x
+tags: []
+table: {}
+pair: [1, 2]
+empty:
+"""
+
+
+def test_quoting_style_is_kept_where_safe() -> None:
+    text, notes = edited(STYLES, lambda d: d.update(single="it's", double='say "hi"', plain="yes"))
+    assert notes == []
+    assert text.splitlines()[1:4] == [
+        "single: 'it''s'   # a comment",
+        'double: "say \\"hi\\""',
+        'plain: "yes"',  # plain would read as a boolean
+    ]
+
+
+def test_placeholders_and_dates_are_quoted() -> None:
+    text, _ = edited(STYLES, lambda d: d.update(plain="{{ model_id }}", single="1950-01-01"))
+    assert 'plain: "{{ model_id }}"' in text and "single: '1950-01-01'   # a comment" in text
+    text, _ = edited("value: 1950-01-01  # a date\n", lambda d: d.update(value="1950-01-01"))
+    assert text == 'value: "1950-01-01"  # a date\n'
+
+
+def test_types_are_compared_strictly() -> None:
+    assert edited("a: 1\n", lambda d: d.update(a=True))[0] == "a: true\n"
+    assert edited("a: 1\n", lambda d: d.update(a=1.0))[0] == "a: 1.0\n"
+    assert edited("a: 1\n", lambda d: d.update(a="1"))[0] == 'a: "1"\n'
+
+
+def test_block_scalars_keep_their_style() -> None:
+    text, notes = edited(STYLES, lambda d: d.update(literal="new one\nnew two\nnew three\n"))
+    assert notes == [] and "literal: |\n  new one\n  new two\n  new three\nfolded" in text
+    text, _ = edited(STYLES, lambda d: d.update(literal="no newline"))
+    assert "literal: |-\n  no newline\nfolded" in text
+    text, _ = edited(STYLES, lambda d: d.update(folded="other text\n"))
+    assert "folded: >\n  other text\nitems" in text
+    text, _ = edited(STYLES, lambda d: d.update(plain="two\nlines"))
+    assert "plain: |-\n  two\n  lines\nliteral" in text
+
+
+def test_flow_collections_stay_flow() -> None:
+    text, notes = edited(STYLES, lambda d: (d["pair"].append(3), d["tags"].append("Prediction")))
+    assert notes == [] and "pair: [1, 2, 3]\n" in text and "tags: [Prediction]\n" in text
+    text, notes = edited(STYLES, lambda d: d["table"].update(table="retina"))
+    assert notes == [] and "table: {table: retina}\n" in text
+    text, _ = edited("x: {a: 1, b: [1, 2]}  # keep\n", lambda d: d["x"].pop("a"))
+    assert text == "x: {b: [1, 2]}  # keep\n"
+
+
+def test_null_values_can_be_set() -> None:
+    text, _ = edited(STYLES, lambda d: d.update(empty="now"))
+    assert text.endswith("\nempty: now\n")
+
+
+def test_shape_change_is_re_rendered_and_noted() -> None:
+    text, notes = edited(STYLES, lambda d: d.update(plain={"a": 1, "b": [1, 2]}))
+    assert "plain:\n  a: 1\n  b:\n    - 1\n    - 2\nliteral: |" in text
+    assert notes == [
+        "plain changed from a single value to a mapping and was re-written in taskwizard's style"
+    ]
+    text, notes = edited(STYLES, lambda d: d.update(items=[]))
+    assert "items: []\ntags" in text and notes
+
+
+def test_new_key_goes_after_the_key_before_it() -> None:
+    def change(d: dict[str, Any]) -> None:
+        items = list(d.items())
+        d.clear()
+        d.update(items[:2])
+        d["inserted"] = {"k": "v"}
+        d.update(items[2:])
+
+    text, notes = edited(STYLES, change)
+    assert notes == []
+    assert 'double: "text"\ninserted:\n  k: v\nplain: text\n' in text
+
+
+def test_removing_keys_keeps_other_comments() -> None:
+    text = "# about a\na: 1\n# about b\nb:\n  c: 2  # inner\n# about d\nd: 3\n"
+    assert edited(text, lambda d: d.pop("b"))[0] == "# about a\na: 1\n# about b\n# about d\nd: 3\n"
+
+
+def test_removing_the_first_key_of_a_list_item_keeps_the_dash() -> None:
+    text = "algorithm:\n  - name: a\n    arguments:\n      x: 1\n  - name: b\n"
+    result, notes = edited(text, lambda d: d["algorithm"][0].pop("name"))
+    assert result == "algorithm:\n  - arguments:\n      x: 1\n  - name: b\n" and notes == []
+
+
+def test_list_items_insert_and_remove_in_place() -> None:
+    text = "l:\n  - a  # first\n  - b\n  - c\nz: 1\n"
+    assert edited(text, lambda d: d["l"].insert(1, "new"))[0] == (
+        "l:\n  - a  # first\n  - new\n  - b\n  - c\nz: 1\n"
+    )
+    assert edited(text, lambda d: d["l"].insert(0, "new"))[0] == (
+        "l:\n  - new\n  - a  # first\n  - b\n  - c\nz: 1\n"
+    )
+    assert edited(text, lambda d: d["l"].remove("b"))[0] == "l:\n  - a  # first\n  - c\nz: 1\n"
+    assert edited(text, lambda d: d["l"].append({"name": "x", "n": [1]}))[0] == (
+        "l:\n  - a  # first\n  - b\n  - c\n  - name: x\n    n:\n      - 1\nz: 1\n"
+    )
+
+
+def test_crlf_stays_crlf_including_new_lines() -> None:
+    text = "a: 1\r\nb:\r\n  - x\r\nc: |\r\n  one\r\n  two\r\n"
+
+    def change(d: dict[str, Any]) -> None:
+        d["b"].append("y")
+        d["c"] = "three\nfour\n"
+        d["new"] = {"k": "multi\nline\n"}
+
+    result, notes = edited(text, change)
+    assert notes == []
+    assert result.count("\n") == result.count("\r\n")
+    assert result == (
+        "a: 1\r\nb:\r\n  - x\r\n  - y\r\nc: |\r\n  three\r\n  four\r\n"
+        "new:\r\n  k: |\r\n    multi\r\n    line\r\n"
+    )
+
+
+def test_bom_and_missing_final_newline_are_kept() -> None:
+    text = "\ufeffa: 1\nb: 2"
+    assert edited(text, lambda d: d.update(b=3))[0] == "\ufeffa: 1\nb: 3"
+    assert edited(text, lambda d: d.update(c=4))[0] == "\ufeffa: 1\nb: 2\nc: 4"
+    assert edited(text, lambda d: d.pop("b"))[0] == "\ufeffa: 1\n"
+
+
+def test_anchor_and_alias_changed_together_keep_the_alias() -> None:
+    text = "a: &x 1\nb: *x\n"
+    assert edited(text, lambda d: d.update(a=2, b=2)) == ("a: &x 2\nb: *x\n", [])
+
+
+def test_anchor_changed_alone_writes_the_alias_out() -> None:
+    text = "a: &x 1\nb: *x\n"
+    result, notes = edited(text, lambda d: d.update(a=2))
+    assert result == "a: &x 2\nb: 1\n"
+    assert notes == ["b was written out in full instead of the alias *x"]
+
+
+def test_merged_value_change_adds_an_override_key() -> None:
+    text = "base: &b\n  lr: 1\n  epochs: 2\nrun:\n  <<: *b\n  epochs: 3  # more\n"
+    result, notes = edited(text, lambda d: d["run"].update(lr=5))
+    assert notes == []
+    assert (
+        result == "base: &b\n  lr: 1\n  epochs: 2\nrun:\n  <<: *b\n  lr: 5\n  epochs: 3  # more\n"
+    )
+    result, _ = edited(text, lambda d: d["base"].update(lr=7))  # run keeps lr 1
+    assert (
+        result == "base: &b\n  lr: 7\n  epochs: 2\nrun:\n  <<: *b\n  lr: 1\n  epochs: 3  # more\n"
+    )
+
+
+def test_whole_document_fallback_keeps_the_header_comment() -> None:
+    result = update_yaml_text("# header\n\na: 1\n", {"b": 2})
+    assert result.text == "# header\n\nb: 2\n" and result.changed
+    assert result.reformatted == [
+        "the whole file was re-written in taskwizard's style (comments are lost)"
+    ]
+
+
+def test_unreadable_original_is_rewritten_in_full() -> None:
+    result = update_yaml_text("a: [\n", {"a": [1]})
+    assert result.text == "a:\n  - 1\n" and result.changed
+    assert "could not be read" in result.reformatted[0]
+
+
+def test_a_wrong_in_place_edit_is_caught_by_the_reparse(monkeypatch: pytest.MonkeyPatch) -> None:
+    from taskwizard.model import roundtrip
+
+    monkeypatch.setattr(roundtrip._Editor, "apply", lambda self: "a: [broken\n")
+    result = update_yaml_text("# keep me\na: 1  # one\nb: 2\n", {"a": 5, "b": 2})
+    assert_loads_to(result.text, {"a": 5, "b": 2})
+    assert result.text == "# keep me\na: 5\nb: 2\n"
+    assert "whole file" in result.reformatted[0]
+
+
+def test_duplicate_keys_in_the_original_are_edited_where_they_win() -> None:
+    result, _ = edited("a: 1\na: 2\n", lambda d: d.update(a=3))
+    assert result == "a: 1\na: 3\n"

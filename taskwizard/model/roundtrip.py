@@ -99,7 +99,8 @@ def update_yaml_text(
                 return RoundTripResult(result, changed, editor.notes if changed else [])
 
     notes = [
-        "the whole file was re-written in taskwizard's style (comments are lost)"
+        "the whole file was re-written in taskwizard's style"
+        + (" (comments are lost)" if _has_comment(work_text) else "")
         if loaded.ok
         else "the original file could not be read, so it was re-written in full"
     ]
@@ -136,7 +137,7 @@ def _leading_comments(text: str) -> str:
             kept.append("\n")
         else:
             break
-    while kept and kept[-1] == "\n":
+    while len(kept) > 1 and kept[-1] == kept[-2] == "\n":
         kept.pop()
     return "".join(kept)
 
@@ -301,6 +302,7 @@ class _Editor:
         self.edits: list[_Edit] = []
         self.notes: list[str] = []
         self.inserted: dict[int, set[Any]] = {}  # id(mapping node) -> keys inserted into it
+        self.alias_changes: list[tuple[Path, Node, Any, bool]] = []
 
     # -- bookkeeping
     def edit(self, start: int, end: int, text: str) -> None:
@@ -385,8 +387,8 @@ class _Editor:
             return
         where = path_text(npath) or "the document"
         if node.kind == ALIAS:
-            self.replace_value(opath, node, new, in_flow)
-            self.note(f"{where} was written out in full instead of the alias *{node.anchor}")
+            # decided in pin_anchors, once we know whether the anchored value changes the same way
+            self.alias_changes.append((opath, node, new, in_flow))
             return
         if self.depth_limit is not None and len(opath) >= self.depth_limit:
             self.rerender(opath, npath, node, new, in_flow)
@@ -549,7 +551,7 @@ class _Editor:
         holds the old value; a mapping that merges it gets explicit keys overriding the merge.
         """
         loaded = self.loaded
-        if not self.edits:
+        if not self.edits and not self.alias_changes:
             return
         path_of = {id(n): p for p, n in loaded.values.items() if p not in loaded.indirect}
         edited: dict[int, Any] = {}
@@ -562,8 +564,21 @@ class _Editor:
                 edited[id(target)] = _lookup(new_data, path)
             return edited[id(target)]
 
+        changed_aliases = {id(node) for _, node, _, _ in self.alias_changes}
+        for path, node, wanted, in_flow in self.alias_changes:
+            target = node.value
+            if self.covered(node):
+                continue
+            if not self.anchor_lost(target):
+                anchored = new_value_of(target)
+                if anchored is not _MISSING and _same(anchored, wanted) and self.touched(target):
+                    continue  # the anchor changes the same way: keep the alias
+            self.replace_value(path, node, wanted, in_flow)
+            self.note(
+                f"{path_text(path)} was written out in full instead of the alias *{node.anchor}"
+            )
         for path, node in list(loaded.values.items()):
-            if path in loaded.indirect:
+            if path in loaded.indirect or id(node) in changed_aliases:
                 continue
             if node.kind == ALIAS and path:
                 target = node.value

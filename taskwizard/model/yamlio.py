@@ -85,8 +85,8 @@ class Node:
         kind: str,
         tag: str,
         value: Any,
-        start: Any,
-        end: Any,
+        start: yaml.Mark,
+        end: yaml.Mark,
         *,
         style: str | None = None,
         flow: bool = False,
@@ -791,7 +791,7 @@ _ALSO_QUOTE = re.compile(
     r"""^(?:
         [-+]?(?:\.[0-9]+|[0-9][0-9_]*(?:\.[0-9_]*)?)(?:[eE][-+]?[0-9]+)?
       | 0o[0-7]+ | 0x[0-9a-fA-F]+ | [-+]?\.(?:inf|Inf|INF) | \.(?:nan|NaN|NAN)
-      | y|Y|n|N|~|=|<<
+      | ~|=|<<
       | (?i:true|false|null|yes|no|on|off)
     )$""",
     re.VERBOSE,
