@@ -1,0 +1,350 @@
+"""A local, Bitfount-compatible hub on 127.0.0.1: what ``taskwizard hub``
+runs, the ``local`` environment of ``taskwizard upload``, and what the tests
+upload to.
+
+It speaks the Hub API subset Bitfount's uploader uses (task templates,
+models, weights, presigned single and multipart storage uploads, downloads),
+keeps templates and models in SQLite and files on disk, and streams upload
+bodies to disk. Standard library only.
+
+    with LocalHub(tmp_path / "hub", username="alice") as hub:
+        httpx.get(f"{hub.url}/api/health")
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import ipaddress
+import json
+import os
+import secrets
+import threading
+from collections.abc import Callable
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any
+
+from taskwizard.hub.localhub.faults import FaultPlan, FaultRule, FiredFault
+from taskwizard.hub.localhub.server import (
+    Credentials,
+    HubApp,
+    HubConfig,
+    HubHTTPServer,
+    HubRequestHandler,
+    RequestRecord,
+)
+from taskwizard.hub.localhub.signing import Signer
+from taskwizard.hub.localhub.store import HubStore, code_hash, private_dir
+
+__all__ = [
+    "DEFAULT_CHUNK_SIZE",
+    "DEFAULT_MULTIPART_THRESHOLD",
+    "DEFAULT_PORT",
+    "FaultPlan",
+    "FaultRule",
+    "FiredFault",
+    "LocalHub",
+    "LocalHubError",
+    "LocalHubLocked",
+    "RequestRecord",
+    "code_hash",
+]
+
+DEFAULT_PORT = 3000  # the SDK's dev hub is http://localhost:3000
+# Bitfount's hub answers multipart from 5 MiB up; parts of 5 MiB like S3's minimum.
+DEFAULT_MULTIPART_THRESHOLD = 5 * 1024 * 1024
+DEFAULT_CHUNK_SIZE = 5 * 1024 * 1024
+
+LOCK_NAME = "hub.lock"
+CREDENTIALS_NAME = "credentials.json"
+SIGNING_KEY_NAME = "signing.key"
+
+
+class LocalHubError(Exception):
+    """The local hub cannot start; the message says why and what to do."""
+
+
+class LocalHubLocked(LocalHubError):
+    """Another local hub already serves this data folder."""
+
+
+def _is_loopback(host: str) -> bool:
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+class LocalHub:
+    """The local hub server. ``start()`` serves in a background thread."""
+
+    def __init__(
+        self,
+        data_dir: Path,
+        *,
+        username: str,
+        api_key_id: str | None = None,
+        api_key: str | None = None,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        multipart_threshold: int = DEFAULT_MULTIPART_THRESHOLD,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        faults: FaultPlan | None = None,
+        log: Callable[[str], None] | None = None,
+        device_interval: int = 5,
+    ) -> None:
+        if not _is_loopback(host):
+            raise LocalHubError(
+                f"the local hub only listens on loopback (127.0.0.1), not on {host!r}"
+            )
+        if chunk_size < 1 or multipart_threshold < 0:
+            raise ValueError("chunk_size must be positive and multipart_threshold not negative")
+        from taskwizard.hub.localhub.server import USERNAME_RE
+
+        if not USERNAME_RE.fullmatch(username):
+            raise LocalHubError(
+                f"{username!r} is not a usable hub username (letters, digits, '_', '.', '-')"
+            )
+        self.data_dir = Path(data_dir).expanduser()
+        self.username = username
+        self.host = host
+        self.requested_port = port
+        self.faults = faults if faults is not None else FaultPlan()
+        self.config = HubConfig(
+            multipart_threshold=multipart_threshold,
+            chunk_size=chunk_size,
+            device_interval=device_interval,
+        )
+        self._log = log
+        if (api_key_id is None) != (api_key is None):
+            raise ValueError("give both api_key_id and api_key, or neither")
+        self.credentials_source: str
+        if api_key_id is not None and api_key is not None:
+            self.api_key_id, self.api_key = api_key_id, api_key
+            self.credentials_source = "arguments"
+        else:
+            self.api_key_id, self.api_key, self.credentials_source = self._load_credentials()
+        self._lock_file: IO[str] | None = None
+        self._server: HubHTTPServer | None = None
+        self._thread: threading.Thread | None = None
+        self._store: HubStore | None = None
+        self._app: HubApp | None = None
+        self.url = ""
+        self.port = 0
+
+    # ------------------------------------------------------------- credentials
+
+    def _load_credentials(self) -> tuple[str, str, str]:
+        env_id = os.environ.get("BITFOUNT_API_KEY_ID")
+        env_key = os.environ.get("BITFOUNT_API_KEY")
+        if env_id and env_key:
+            return env_id, env_key, "environment"
+        path = self.data_dir / CREDENTIALS_NAME
+        stored: dict[str, Any] = {}
+        if path.is_file():
+            try:
+                stored = json.loads(path.read_text())
+            except (OSError, ValueError):
+                stored = {}
+        users = stored.get("users") if isinstance(stored.get("users"), dict) else {}
+        assert isinstance(users, dict)
+        entry = users.get(self.username)
+        if isinstance(entry, dict) and isinstance(entry.get("api_key_id"), str):
+            return entry["api_key_id"], str(entry.get("api_key", "")), "stored"
+        key_id = "lh" + secrets.token_hex(12)
+        key = secrets.token_hex(24)
+        users[self.username] = {"api_key_id": key_id, "api_key": key}
+        from taskwizard.atomic import atomic_write_text
+
+        private_dir(self.data_dir)
+        atomic_write_text(path, json.dumps({"users": users}, indent=2) + "\n", mode=0o600)
+        return key_id, key, "generated"
+
+    def _signing_secret(self) -> bytes:
+        path = self.data_dir / SIGNING_KEY_NAME
+        if path.is_file():
+            data = path.read_bytes()
+            if len(data) >= 32:
+                return data
+        from taskwizard.atomic import atomic_write_bytes
+
+        data = secrets.token_bytes(32)
+        atomic_write_bytes(path, data, mode=0o600)
+        return data
+
+    # -------------------------------------------------------------- lifecycle
+
+    def _acquire_lock(self) -> None:
+        private_dir(self.data_dir)
+        path = self.data_dir / LOCK_NAME
+        fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o600)
+        handle = os.fdopen(fd, "r+")
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            holder = handle.read().strip()
+            handle.close()
+            try:
+                info = json.loads(holder)
+                who = f"process {info.get('pid')} serving {info.get('url')}"
+            except ValueError:
+                who = "another process"
+            raise LocalHubLocked(
+                f"another local hub ({who}) is already using {self.data_dir}; "
+                "stop it, or pass a different --data folder"
+            ) from None
+        self._lock_file = handle
+
+    def _write_lock_info(self) -> None:
+        if self._lock_file is None:
+            return
+        self._lock_file.seek(0)
+        self._lock_file.truncate()
+        self._lock_file.write(json.dumps({"pid": os.getpid(), "url": self.url}))
+        self._lock_file.flush()
+
+    def _release_lock(self) -> None:
+        if self._lock_file is not None:
+            with contextlib.suppress(OSError):
+                self._lock_file.seek(0)
+                self._lock_file.truncate()
+                fcntl.flock(self._lock_file.fileno(), fcntl.LOCK_UN)
+            self._lock_file.close()
+            self._lock_file = None
+
+    def start(self) -> None:
+        """Bind, then serve in a background thread. Raises LocalHubError if the
+        folder is in use by another hub or the port is taken."""
+        if self._server is not None:
+            raise RuntimeError("the local hub is already running")
+        self._acquire_lock()
+        try:
+            self._store = HubStore(self.data_dir)
+            app = HubApp(
+                self._store,
+                Signer(self._signing_secret()),
+                Credentials(self.username, self.api_key_id, self.api_key),
+                self.config,
+                self.faults,
+                self._log,
+            )
+            try:
+                server = HubHTTPServer((self.host, self.requested_port), HubRequestHandler)
+            except OSError as err:
+                raise LocalHubError(
+                    f"cannot listen on {self.host}:{self.requested_port} ({err.strerror}); "
+                    "is something else using that port? Pass --port to choose another"
+                ) from None
+            server.app = app
+            self.port = server.server_address[1]
+            host = f"[{self.host}]" if ":" in self.host else self.host
+            self.url = f"http://{host}:{self.port}"
+            app.base_url = self.url
+            self._app = app
+            self._server = server
+            self._write_lock_info()
+        except BaseException:
+            if self._store is not None:
+                self._store.close()
+                self._store = None
+            self._release_lock()
+            raise
+        self._thread = threading.Thread(
+            target=server.serve_forever,
+            kwargs={"poll_interval": 0.1},
+            name=f"localhub-{self.port}",
+            daemon=True,
+        )
+        self._thread.start()
+
+    def stop(self) -> None:
+        if self._server is not None:
+            self._server.shutdown()
+            self._server.server_close()
+            self._server = None
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+            self._thread = None
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+        self._release_lock()
+
+    def __enter__(self) -> LocalHub:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def wait(self) -> None:
+        """Block until the server thread ends (``taskwizard hub`` runs this)."""
+        if self._thread is not None:
+            while self._thread.is_alive():
+                self._thread.join(timeout=0.5)
+
+    # ------------------------------------------------------ inspection (tests)
+
+    @property
+    def store(self) -> HubStore:
+        if self._store is None:
+            raise RuntimeError("the local hub is not running")
+        return self._store
+
+    @property
+    def app(self) -> HubApp:
+        if self._app is None:
+            raise RuntimeError("the local hub is not running")
+        return self._app
+
+    @property
+    def auth_headers(self) -> dict[str, str]:
+        """Headers a client sends to authenticate as ``username``."""
+        return {"x-api-key-id": self.api_key_id, "x-api-key": self.api_key}
+
+    @property
+    def request_log(self) -> list[RequestRecord]:
+        with self.app._log_lock:
+            return list(self.app.request_log)
+
+    def clear_request_log(self) -> None:
+        with self.app._log_lock:
+            self.app.request_log.clear()
+
+    def templates(self, username: str | None = None) -> list[dict[str, Any]]:
+        """Every task template (latest version), as GET returns it."""
+        return self.store.list_templates(username)
+
+    def template_versions(self, username: str, slug: str) -> list[dict[str, Any]]:
+        return self.store.template_versions(username, slug)
+
+    def models(self) -> list[dict[str, Any]]:
+        """Every model version, pending and failed ones included, with
+        ``codeStatus`` (pending|complete|failed) and ``weightsStatus``."""
+        return self.store.list_model_versions()
+
+    def model_code(self, username: str, name: str, version: int) -> bytes:
+        found = self.store.get_model_version(username, name, version)
+        return self.store.object_path(found["codeKey"]).read_bytes()
+
+    def model_weights(self, username: str, name: str, version: int) -> bytes | None:
+        found = self.store.get_model_version(username, name, version)
+        if found["weightsStatus"] != "complete":
+            return None
+        return self.store.object_path(found["weightsKey"]).read_bytes()
+
+    def issue_token(self, lifetime: int = 3600) -> dict[str, Any]:
+        """A bearer token set for ``username``, as the device-code flow would give."""
+        return self.app.issue_tokens(self.username, "tests", lifetime)
+
+    def approve_device_code(self, user_code: str) -> bool:
+        """Approve a pending device login (what the /activate page does)."""
+        return self.app.approve_device_code(user_code)
