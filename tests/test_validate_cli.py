@@ -134,3 +134,12 @@ def test_colour_only_on_a_tty(
     assert run(["task-templates.yaml"]) == 1
     out = capsys.readouterr().out
     assert "\x1b[1;31merror:\x1b[0m" in out and "\x1b[1;33mwarning:\x1b[0m" in out
+
+
+def test_through_the_real_entry_point(examples: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from taskwizard.cli import main
+
+    add_models(examples)
+    assert main(["validate", "task-templates.yaml", "--format", "json"]) == 0
+    assert json.loads(capsys.readouterr().out)["files_checked"] == 2
+    assert main(["validate", "missing.yaml"]) == 2

@@ -210,6 +210,15 @@ _TYPE_PHRASES: dict[str, str] = {
 }
 
 
+_MISSING_HINTS: dict[str, str] = {
+    "tags": " (write tags: [] for none)",
+    "pods": " (e.g. pods: {identifiers: [owner/pod-name]})",
+    "identifiers": " (the pods the task runs on, e.g. [owner/pod-name])",
+    "model_ref": " (the model's name on the Hub, i.e. its file name without .py)",
+    "secure": " (true or false)",
+}
+
+
 def field_label(loc: DocPath) -> str:
     """``tags[1]``, ``model_version``: the last key with any list indexes after it."""
     out = ""
@@ -262,7 +271,7 @@ def convert_errors(
             owner = field_label(path[:-1])
             message = f"the keys of {owner} must be text (got {describe(value)}); quote it"
         elif kind == "missing":
-            message = f"{label} is required"
+            message = f"{label} is required" + _MISSING_HINTS.get(label, "")
         elif kind == "extra_forbidden":
             model = model_at(root, loc[:-1])
             allowed = model_keys(model) if model is not None else []
