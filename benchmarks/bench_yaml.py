@@ -80,40 +80,33 @@ def best_ms(fn: object, number: int) -> float:
     return min(times) / number * 1000
 
 
+def report(label: str, ms: float) -> None:
+    print(f"{label:<42} {ms:8.2f} ms")
+
+
 def main() -> None:
     cfg = config(50)
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     print(f"parser: {yamlio._Loader.__name__}")
     print(f"config: {cfg.count(chr(10))} lines, task: {TASK.count(chr(10))} lines")
-    print(
-        f"load_yaml_text(config, 50 templates): {best_ms(lambda: yamlio.load_yaml_text(cfg), 50):.2f} ms"
-    )
-    print(
-        f"load_yaml_text(task, ~40 lines):      {best_ms(lambda: yamlio.load_yaml_text(TASK), 200):.2f} ms"
-    )
-    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    print(
-        f"yaml.load C safe (config), reference:  {best_ms(lambda: yaml.load(cfg, Loader=loader), 50):.2f} ms"
-    )
-    print(
-        f"yaml.load C safe (task), reference:    {best_ms(lambda: yaml.load(TASK, Loader=loader), 200):.2f} ms"
-    )
-    total = best_ms(
-        lambda: [yamlio.load_yaml_text(cfg)] + [yamlio.load_yaml_text(TASK) for _ in range(50)], 5
-    )
-    print(f"config + 50 task YAMLs:               {total:.1f} ms")
+    report("load_yaml_text(config, 50 templates)", best_ms(lambda: yamlio.load_yaml_text(cfg), 50))
+    report("load_yaml_text(task, ~40 lines)", best_ms(lambda: yamlio.load_yaml_text(TASK), 200))
+    report("reference: yaml.load C (config)", best_ms(lambda: yaml.load(cfg, Loader=loader), 50))
+    report("reference: yaml.load C (task)", best_ms(lambda: yaml.load(TASK, Loader=loader), 200))
+
+    def config_and_tasks() -> None:
+        yamlio.load_yaml_text(cfg)
+        for _ in range(50):
+            yamlio.load_yaml_text(TASK)
+
+    report("config + 50 task YAMLs", best_ms(config_and_tasks, 5))
     data = yamlio.load_yaml_text(TASK).data
     data["task"]["algorithm"][0]["arguments"]["top_k"] = 3
-    print(
-        f"update_yaml_text(task, one value):   {best_ms(lambda: update_yaml_text(TASK, data), 100):.2f} ms"
-    )
+    report("update_yaml_text(task, one value)", best_ms(lambda: update_yaml_text(TASK, data), 100))
     cdata = yamlio.load_yaml_text(cfg).data
     cdata["task-templates"][25]["title"] = "Changed"
-    print(
-        f"update_yaml_text(config, one value): {best_ms(lambda: update_yaml_text(cfg, cdata), 20):.2f} ms"
-    )
-    print(
-        f"dump_yaml(task):                     {best_ms(lambda: yamlio.dump_yaml(data), 200):.2f} ms"
-    )
+    report("update_yaml_text(config, one value)", best_ms(lambda: update_yaml_text(cfg, cdata), 20))
+    report("dump_yaml(task)", best_ms(lambda: yamlio.dump_yaml(data), 200))
 
 
 if __name__ == "__main__":
