@@ -20,3 +20,9 @@ def tw_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.Monkey
     for var in ("BITFOUNT_API_KEY_ID", "BITFOUNT_API_KEY", "BITFOUNT_ENVIRONMENT"):
         monkeypatch.delenv(var, raising=False)
     yield dirs
+
+
+@pytest.fixture()
+def anyio_backend() -> str:
+    """Pilot tests (marked ``anyio``) run on asyncio, as Textual does."""
+    return "asyncio"

@@ -16,6 +16,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.widget import Widget
 from textual.widgets import Button, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -77,6 +78,7 @@ class WizardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._first_paint = True
+        self._pending_focus_path: tuple[DocName, DocPath] | None = None
         self._update_step_list(validated=False)
         self.show_step(self.tw_app.state.step, focus=self.tw_app.state.focus)
 
@@ -108,33 +110,43 @@ class WizardScreen(Screen[None]):
         if step_id not in state.visited:
             state.visited.append(step_id)
         self.raw_mode = raw or step_id in state.raw_text
-        host = self.query_one("#step-host", Vertical)
-        host.remove_children()
-        self._view = None
         broken = next((k for k in state.raw_text if k.startswith(RAW_DOC_PREFIX)), None)
+        widgets: list[Widget] = []
+        view: StepView | None = None
         if broken is not None:
             # A whole file that is not YAML yet: nothing else can be edited until it parses.
             self.raw_mode = True
             doc: DocName = "config" if broken.endswith("config") else "task"
-            host.mount(
+            widgets.append(
                 Static(
                     f"[b]This {'task-templates config' if doc == 'config' else 'task YAML'} "
                     "is not valid YAML yet.[/b] Fix it here; the wizard's steps open once it parses.",
                     id="raw-doc-note",
                 )
             )
-            host.mount(RawYamlEditor(broken, doc, (), None, id="raw-editor"))
-            self.call_after_refresh(self._after_step_mounted, None)
-            return
-        view = step_view_class(step_id)(id=f"step-{step_id}")
-        if self.raw_mode and view.raw_view is not None:
-            doc, parent, keys = view.raw_view
-            host.mount(RawYamlEditor(step_id, doc, parent, keys, id="raw-editor"))
+            widgets.append(RawYamlEditor(broken, doc, (), None, id="raw-editor"))
+            focus = None
         else:
-            self.raw_mode = False
-            host.mount(view)
-            self._view = view
-        self.call_after_refresh(self._after_step_mounted, focus)
+            view = step_view_class(step_id)(id=f"step-{step_id}")
+            if self.raw_mode and view.raw_view is not None:
+                doc, parent, keys = view.raw_view
+                widgets.append(RawYamlEditor(step_id, doc, parent, keys, id="raw-editor"))
+                view = None
+            else:
+                self.raw_mode = False
+                widgets.append(view)
+        # Swaps run one after another: the old step is gone before the new one mounts.
+        self.call_next(self._swap_step, widgets, view, focus)
+
+    async def _swap_step(
+        self, widgets: list[Widget], view: StepView | None, focus: str | None
+    ) -> None:
+        host = self.query_one("#step-host", Vertical)
+        self._view = None
+        await host.remove_children()
+        await host.mount_all(widgets)
+        self._view = view
+        self._after_step_mounted(focus)
 
     def _after_step_mounted(self, focus: str | None) -> None:
         if self._first_paint:
@@ -150,6 +162,10 @@ class WizardScreen(Screen[None]):
             return
         view = self.step_view
         if view is None:
+            return
+        pending, self._pending_focus_path = self._pending_focus_path, None
+        if pending is not None:
+            self._focus_path(*pending)
             return
         target = None
         if focus:
@@ -176,7 +192,14 @@ class WizardScreen(Screen[None]):
         problems += [("task", p) for p in state.task_problems()]
         for step_id, text in state.raw_text.items():
             problems.append(
-                ("task", Problem("error", f"the raw YAML of this step does not parse yet ({len(text)} characters kept)", ("__raw__", step_id)))
+                (
+                    "task",
+                    Problem(
+                        "error",
+                        f"the raw YAML of this step does not parse yet ({len(text)} characters kept)",
+                        ("__raw__", step_id),
+                    ),
+                )
             )
         self.problems = problems
         self._update_step_list()
@@ -260,7 +283,11 @@ class WizardScreen(Screen[None]):
             )
         else:
             warnings = sum(not p.is_error for _, p in self.problems)
-            note = f"{warnings} warning{'s' * (warnings != 1)} (F8 shows them). " if warnings else "No problems. "
+            note = (
+                f"{warnings} warning{'s' * (warnings != 1)} (F8 shows them). "
+                if warnings
+                else "No problems. "
+            )
             status.update(f"[green]{note}[/]Ctrl+S saves from any step.")
 
     def _update_preview(self) -> None:
@@ -305,8 +332,8 @@ class WizardScreen(Screen[None]):
         state.touch_all()
         step = self._step_of(doc, path)
         if step != self.step_id or self.raw_mode:
+            self._pending_focus_path = (doc, path)
             self.show_step(step, focus=None)
-            self.call_after_refresh(self._focus_path, doc, path)
         else:
             self._focus_path(doc, path)
         state.focus = field_key(doc, path)
@@ -383,7 +410,11 @@ class WizardScreen(Screen[None]):
             self.problems,
             key=lambda dp: (not dp[1].is_error, order.get(self._step_of(dp[0], dp[1].path), 99)),
         )
-        here = [dp for dp in ranked if self._step_of(dp[0], dp[1].path) == self.step_id and dp[1].is_error]
+        here = [
+            dp
+            for dp in ranked
+            if self._step_of(dp[0], dp[1].path) == self.step_id and dp[1].is_error
+        ]
         doc, problem = (here or ranked)[0]
         if problem.path[:1] == ("__raw__",):
             self.show_step(str(problem.path[1]), raw=True)
@@ -428,7 +459,11 @@ class WizardScreen(Screen[None]):
         if view is not None:
             focused = self.focused
             for field in view.fields():
-                marker = " (the field you are on)" if focused is not None and focused in field.walk_children() else ""
+                marker = (
+                    " (the field you are on)"
+                    if focused is not None and focused in field.walk_children()
+                    else ""
+                )
                 if field.help:
                     lines += [f"**{field.label}**{marker} — {field.help}", ""]
         lines += [
