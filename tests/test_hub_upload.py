@@ -343,12 +343,15 @@ def test_multipart_storage_upload(tmp_path: Path) -> None:
         creds = Credentials.from_api_key(hub.api_key_id, hub.api_key, "test key")
         with HubClient(hub.url, creds, sleep=lambda s: None) as client:
             config = make_project(tmp_path / "p", weights_size=300_000)
+            hub.faults.drop("PUT", r"^/storage/part/", after_bytes=30_000, skip=2)
+            hub.faults.drop("POST", r"^/api/upload", when="after")  # completed, answer lost
             plan, result = upload(config, client)
             assert result.ok, result.failed
             assert hub.model_weights(USER, "MyModel", 1) == _weights(300_000)
-            parts = [r for r in hub.request_log if r.path.startswith("/storage/part/")]
-            assert len(parts) == 5  # 4 × 64 KiB + the rest
-            assert any(r.path == "/api/upload" for r in hub.request_log)
+            parts = [r.status for r in hub.request_log if r.path.startswith("/storage/part/")]
+            assert parts == [200, 200, None, 200, 200, 200]  # 4 × 64 KiB + the rest; 1 retry
+            completions = [r.status for r in hub.request_log if r.path == "/api/upload"]
+            assert completions == [None, 200]
 
 
 def test_single_storage_upload_uses_one_post(
@@ -512,10 +515,12 @@ def test_device_code_login_against_the_local_hub(tmp_path: Path, hub: LocalHub) 
     assert saved["refresh_token"] != tokens.refresh_token.get_secret_value()  # rotated
 
 
-def test_offline_plan_says_hub_not_contacted(tmp_path: Path) -> None:
+def test_offline_plan_says_hub_not_contacted(tmp_path: Path, client: HubClient) -> None:
     plan = build_plan(make_project(tmp_path / "p"), None, USER, cwd=tmp_path)
     assert plan.note == "hub not contacted"
     assert set(actions(plan).values()) == {"unknown"}
+    with pytest.raises(ValueError, match="without asking the hub"):
+        execute_plan(plan, client, on_progress=Events())
 
 
 def test_invalid_config_is_refused_with_positions(tmp_path: Path) -> None:

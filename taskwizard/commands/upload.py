@@ -193,7 +193,9 @@ def _execute(plan: UploadPlan, client: object, out: TextIO) -> int:
         cancel.set()
         worker.join()
     if failure:
-        raise failure[0]
+        exc = failure[0]
+        print(f"taskwizard upload: stopped by an unexpected error: {exc!r}", file=sys.stderr)
+        return 1
     result = holder[0]
     print_summary(result, plan, out)
     return 0 if result.ok else 1

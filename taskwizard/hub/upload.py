@@ -120,6 +120,8 @@ def execute_plan(
     ``model_versions`` are versions a previous run already made (templates use them)."""
     if plan.refused:
         raise ValueError("this plan was refused (the config has errors); nothing to upload")
+    if not plan.hub_contacted:
+        raise ValueError("this plan was made without asking the hub; build it with a client")
     user = plan.username
     result = UploadResult(model_versions=dict(model_versions or {}))
     items = [i for i in plan.items if only is None or i.id in only]
