@@ -515,6 +515,20 @@ def test_device_code_login_against_the_local_hub(tmp_path: Path, hub: LocalHub) 
     assert saved["refresh_token"] != tokens.refresh_token.get_secret_value()  # rotated
 
 
+def test_a_file_changed_after_planning_is_not_uploaded(
+    tmp_path: Path, hub: LocalHub, client: HubClient
+) -> None:
+    config = make_project(tmp_path / "p")
+    plan = build_plan(config, client, USER, cwd=tmp_path)
+    (config.parent / "MyModel.pt").write_bytes(_weights(123_456, seed=3))
+    result = execute_plan(plan, client, on_progress=Events())
+    assert result.files["model:MyModel"].state == "done"
+    assert result.files["weights:MyModel"].error == (
+        "MyModel.pt changed after the plan was made: make the plan again"
+    )
+    assert hub.model_weights(USER, "MyModel", 1) is None
+
+
 def test_offline_plan_says_hub_not_contacted(tmp_path: Path, client: HubClient) -> None:
     plan = build_plan(make_project(tmp_path / "p"), None, USER, cwd=tmp_path)
     assert plan.note == "hub not contacted"

@@ -47,6 +47,7 @@ class PlanItem:
     reason: str
     path: Path | None = None
     size: int | None = None
+    mtime_ns: int | None = None  # the file as planned; execution refuses a changed file
     # models and weights
     model_name: str | None = None
     private: bool = True
@@ -342,6 +343,7 @@ def _plan_model(
         reason=HUB_NOT_CONTACTED,
         path=code_path,
         size=len(code),
+        mtime_ns=code_path.stat().st_mtime_ns,
         model_name=name,
         private=bool(entry.get("private", True)),
         sha256=model_code_hash(code),
@@ -351,7 +353,7 @@ def _plan_model(
     if entry.get("weights_file"):
         weights_path = _resolve_file(str(entry["weights_file"]), config_dir, cwd)
         try:
-            size = weights_path.stat().st_size
+            stat = weights_path.stat()
             digest = file_sha256(weights_path)
         except OSError as exc:
             problems.append(
@@ -368,7 +370,8 @@ def _plan_model(
             action="unknown",
             reason=HUB_NOT_CONTACTED,
             path=weights_path,
-            size=size,
+            size=stat.st_size,
+            mtime_ns=stat.st_mtime_ns,
             model_name=name,
             sha256=digest,
         )

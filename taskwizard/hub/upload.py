@@ -240,6 +240,21 @@ def _run_item(
     return "archived"
 
 
+class FileChangedSincePlan(HubError):
+    """The file is not the one the plan hashed; uploading it would not match the plan."""
+
+
+def _unchanged_since_plan(item: PlanItem) -> int:
+    """The file's size, after checking it is still the file the plan looked at."""
+    assert item.path is not None
+    stat = item.path.stat()
+    if (stat.st_size, stat.st_mtime_ns) != (item.size, item.mtime_ns):
+        raise FileChangedSincePlan(
+            f"{item.path.name} changed after the plan was made: make the plan again"
+        )
+    return stat.st_size
+
+
 def _upload_model_code(
     item: PlanItem,
     client: HubClient,
@@ -249,7 +264,7 @@ def _upload_model_code(
     cancel: threading.Event | None,
 ) -> str:
     assert item.path is not None and item.model_name is not None and item.sha256 is not None
-    size = item.path.stat().st_size
+    size = _unchanged_since_plan(item)
     target = client.register_model_code(
         user,
         item.model_name,
@@ -287,7 +302,7 @@ def _upload_weights(
 ) -> str:
     assert item.path is not None and item.model_name is not None
     version = result.model_versions[item.model_name]
-    size = item.path.stat().st_size
+    size = _unchanged_since_plan(item)
     target = client.register_model_weights(item.model_name, version, size)
     client.upload_file(target, item.path, on_bytes=tracker.bytes, cancel=cancel)
     records.save_model_record(
