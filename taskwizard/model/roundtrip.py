@@ -80,6 +80,10 @@ def update_yaml_text(
     crlf = "\r\n" in original.text and original.text.count("\n") == original.text.count("\r\n")
     work_text = original.text.replace("\r\n", "\n") if crlf else original.text
     loaded = load_yaml_text(work_text, filename) if crlf else original
+    # edit as if the file ended with a newline; take it away again at the end if we can
+    no_final_newline = bool(work_text) and not work_text.endswith("\n")
+    if no_final_newline:
+        work_text += "\n"
 
     if loaded.ok and isinstance(new_data, dict) and loaded.root is not None:
         # finest edits first; then whole top-level entries re-written
@@ -94,6 +98,10 @@ def update_yaml_text(
             if edited is None:
                 continue
             result = _finish(edited, crlf, original.bom)
+            if no_final_newline and edited.endswith("\n"):
+                shorter = _finish(edited[:-1], crlf, original.bom)
+                if _loads_to(shorter, new_data, original, filename):
+                    result = shorter
             if _loads_to(result, new_data, original, filename):
                 changed = result != original_text
                 return RoundTripResult(result, changed, editor.notes if changed else [])
@@ -105,9 +113,12 @@ def update_yaml_text(
         else "the original file could not be read, so it was re-written in full"
     ]
     body = _leading_comments(work_text) + dump_yaml(new_data)
-    if work_text and not work_text.endswith("\n"):
-        body = body.rstrip("\n")
     result = _finish(body, crlf, original.bom)
+    if no_final_newline:
+        # keep the missing final newline, unless the last value needs it (a block scalar)
+        shorter = _finish(body[:-1], crlf, original.bom)
+        if _loads_to(shorter, new_data, original, filename):
+            result = shorter
     return RoundTripResult(result, result != original_text, notes)
 
 
@@ -376,10 +387,7 @@ class _Editor:
 
     def insertion(self, at: int, block: str) -> None:
         """Insert whole lines ``block`` (ending in a newline) at line start ``at``."""
-        if at >= len(self.text) and self.text and not self.text.endswith("\n"):
-            self.edit(len(self.text), len(self.text), "\n" + block.rstrip("\n"))
-        else:
-            self.edit(at, at, block)
+        self.edit(at, at, block)
 
     # -- diffing
     def diff(self, opath: Path, npath: Path, old: Any, new: Any, node: Node, in_flow: bool) -> None:
@@ -785,10 +793,12 @@ class _Editor:
         end = self.content_end(node)
         if not _rest_is_comment(text, end):
             raise _Coarser()
-        end = _line_end(text, max(end - 1, start))
         lines = rendered.rstrip("\n").split("\n")
         indent = " " * column
         body = anchor + lines[0][head_skip:] + "".join("\n" + indent + line for line in lines[1:])
+        if len(lines) > 1:
+            # a trailing comment could end up inside a block scalar: it goes with the old value
+            end = _line_end(text, max(end - 1, start))
         self.edit(start, end, body)
 
 
