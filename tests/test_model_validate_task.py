@@ -472,6 +472,13 @@ task:
     ),
     # ---- warnings only (Bitfount accepts these files)
     Case(
+        "a fraction where Bitfount wants a whole number",
+        variant("model_version: 1", "model_version: 2.5"),
+        "2.5",
+        "model_version is 2.5: Bitfount reads it as 2 (it drops the fraction)",
+        "warning",
+    ),
+    Case(
         "aggregator weight for a pod the task does not use",
         variant(
             "  data_structure:",

@@ -26,7 +26,7 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, WrapValidator
 from pydantic_core import PydanticCustomError
 
-from taskwizard.model.problems import DocPath, Problem, error
+from taskwizard.model.problems import DocPath, Problem, error, warning
 
 # What Bitfount's templated schema accepts as a placeholder (the whole value).
 SCHEMA_PLACEHOLDER_RE = re.compile(r"^\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}$")
@@ -62,6 +62,16 @@ class Allow(BaseModel):
 def fail(phrase: str) -> PydanticCustomError:
     """A custom error whose message is ``<field> <phrase>``."""
     return PydanticCustomError("tw_phrase", "{phrase}", {"phrase": phrase})
+
+
+def warn(phrase: str) -> PydanticCustomError:
+    """Not an error for Bitfount, but worth a warning: ``<field> <phrase>``.
+
+    Raised inside a validator, it marks the value as invalid for pydantic; the
+    validators only report problems (their output is never used), so
+    :func:`convert_errors` turns it into a warning.
+    """
+    return PydanticCustomError("tw_warning", "{phrase}", {"phrase": phrase})
 
 
 def fail_message(message: str) -> PydanticCustomError:
@@ -278,6 +288,9 @@ def convert_errors(
             message = unknown_key_message(loc[-1], allowed, ignored=ignored_unknown)
         elif kind == "tw_message":
             message = str(ctx.get("message", err["msg"]))
+        elif kind == "tw_warning":
+            problems.append(warning(f"{label} {ctx.get('phrase', err['msg'])}", path))
+            continue
         elif kind == "tw_phrase":
             message = f"{label} {ctx.get('phrase', err['msg'])}"
         elif kind == "literal_error":

@@ -36,6 +36,7 @@ from taskwizard.model.schema import (
     fail,
     fail_message,
     one_of,
+    warn,
 )
 
 # ------------------------------------------------------------------ value checkers
@@ -82,6 +83,11 @@ def _marshmallow_int(value: Any, handler: Any) -> Any:
     # marshmallow's Integer refuses booleans and truncates a float (1.5 -> 1).
     if isinstance(value, bool):
         raise fail(f"must be a whole number (got {describe(value)})")
+    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+        raise warn(
+            f"is {value}: Bitfount reads it as {int(value)} (it drops the fraction); "
+            "write a whole number"
+        )
     if isinstance(value, float) and math.isfinite(value):
         return int(value)
     return handler(value)
