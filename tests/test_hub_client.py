@@ -121,6 +121,44 @@ def test_idempotent_requests_retry_with_backoff_then_give_up() -> None:
     assert sleeps == [1.0, 2.0, 4.0] and rec.count("PATCH", path) == 4
 
 
+def test_retry_after_is_respected_up_to_a_minute() -> None:
+    path = "/api/task-templates/alice/s"
+    rec = Recorder(
+        {
+            ("GET", path): [
+                httpx.Response(429, headers={"Retry-After": "7"}),
+                httpx.Response(503, headers={"Retry-After": "3600"}),
+                httpx.Response(404),
+            ]
+        }
+    )
+    sleeps: list[float] = []
+    assert _client(rec, sleeps).get_task_template("alice", "s") is None
+    assert sleeps == [7.0, 60.0]
+
+
+def test_last_failed_create_is_still_checked_before_giving_up() -> None:
+    path = "/api/task-templates/alice/my-slug"
+    rec = Recorder(
+        {
+            ("POST", path): [httpx.Response(502)],
+            ("GET", path): [
+                httpx.Response(200, json={**BODY, "description": "old"}),
+                httpx.Response(200, json={**BODY, "description": "old"}),
+                httpx.Response(200, json={**BODY, "description": "old"}),
+                httpx.Response(200, json=BODY),
+            ],
+        }
+    )
+    assert _client(rec).new_task_template_version("alice", "my-slug", BODY) == BODY
+    assert rec.count("POST", path) == 4 and rec.count("GET", path) == 4
+
+    rec = Recorder({("POST", path): [httpx.Response(502)], ("GET", path): [httpx.Response(404)]})
+    with pytest.raises(HubUnavailable, match="4 attempts"):
+        _client(rec).new_task_template_version("alice", "my-slug", BODY)
+    assert rec.count("POST", path) == 4
+
+
 def test_create_that_took_effect_despite_a_500_is_not_sent_twice() -> None:
     path = "/api/task-templates/alice/my-slug"
     rec = Recorder(

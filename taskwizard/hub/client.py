@@ -29,6 +29,7 @@ T = TypeVar("T")
 
 RETRY_STATUSES = frozenset({408, 425, 429, 500, 502, 503, 504})
 BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0)
+MAX_RETRY_AFTER_S = 60.0
 STORAGE_OK = frozenset({200, 201, 203, 204})
 CHUNK_SIZE = 1024 * 1024
 #: Transport errors that prove the request never reached the server.
@@ -469,7 +470,7 @@ class HubClient:
                 if response.status_code not in RETRY_STATUSES or attempt == self.max_retries:
                     return response
                 last = None
-            self._sleep(self._backoff(attempt))
+            self._sleep(self._backoff(attempt, None if last else response))
         raise HubUnavailable(
             f"{what}: no answer after {self.max_retries + 1} attempts ({_describe(last)})"
         )
@@ -484,8 +485,9 @@ class HubClient:
         """Send a create; on a failure that may have reached the hub, check before resending."""
         last: str = ""
         for attempt in range(self.max_retries + 1):
+            answer: httpx.Response | None = None
             try:
-                response = send()
+                answer = send()
             except _NOT_SENT as exc:
                 reached, last = False, _describe(exc)
             except httpx.TransportError as exc:
@@ -493,23 +495,29 @@ class HubClient:
                     raise HubError(f"{what}: {exc}") from None
                 reached, last = True, _describe(exc)
             else:
-                self._raise_if_rejected(response)
-                if response.is_success:
-                    return parse(response) if parse else _json(response)  # type: ignore[return-value]
-                if response.status_code not in RETRY_STATUSES:
-                    self._raise_for(response, what)
-                reached, last = True, f"{response.status_code} {_message(response)}"
-            if attempt == self.max_retries:
+                self._raise_if_rejected(answer)
+                if answer.is_success:
+                    return parse(answer) if parse else _json(answer)  # type: ignore[return-value]
+                if answer.status_code not in RETRY_STATUSES:
+                    self._raise_for(answer, what)
+                reached, last = True, f"{answer.status_code} {_message(answer)}"
+            if not reached and attempt == self.max_retries:
                 break
-            self._sleep(self._backoff(attempt))
+            self._sleep(self._backoff(attempt, answer))
             if reached:
+                # The create may have happened although we got no good answer: ask first.
                 done = took_effect()
                 if done is not None:
                     return done
         raise HubUnavailable(f"{what}: failed after {self.max_retries + 1} attempts ({last})")
 
-    def _backoff(self, attempt: int) -> float:
-        return BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+    def _backoff(self, attempt: int, response: httpx.Response | None = None) -> float:
+        """1, 2, 4 s; longer when a 429/503 says ``Retry-After`` (up to a minute)."""
+        delay = BACKOFF_S[min(attempt, len(BACKOFF_S) - 1)]
+        retry_after = response.headers.get("Retry-After", "") if response is not None else ""
+        if retry_after.strip().isdigit():
+            delay = max(delay, min(float(retry_after), MAX_RETRY_AFTER_S))
+        return delay
 
     def _raise_if_rejected(self, response: httpx.Response) -> None:
         if response.status_code in (401, 403):
