@@ -231,3 +231,31 @@ async def test_missing_file_shows_a_message_and_writes_nothing(tmp_path: Path) -
         notes = [n.message for n in app._notifications]
         assert any("no such file" in n for n in notes)
     assert os.listdir(tmp_path) == []
+
+
+async def test_changed_on_disk_asks_and_can_reload_theirs(project: Path) -> None:
+    config = project / "task-templates.yaml"
+    app = TaskWizardApp("edit", path=config)
+    app.default_folder = lambda: project  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot)
+        app.state.set("config", ("task-templates", 0, "title"), "Mine")
+        theirs = CONFIG.replace("Retina classification", "Theirs")
+        config.write_text(theirs)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, SaveDialog)
+        from textual.widgets import Button
+
+        assert "Overwrite theirs" in str(dialog.query_one("#write", Button).label)
+        await pilot.click("#reload")
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatePickDialog)
+        await pilot.press("enter")
+        await settle(pilot)
+        assert app.state.config["task-templates"][0]["title"] == "Theirs"
+        assert len([s for s in app.screen_stack if isinstance(s, WizardScreen)]) == 1
+    assert config.read_text() == theirs

@@ -12,6 +12,7 @@ from taskwizard.state import WizardState
 
 if TYPE_CHECKING:
     from taskwizard.drafts import Autosaver, DraftStore
+    from taskwizard.tui.dialogs.save import ReloadFromDisk
 
 StartMode = Literal["home", "new", "resume", "edit", "setup", "upload"]
 
@@ -149,7 +150,10 @@ class TaskWizardApp(App[None]):
     def _push_wizard(self) -> None:
         from taskwizard.tui.screens.wizard import WizardScreen
 
-        self.push_screen(WizardScreen())
+        if isinstance(self.screen, WizardScreen):
+            self.switch_screen(WizardScreen())  # one wizard at a time
+        else:
+            self.push_screen(WizardScreen())
 
     def leave_wizard(self) -> None:
         """Escape on the first step: back home; the draft keeps the work."""
@@ -198,8 +202,14 @@ class TaskWizardApp(App[None]):
         self.autosave()
         self.push_screen(SaveDialog(plan), self._saved)
 
-    def _saved(self, written: list[Path] | None) -> None:
+    def _saved(self, written: list[Path] | ReloadFromDisk | None) -> None:
+        from taskwizard.tui.dialogs.save import ReloadFromDisk
+
         if written is None:
+            return
+        if isinstance(written, ReloadFromDisk):
+            self.notify("Your version stays in its draft (Resume on the home screen).", timeout=6)
+            self.open_file(written.path)
             return
         if self._autosaver is not None:
             self._autosaver.mark_saved(self.state)

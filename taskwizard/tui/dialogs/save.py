@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 from rich.syntax import Syntax
@@ -15,8 +16,15 @@ from textual.widgets import Button, Static
 from taskwizard.saving import SavePlan
 
 
-class SaveDialog(ModalScreen[list[Path] | None]):
-    """Returns the written paths, or None when the user cancelled."""
+@dataclass(frozen=True)
+class ReloadFromDisk:
+    """The user chose to open the file as it is on disk now instead of overwriting it."""
+
+    path: Path
+
+
+class SaveDialog(ModalScreen["list[Path] | ReloadFromDisk | None"]):
+    """Returns the written paths, a reload request, or None when the user cancelled."""
 
     BINDINGS = [
         Binding("escape", "cancel", "Cancel"),
@@ -55,7 +63,15 @@ class SaveDialog(ModalScreen[list[Path] | None]):
             with Horizontal(id="save-buttons"):
                 yield Button("Cancel", id="cancel")
                 can_write = bool(plan.to_write) and not plan.blocked
-                yield Button("Write (Ctrl+S)", id="write", variant="primary", disabled=not can_write)
+                conflict = any(c.changed_on_disk for c in plan.changes)
+                if conflict:
+                    yield Button("Reload theirs", id="reload")
+                yield Button(
+                    "Overwrite theirs (Ctrl+S)" if conflict else "Write (Ctrl+S)",
+                    id="write",
+                    variant="error" if conflict else "primary",
+                    disabled=not can_write,
+                )
 
     def _describe(self, change):  # type: ignore[no-untyped-def]
         what = {"new": "new file", "changed": "changes", "unchanged": "unchanged"}[change.kind]
@@ -81,6 +97,12 @@ class SaveDialog(ModalScreen[list[Path] | None]):
     @on(Button.Pressed, "#cancel")
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+    @on(Button.Pressed, "#reload")
+    def _reload(self) -> None:
+        """Open the file as it is on disk now; this session stays a draft, nothing is lost."""
+        changed = next(c for c in self.plan.changes if c.changed_on_disk)
+        self.dismiss(ReloadFromDisk(changed.path))
 
     @on(Button.Pressed, "#write")
     def action_write(self) -> None:
