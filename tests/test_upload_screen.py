@@ -1,0 +1,409 @@
+"""The upload screen, driven with the Pilot, against a real local hub on 127.0.0.1.
+
+Retries use a no-op sleep (through the screen's client factory), so the fault tests
+are fast. Waiting for a worker uses a generous bound, never a timing assertion.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import stat
+import threading
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+from textual.widgets import Checkbox, DataTable, Input, Static
+
+from taskwizard import paths
+from taskwizard.hub.auth import Credentials
+from taskwizard.hub.client import HubClient
+from taskwizard.hub.localhub import LocalHub
+from taskwizard.settings import Settings, load_secrets, load_settings, save_settings
+from taskwizard.tui.app import TaskWizardApp
+from taskwizard.tui.screens.upload import UploadScreen, find_identity, settings_environment
+from taskwizard.tui.widgets.upload_progress import UploadProgressList
+
+USER = "alice"
+SIZE = (80, 24)
+pytestmark = pytest.mark.anyio
+
+MODEL_CODE = """\
+from bitfount.backends.pytorch import PyTorchBitfountModel
+
+
+class MyModel(PyTorchBitfountModel):
+    \"\"\"A model for tests.\"\"\"
+"""
+
+TASK_YAML = """\
+pods:
+  identifiers:
+    - "mnist-demo-dataset"
+task:
+  protocol:
+    name: bitfount.InferenceAndCSVReport
+  algorithm:
+    - name: bitfount.ModelInference
+      arguments:
+        class_outputs: ["0", "1"]
+      model:
+        bitfount_model:
+          model_ref: MyModel
+        hyperparameters:
+          batch_size: 4
+    - name: bitfount.CSVReportAlgorithm
+  data_structure:
+    assign:
+      target: "target"
+      image_cols: ["file"]
+"""
+
+CONFIG = """\
+task-templates:
+  - slug: My Template
+    title: My template
+    type: image-classification
+    description: Classifies images
+    template: task.yaml
+    tags: [Prediction]
+models:
+  - model_file: MyModel.py
+    weights_file: MyModel.pt
+"""
+
+
+def weights_bytes(size: int) -> bytes:
+    block = hashlib.sha256(b"weights").digest() * 2048  # 64 KiB
+    return (block * (size // len(block) + 1))[:size]
+
+
+def make_project(root: Path, *, weights_size: int = 200_000, config: str = CONFIG) -> Path:
+    root.mkdir(parents=True, exist_ok=True)
+    (root / "MyModel.py").write_text(MODEL_CODE)
+    (root / "MyModel.pt").write_bytes(weights_bytes(weights_size))
+    (root / "task.yaml").write_text(TASK_YAML)
+    path = root / "task-templates.yaml"
+    path.write_text(config)
+    return path
+
+
+@pytest.fixture
+def hub(tmp_path: Path) -> Iterator[LocalHub]:
+    # Small parts, so a 200 kB weights file goes up as a multipart upload.
+    server = LocalHub(
+        tmp_path / "hubdata",
+        username=USER,
+        port=0,
+        multipart_threshold=64 * 1024,
+        chunk_size=64 * 1024,
+    )
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def local_settings(hub: LocalHub) -> Settings:
+    """Set up for the local hub (settings in the test's folders), with no credentials."""
+    settings = Settings(username=USER, hub="local", hub_url=hub.url)
+    save_settings(settings)
+    return settings
+
+
+@pytest.fixture
+def keys_in_env(hub: LocalHub, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("BITFOUNT_API_KEY_ID", hub.api_key_id)
+    monkeypatch.setenv("BITFOUNT_API_KEY", hub.api_key)
+
+
+def fast_client(chunk_size: int = 64 * 1024) -> Callable[[str, Credentials], HubClient]:
+    def make(url: str, credentials: Credentials) -> HubClient:
+        return HubClient(url, credentials, sleep=lambda s: None, chunk_size=chunk_size)
+
+    return make
+
+
+def home_app() -> TaskWizardApp:
+    return TaskWizardApp("home")
+
+
+async def wait_for(pilot: Pilot[Any], condition: Callable[[], bool], what: str) -> None:
+    deadline = time.monotonic() + 30
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"gave up waiting for {what}")
+        await pilot.pause(0.02)
+
+
+def upload_screen(app: TaskWizardApp) -> UploadScreen:
+    screen = app.screen
+    assert isinstance(screen, UploadScreen), f"on {type(screen).__name__}"
+    return screen
+
+
+def plan_rows(screen: UploadScreen) -> dict[str, list[str]]:
+    table = screen.query_one("#plan-table", DataTable)
+    out = {}
+    for row_key in table.rows:
+        assert row_key.value is not None
+        out[row_key.value] = [str(cell) for cell in table.get_row(row_key)]
+    return out
+
+
+def shown(screen: UploadScreen, selector: str) -> str:
+    return str(screen.query_one(selector, Static).render())
+
+
+def states(screen: UploadScreen) -> dict[str, str]:
+    progress = screen.query_one("#progress-list", UploadProgressList)
+    return {file_id: event.state for file_id, event in progress.events.items()}
+
+
+# ------------------------------------------------------------------ tests
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_plan_then_upload_creates_everything_on_the_local_hub(
+    tmp_path: Path, hub: LocalHub
+) -> None:
+    config = make_project(tmp_path / "p")
+    app = TaskWizardApp("upload", path=config)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = upload_screen(app)
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        assert f"as {USER}" in shown(screen, "#upload-identity")
+        assert "BITFOUNT_API_KEY_ID" in shown(screen, "#upload-identity")
+        rows = plan_rows(screen)
+        code_size = f"{len(MODEL_CODE.encode())} B"
+        assert rows == {
+            "model:MyModel": ["model code", "MyModel.py", "new", code_size, "not on the hub yet"],
+            "weights:MyModel": [
+                *["weights", "MyModel.pt", "new", "195.3 KiB"],
+                "uploaded with the new model",
+            ],
+            "template:my-template": ["template", "my-template", "new", "", "not on the hub yet"],
+        }
+        assert "3 changes to upload" in shown(screen, "#upload-status")
+        assert hub.templates(USER) == []  # planning changes nothing
+
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.phase == "finished", "the upload")
+        assert states(screen) == {
+            "model:MyModel": "done",
+            "weights:MyModel": "done",
+            "template:my-template": "done",
+        }
+        progress = screen.query_one("#progress-list", UploadProgressList)
+        for file_id in ("model:MyModel", "weights:MyModel"):
+            event = progress.events[file_id]
+            assert event.bytes_done == event.bytes_total > 0
+        summary = shown(screen, "#upload-summary")
+        assert f"{hub.url}/api/task-templates/{USER}/my-template" in summary
+        assert "3 done" in summary
+
+    (template,) = hub.templates(USER)
+    assert template["slug"] == "my-template"
+    ref = template["template"]["task"]["algorithm"][0]["model"]["bitfount_model"]
+    assert ref["model_version"] == 1
+    assert hub.model_code(USER, "MyModel", 1) == MODEL_CODE.encode()
+    assert hub.model_weights(USER, "MyModel", 1) == weights_bytes(200_000)
+
+
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_an_invalid_config_lists_its_problems_and_cannot_be_uploaded(
+    tmp_path: Path, hub: LocalHub
+) -> None:
+    config = make_project(
+        tmp_path / "p", config=CONFIG.replace("template: task.yaml", "template: missing.yaml")
+    )
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        assert screen.plan is not None and screen.plan.refused
+        problems = shown(screen, "#plan-problems")
+        assert f"{config}:6:15: error:" in problems
+        assert "nothing can be uploaded" in shown(screen, "#upload-status")
+        assert screen.check_action("upload", ()) is None  # greyed out
+        await pilot.press("u")
+        await pilot.pause()
+        assert screen.phase == "planned"
+    assert hub.request_log == [] or all(r.method == "GET" for r in hub.request_log)
+
+
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_a_failed_file_shows_its_reason_and_retry_finishes_the_upload(
+    tmp_path: Path, hub: LocalHub
+) -> None:
+    config = make_project(tmp_path / "p")
+    # Every attempt (1 + 3 retries) at the first weights part fails.
+    hub.faults.fail("PUT", r"^/storage/part/", status=500, times=4)
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.phase == "finished", "the upload")
+        assert states(screen) == {
+            "model:MyModel": "done",
+            "weights:MyModel": "failed",
+            "template:my-template": "failed",
+        }
+        progress = screen.query_one("#progress-list", UploadProgressList)
+        weights_row = progress.row("weights:MyModel")
+        weights_error = progress.events["weights:MyModel"].error or ""
+        assert "part 1 of MyModel.pt (500" in weights_error
+        assert f"failed: {weights_error}" in str(
+            weights_row.query_one(".file-row--title", Static).render()
+        )
+        assert "because model MyModel's weights failed" in (
+            progress.events["template:my-template"].error or ""
+        )
+        assert "2 file(s) not uploaded" in shown(screen, "#upload-status")
+        assert hub.model_weights(USER, "MyModel", 1) is None
+        assert hub.templates(USER) == []
+
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.phase == "finished", "the retry")
+        assert set(states(screen).values()) == {"done"}
+        assert screen.result is not None and screen.result.ok
+    assert hub.model_weights(USER, "MyModel", 1) == weights_bytes(200_000)
+    assert len(hub.template_versions(USER, "my-template")) == 1
+    assert [m["modelVersion"] for m in hub.models()] == [1]  # the retry made no new version
+
+
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_cancel_stops_between_chunks_and_the_rest_can_be_uploaded_later(
+    tmp_path: Path, hub: LocalHub
+) -> None:
+    size = 2 * 1024 * 1024
+    config = make_project(tmp_path / "p", weights_size=size)
+    reached, release = threading.Event(), threading.Event()
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client(chunk_size=16 * 1024)))
+        screen = upload_screen(app)
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        forward = screen.forward_progress
+
+        def paused_mid_weights(event: Any) -> None:
+            forward(event)
+            if event.file_id == "weights:MyModel" and event.bytes_done > 0 and not release.is_set():
+                reached.set()
+                release.wait(30)  # the worker holds here, mid-file, until the test has pressed c
+
+        screen.forward_progress = paused_mid_weights  # type: ignore[method-assign]
+        await pilot.press("u")
+        await wait_for(pilot, reached.is_set, "the weights upload to start")
+        assert screen.phase == "uploading"
+        await pilot.press("c")
+        release.set()
+        await wait_for(pilot, lambda: screen.phase == "finished", "the cancelled upload")
+        assert states(screen) == {
+            "model:MyModel": "done",
+            "weights:MyModel": "cancelled",
+            "template:my-template": "cancelled",
+        }
+        assert screen.result is not None and screen.result.cancelled
+        weights = screen.query_one("#progress-list", UploadProgressList).events["weights:MyModel"]
+        assert 0 < weights.bytes_done < size
+        assert "Cancelled" in shown(screen, "#upload-summary")
+        assert hub.model_weights(USER, "MyModel", 1) is None
+
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.phase == "finished", "the rest of the upload")
+        assert set(states(screen).values()) == {"done"}
+    assert hub.model_weights(USER, "MyModel", 1) == weights_bytes(size)
+    assert len(hub.templates(USER)) == 1
+
+
+@pytest.mark.usefixtures("local_settings")
+async def test_missing_credentials_are_asked_for_saved_0600_and_never_shown(
+    tmp_path: Path, hub: LocalHub
+) -> None:
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await pilot.pause()
+        assert screen.phase == "identity"
+        assert "no credentials" in shown(screen, "#upload-identity")
+        assert app.focused is screen.query_one("#key-id-input", Input)
+        screen.query_one("#key-id-input", Input).value = hub.api_key_id
+        await pilot.press("enter")
+        assert app.focused is screen.query_one("#key-input", Input)
+        await pilot.press(*hub.api_key[:3])  # typed like any Input; the rest set at once
+        screen.query_one("#key-input", Input).value = hub.api_key
+        screen.query_one("#remember", Checkbox).value = True
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        assert "API key saved in taskwizard's settings" in shown(screen, "#upload-identity")
+        assert len(plan_rows(screen)) == 3
+        assert hub.api_key not in app.export_screenshot()
+        assert screen.query_one("#key-input", Input).value == ""
+    secrets = load_secrets()
+    assert secrets.api_key_id == hub.api_key_id
+    assert secrets.api_key is not None and secrets.api_key.get_secret_value() == hub.api_key
+    assert stat.S_IMODE(os.stat(paths.secrets_file()).st_mode) == 0o600
+
+
+async def test_a_bad_username_is_explained_and_the_good_one_remembered(
+    tmp_path: Path, hub: LocalHub, keys_in_env: None
+) -> None:
+    save_settings(Settings(hub="local", hub_url=hub.url))
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await pilot.pause()
+        assert screen.phase == "identity"
+        assert app.focused is screen.query_one("#username-input", Input)
+        await pilot.press(*"Alice", "enter")
+        assert "lowercase" in shown(screen, "#username-check")
+        assert screen.phase == "identity"
+        screen.query_one("#username-input", Input).value = USER
+        screen.query_one("#remember", Checkbox).value = True
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+    assert load_settings().username == USER
+
+
+def test_the_local_hubs_own_key_pair_is_found_for_the_local_hub(tw_dirs: dict[str, Path]) -> None:
+    settings = Settings(username=USER, hub="local")
+    with LocalHub(paths.local_hub_dir(), username=USER, port=0) as server:
+        identity = find_identity(settings_environment(settings), settings, load_secrets())
+        assert identity.complete
+        assert identity.credentials is not None
+        assert identity.credentials.api_key_id == server.api_key_id
+        assert "local hub" in identity.credentials.source
+        assert server.api_key not in identity.credentials.source
+    other = Settings(username="bob", hub="local")
+    assert find_identity(settings_environment(other), other, load_secrets()).credentials is None
+
+
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_a_hub_that_is_not_running_is_reported_and_planned_again(tmp_path: Path) -> None:
+    config = make_project(tmp_path / "p")
+    save_settings(Settings(username=USER, hub="local", hub_url="http://127.0.0.1:9"))
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await wait_for(pilot, lambda: screen.phase == "plan-failed", "the plan to fail")
+        status = shown(screen, "#upload-status")
+        assert "Cannot make the plan" in status and "taskwizard hub" in status
+        assert "Traceback" not in app.export_screenshot()
+        await pilot.press("r")
+        await wait_for(pilot, lambda: screen.phase == "plan-failed", "the plan to fail again")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, UploadScreen)
