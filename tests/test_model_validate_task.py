@@ -775,3 +775,17 @@ def test_argument_placeholders_follow_the_templatable_flag(component: str, argum
         assert problems == []
     else:
         assert len(problems) == 1 and "cannot take a template variable" in problems[0].message
+
+
+def test_unprefixed_domain_names_only_warn() -> None:
+    data = {
+        "pods": {"identifiers": ["p"]},
+        "task": {
+            "protocol": {"name": "GAScreeningProtocolAmethyst"},
+            "algorithm": [{"name": "bitfount.ModelInference"}],
+            "data_structure": {},
+        },
+    }
+    problems = [p for p in validate_task(data) if p.path == ("task", "protocol", "name")]
+    assert [p.severity for p in problems] == ["warning"]
+    assert "'bitfount.GAScreeningProtocolAmethyst'" in problems[0].message

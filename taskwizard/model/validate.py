@@ -480,6 +480,16 @@ def _resolve_name(
         )
         return None
     if not name.startswith("bitfount."):
+        if prefixed in table and not table[prefixed].general_purpose:
+            # A few domain-specific classes still accept their legacy unprefixed name.
+            problems.append(
+                warning(
+                    f"write {prefixed!r}: only a few domain-specific {kind}s still accept "
+                    f"their old name without the 'bitfount.' prefix",
+                    path,
+                )
+            )
+            return table[prefixed]
         if prefixed in table:
             problems.append(
                 error(
