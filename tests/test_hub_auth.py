@@ -49,8 +49,13 @@ def test_resolve_hub_defaults_to_production_and_knows_every_environment() -> Non
 
 def test_resolve_hub_url_matches_known_environment_or_is_custom() -> None:
     assert resolve_hub(None, "https://hub.sandbox.bitfount.com/").name == "sandbox"
-    custom = resolve_hub(None, " http://127.0.0.1:8123/ ")
-    assert (custom.name, custom.hub_url) == ("custom", "http://127.0.0.1:8123")
+    custom = resolve_hub(None, " https://hub.example.org:8443/ ")
+    assert (custom.name, custom.hub_url) == ("custom", "https://hub.example.org:8443")
+    assert not custom.supports_device_code
+    local = resolve_hub(None, "http://127.0.0.1:8123/")
+    assert (local.name, local.auth_url) == ("local", "http://127.0.0.1:8123")
+    assert resolve_hub(None, "http://[::1]:8123").name == "local"
+    assert resolve_hub(None, "http://127.0.0.2.example.com").name == "custom"
     assert resolve_hub("local", "http://127.0.0.1:9999").name == "local"
 
 

@@ -132,6 +132,7 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             hint = " — is `taskwizard hub` running?" if env.name in ("local", "dev") else ""
             print(f"taskwizard upload: cannot make the plan: {exc}{hint}", file=sys.stderr)
             return 1
+        out.flush()  # keep the order of stdout and stderr lines in CI logs
         for problem in plan.problems:
             print(problem.format(), file=sys.stderr)
         if plan.refused:

@@ -20,7 +20,12 @@ from typing import Any, Literal, NamedTuple, Protocol
 import httpx
 from pydantic import SecretStr
 
-from taskwizard.hub.environments import ENVIRONMENTS, Environment, local_environment
+from taskwizard.hub.environments import (
+    ENVIRONMENTS,
+    Environment,
+    is_loopback_http,
+    local_environment,
+)
 
 ENV_API_KEY_ID = "BITFOUNT_API_KEY_ID"
 ENV_API_KEY = "BITFOUNT_API_KEY"
@@ -250,10 +255,7 @@ def _environment_for(hub_url: str) -> Environment | None:
     for env in ENVIRONMENTS.values():
         if env.hub_url == url and env.supports_device_code:
             return env
-    host = httpx.URL(url).host
-    if url.startswith("http://") and host in ("127.0.0.1", "localhost", "::1"):
-        return local_environment(url)
-    return None
+    return local_environment(url) if is_loopback_http(url) else None
 
 
 def save_tokens(hub_url: str, tokens: TokenSet, environment: Environment | None) -> None:

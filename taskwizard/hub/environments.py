@@ -8,6 +8,7 @@ used with an API key.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 #: Where ``taskwizard hub`` listens unless told otherwise (the SDK's ``dev`` port).
 LOCAL_HUB_URL = "http://127.0.0.1:3000"
@@ -85,12 +86,18 @@ def normalise_hub_url(url: str) -> str:
     return text
 
 
+def is_loopback_http(url: str) -> bool:
+    """``http://127.0.0.1:…`` and friends: only a local hub runs there."""
+    parts = urlsplit(url)
+    return parts.scheme == "http" and parts.hostname in ("127.0.0.1", "localhost", "::1")
+
+
 def resolve_hub(env: str | None, url: str | None) -> Environment:
     """The hub to talk to: an explicit ``url`` wins, then ``env``; neither means production.
 
     A URL equal to a known environment's URL gets that environment (so the device-code
-    login still works); any other URL is ``custom``. ``env="local"`` with a URL is the
-    local hub on that URL (it may run on another port).
+    login still works); another ``http://`` loopback URL is a local hub on another port;
+    any other URL is ``custom`` (API keys only).
     """
     if env is not None and env not in ENVIRONMENTS and env != "custom":
         raise HubConfigError(
@@ -104,6 +111,8 @@ def resolve_hub(env: str | None, url: str | None) -> Environment:
         for known in ENVIRONMENTS.values():
             if known.hub_url == hub_url:
                 return known
+        if is_loopback_http(hub_url):
+            return local_environment(hub_url)
         return Environment("custom", hub_url)
     if env == "custom":
         raise HubConfigError("the 'custom' hub needs a URL (--hub URL)")
