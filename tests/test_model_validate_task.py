@@ -307,6 +307,12 @@ CASES = [
         "model_version cannot take a template variable",
     ),
     Case(
+        "placeholder as the protocol name",
+        TEMPLATE_BLOCK + variant("name: bitfount.InferenceAndCSVReport", 'name: "{{ flag }}"'),
+        '"{{ flag }}"',
+        "the protocol name cannot be a template variable",
+    ),
+    Case(
         "placeholder without a template block",
         BASE + 'test_run: "{{ flag }}"\n',
         '"{{ flag }}"',

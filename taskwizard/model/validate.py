@@ -464,6 +464,15 @@ def _resolve_name(
     if not isinstance(name, str):
         problems.append(error(f"{kind} name must be a string (got {describe(name)})", path))
         return None
+    if is_schema_placeholder(name):
+        problems.append(
+            error(
+                f"the {kind} name cannot be a template variable: Bitfount picks the {kind} by "
+                "its name when it checks the template, before substituting",
+                path,
+            )
+        )
+        return None
     component = table.get(name)
     if component is not None:
         if component.deprecated:
