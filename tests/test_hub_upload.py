@@ -557,3 +557,30 @@ def test_records_file_is_json_and_survives_corruption(tmp_path: Path) -> None:
     assert json.loads(paths.upload_records_file().read_text())["format_version"] == 1
     paths.upload_records_file().write_text("{not json")
     assert records.find_model_record("http://h", USER, "M", 1) is None
+
+
+def test_zstd_weights_on_the_hub_cannot_be_compared_without_zstandard(tmp_path: Path) -> None:
+    import httpx
+
+    import importlib.util
+
+    if importlib.util.find_spec("zstandard") is not None:
+        pytest.skip("zstandard is installed: the compressed weights would be compared")
+    config = make_project(tmp_path / "p", config=config_text())
+    code_hash = model_code_hash(MODEL_CODE.encode())
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        if request.url.path == "/api/models":
+            reply = {"modelVersion": 4, "modelHash": code_hash}
+            if "modelVersion" in request.url.params:
+                reply["weightsDownloadUrl"] = "http://storage.test/w"
+            return httpx.Response(200, json=reply)
+        if request.url.host == "storage.test":
+            return httpx.Response(200, content=b"\x28\xb5\x2f\xfd" + b"\0" * 100)
+        return httpx.Response(404)
+
+    with HubClient("http://hub.test", None, transport=httpx.MockTransport(handler)) as client:
+        plan = build_plan(config, client, USER, cwd=tmp_path)
+    item = plan.item("model:MyModel")
+    assert item.action == "new_version"
+    assert "zstd-compressed" in item.reason and "zstandard" in item.reason
