@@ -1273,14 +1273,14 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[Fi
         refs: list[_TemplateRef] = []
         if loaded.ok:
             if expect == "task" and kind != "task":
+                looks = "a task-templates config" if kind == "config" else "neither format"
                 found: list[Problem] = [
                     error(
                         "a task-templates entry points at this file, but it is not a task YAML "
-                        "(no pods:/task: at the top level)"
+                        f"(it looks like {looks}; a task YAML has pods: and task: at the top "
+                        "level)"
                     )
                 ]
-                kind = "task"
-                found.extend(validate_task(loaded.data) if kind == "task" else [])
             elif kind == "config":
                 found = validate_config(loaded.data)
                 files, refs = _check_config_files(loaded.data, path, Path(display), cwd, cache)
@@ -1307,7 +1307,3 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[Fi
         for ref in refs:
             run(ref.path, ref.display, "task")
     return reports
-
-
-def summary_counts(reports: Sequence[FileReport]) -> tuple[int, int]:
-    return sum(r.errors for r in reports), sum(r.warnings for r in reports)
