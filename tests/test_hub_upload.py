@@ -560,9 +560,9 @@ def test_records_file_is_json_and_survives_corruption(tmp_path: Path) -> None:
 
 
 def test_zstd_weights_on_the_hub_cannot_be_compared_without_zstandard(tmp_path: Path) -> None:
-    import httpx
-
     import importlib.util
+
+    import httpx
 
     if importlib.util.find_spec("zstandard") is not None:
         pytest.skip("zstandard is installed: the compressed weights would be compared")
