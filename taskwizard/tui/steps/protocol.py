@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from textual.app import ComposeResult
 from textual.widgets import Static
 
 from taskwizard.model import catalog
-from taskwizard.model.problems import DocPath
+from taskwizard.model.problems import DocPath, Problem
+from taskwizard.state import DocName
 from taskwizard.tui.messages import StateEdited
 from taskwizard.tui.steps.base import StepView
 from taskwizard.tui.widgets.arguments import ArgumentsForm, ComponentField, component_options
@@ -22,8 +25,17 @@ class RefocusingStep(StepView):
     #: CSS selector (or ``field:<key>``) to focus after the next rebuild.
     refocus: str | None = None
 
+    _rebuilding = False
+
     async def recompose(self) -> None:
-        await super().recompose()
+        self._rebuilding = True
+        try:
+            await super().recompose()
+        finally:
+            self._rebuilding = False
+        revalidate = getattr(self.screen, "revalidate", None)
+        if callable(revalidate):
+            revalidate()  # a validation that ran mid-rebuild could not show its problems
         target, self.refocus = self.refocus, None
         if target is None:
             return
@@ -37,6 +49,13 @@ class RefocusingStep(StepView):
         if found:
             found.first().focus()
             found.first().scroll_visible(animate=False)
+
+    def show_problems(
+        self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]
+    ) -> None:
+        if self._rebuilding:
+            return  # half-mounted; recompose() validates again when it is done
+        super().show_problems(problems, visible)
 
     def rebuild(self, doc: str, path: DocPath, *, focus: str | None = None) -> None:
         """Tell the wizard the form's shape changed (it recomposes this step)."""

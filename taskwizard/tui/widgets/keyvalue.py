@@ -135,10 +135,10 @@ class KeyValueEditor(Field):
     def rows(self) -> list[KeyValueRow]:
         return list(self.query(KeyValueRow))
 
-    def value_from_rows(self) -> dict[str, Any] | None:
+    def value_from_rows(self, without: KeyValueRow | None = None) -> dict[str, Any] | None:
         mapping: dict[str, Any] = {}
         for row in self.rows():
-            if not row.key_text:
+            if row is without or not row.key_text:
                 continue
             text = row.value_text
             if self.typed:
@@ -180,24 +180,20 @@ class KeyValueEditor(Field):
         self.add_row()
 
     @on(Button.Pressed, ".kv--remove")
-    def _remove_pressed(self, event: Button.Pressed) -> None:
+    async def _remove_pressed(self, event: Button.Pressed) -> None:
         event.stop()
         row = next(a for a in event.button.ancestors if isinstance(a, KeyValueRow))
-        rows = self.rows()
-        index = rows.index(row)
-        row.remove()
-        self.call_after_refresh(self._after_remove, index)
-
-    def _after_remove(self, index: int) -> None:
-        self._write()
+        index = self.rows().index(row)
+        self._write(without=row)
+        await row.remove()
         rows = self.rows()
         if rows:
             rows[min(index, len(rows) - 1)].query_one(".kv--key", Input).focus()
         else:
             self.query_one(".kv--add", Button).focus()
 
-    def _write(self) -> None:
-        value = self.value_from_rows()
+    def _write(self, without: KeyValueRow | None = None) -> None:
+        value = self.value_from_rows(without)
         state = self.tw_app.state
         if state.get(self.doc, self.path) == value:
             return
