@@ -43,9 +43,11 @@ class WizardScreen(Screen[None]):
         Binding("escape", "back", "Back"),
         Binding("ctrl+s", "save", "Save"),
         Binding("f1", "help", "Help"),
-        Binding("ctrl+e", "toggle_raw", "Raw YAML"),
+        Binding(
+            "ctrl+e", "toggle_raw", "YAML", tooltip="Edit this step as raw YAML", priority=True
+        ),
         Binding("f2", "toggle_preview", "Preview"),
-        Binding("f8", "first_problem", "Next problem"),
+        Binding("f8", "first_problem", "Problem", tooltip="Go to the next problem"),
         Binding("ctrl+l", "focus_steps", "Steps", show=False),
         Binding("ctrl+b", "bind_variable", "Bind to variable", show=False),
     ]
