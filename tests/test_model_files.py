@@ -265,3 +265,13 @@ def _load(path: Path) -> object:
     import yaml
 
     return yaml.safe_load(path.read_text())
+
+
+def test_model_class_inside_a_top_level_try(tmp_path: Path) -> None:
+    code = "try:\n    import torch\nexcept ImportError:\n    pass\nelse:\n" + "".join(
+        "    " + line + "\n" for line in MODEL_CODE.splitlines()
+    )
+    assert check_model_file(write(tmp_path, "MyCustomModel.py", code), display="m.py") == []
+    nested = "def f():\n    class MyCustomModel:\n        pass\n"
+    [problem] = check_model_file(write(tmp_path, "MyCustomModel.py", nested), display="m.py")
+    assert "defines no class named 'MyCustomModel'" in problem.message

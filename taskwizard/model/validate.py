@@ -1000,7 +1000,7 @@ def check_model_file(path: Path, *, display: str) -> list[Problem]:
                 "must be a Python identifier (letters, digits, _)"
             )
         ]
-    classes = [n for n in tree.body if isinstance(n, ast.ClassDef)]
+    classes = _module_classes(tree.body)
     named = [c for c in classes if c.name == stem]
     if not named:
         found = ", ".join(c.name for c in classes) or "none"
@@ -1036,6 +1036,23 @@ def check_model_file(path: Path, *, display: str) -> list[Problem]:
                 )
             )
     return problems
+
+
+def _module_classes(body: list[ast.stmt]) -> list[ast.ClassDef]:
+    """Classes the module defines when imported (also inside top-level if/try/with)."""
+    found: list[ast.ClassDef] = []
+    for node in body:
+        if isinstance(node, ast.ClassDef):
+            found.append(node)
+        elif isinstance(node, ast.If | ast.With | ast.For | ast.While):
+            found.extend(_module_classes(node.body))
+            found.extend(_module_classes(getattr(node, "orelse", [])))
+        elif isinstance(node, ast.Try | ast.TryStar):
+            for block in (node.body, node.orelse, node.finalbody):
+                found.extend(_module_classes(block))
+            for handler in node.handlers:
+                found.extend(_module_classes(handler.body))
+    return found
 
 
 def _base_name(node: ast.expr) -> str:
