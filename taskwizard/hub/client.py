@@ -105,9 +105,7 @@ class StorageTarget:
             upload_url=data.get("uploadUrl"),
             upload_fields={str(k): str(v) for k, v in fields.items()},
             upload_urls=tuple(str(u) for u in urls) if isinstance(urls, list) else (),
-            chunk_size=int(chunk)
-            if isinstance(chunk, int | str) and str(chunk).isdigit()
-            else None,
+            chunk_size=_int_or_none(chunk),
             upload_id=data.get("uploadId"),
             key=data.get("key"),
         )
@@ -200,12 +198,12 @@ class HubClient:
         self._raise_for(response, f"updating the {what} of task template {user}/{slug}")
 
     def _template_matches(self, user: str, slug: str, body: JSON) -> JSON | None:
+        """The hub's template when its latest version is ``body`` (the create happened)."""
         hub = self.get_task_template(user, slug)
-        if hub is None:
+        if hub is None or hub.get("template") != body.get("template"):
             return None
-        for key in ("template", "description"):
-            if key in hub and hub[key] != body.get(key):
-                return None
+        if "description" in hub and hub["description"] != body.get("description"):
+            return None
         return hub
 
     # --------------------------------------------------------------- models
