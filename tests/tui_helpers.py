@@ -110,7 +110,11 @@ async def replace_text(pilot: Pilot[Any], text: str) -> None:
     if isinstance(focused, TextArea | Input):
         focused.select_all()
     await settle(pilot, 1)
-    await paste(pilot, text)
+    if text:
+        await paste(pilot, text)
+    else:
+        await pilot.press("backspace")
+        await settle(pilot)
 
 
 def problem_text(target: Field) -> str:
