@@ -254,7 +254,7 @@ class LocalHub:
             raise
         self._thread = threading.Thread(
             target=server.serve_forever,
-            kwargs={"poll_interval": 0.1},
+            kwargs={"poll_interval": 0.05},
             name=f"localhub-{self.port}",
             daemon=True,
         )

@@ -15,8 +15,9 @@ order and the first rule that matches (and still has failures left) fires.
 
 ``times`` is how many matching requests fail (then the rule is spent);
 ``skip`` lets that many matching requests through first. ``path`` is a
-regular expression searched in the request target (path plus ``?query``).
-``method`` is an HTTP method or ``"*"``.
+regular expression searched in the request's path (without the query string:
+tell POST from PUT /api/models by ``method``). ``method`` is an HTTP method
+or ``"*"``.
 """
 
 from __future__ import annotations
@@ -55,14 +56,14 @@ class FaultRule:
     def spent(self) -> bool:
         return self.fired >= self.times
 
-    def matches(self, method: str, target: str) -> bool:
-        return (self.method in ("*", method.upper())) and bool(self._pattern.search(target))
+    def matches(self, method: str, path: str) -> bool:
+        return (self.method in ("*", method.upper())) and bool(self._pattern.search(path))
 
 
 @dataclass(frozen=True)
 class FiredFault:
     method: str
-    target: str
+    path: str
     action: str  # "status 503", "drop", "status 500 after handling", ...
 
 
@@ -128,11 +129,11 @@ class FaultPlan:
         with self._lock:
             return [rule for rule in self._rules if not rule.spent]
 
-    def take(self, method: str, target: str) -> FaultRule | None:
+    def take(self, method: str, path: str) -> FaultRule | None:
         """The rule that fires for this request, if any (counts it as fired)."""
         with self._lock:
             for rule in self._rules:
-                if rule.spent or not rule.matches(method, target):
+                if rule.spent or not rule.matches(method, path):
                     continue
                 rule.matched += 1
                 if rule.matched <= rule.skip:
@@ -141,6 +142,6 @@ class FaultPlan:
                 action = "drop" if rule.is_drop else f"status {rule.status}"
                 if rule.when == "after":
                     action += " after handling"
-                self._fired.append(FiredFault(method.upper(), target, action))
+                self._fired.append(FiredFault(method.upper(), path, action))
                 return rule
         return None

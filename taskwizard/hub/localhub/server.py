@@ -221,7 +221,7 @@ class HubApp:
         if path.startswith("/storage/"):
             return self.storage(method, path, query, headers, body)
         if path.startswith("/oauth/") or path == "/activate":
-            return self.oauth(method, path, headers, body)
+            return self.oauth(method, path, query, body)
         if not path.startswith("/api/"):
             return error_reply(404, f"no such endpoint: {method} {path}")
         user = context.user = self.authenticate(headers)
@@ -520,7 +520,7 @@ class HubApp:
         if upload.status == "complete":
             return json_reply(200, {"success": True, "key": key, "alreadyComplete": True})
         if upload.status != "open":
-            raise ApiError(409, f"this upload has {upload.status}")
+            raise ApiError(409, f"this upload is {upload.status}; register a new one")
         if not isinstance(parts, list) or not parts:
             raise ApiError(400, "parts must be a non-empty list of {ETag, PartNumber}")
         received = self.store.part_etags(upload.id)
@@ -579,7 +579,7 @@ class HubApp:
         if upload.kind != kind:
             raise ApiError(400, f"this upload is not a {kind} upload")
         if upload.status != "open":
-            raise ApiError(409, f"this upload has already {upload.status}")
+            raise ApiError(409, f"this upload is already {upload.status}; register a new one")
         return upload
 
     def single_upload(self, upload_id: str, headers: Any, body: RequestBody) -> Reply:
@@ -658,9 +658,11 @@ class HubApp:
 
     # ------------------------------------------------------------------- oauth
 
-    def oauth(self, method: str, path: str, headers: Any, body: RequestBody) -> Reply:
+    def oauth(
+        self, method: str, path: str, query: dict[str, list[str]], body: RequestBody
+    ) -> Reply:
         if path == "/activate":
-            return self.activate_page(method, headers, body)
+            return self.activate_page(method, query, body)
         if method != "POST":
             return error_reply(405, f"{method} is not allowed on {path}")
         form = {k: v[-1] for k, v in parse_qs(body.read_all().decode("utf-8", "replace")).items()}
@@ -752,9 +754,9 @@ class HubApp:
                     return True
         return False
 
-    def activate_page(self, method: str, headers: Any, body: RequestBody) -> Reply:
+    def activate_page(self, method: str, query: dict[str, list[str]], body: RequestBody) -> Reply:
         message = ""
-        user_code = ""
+        user_code = query.get("user_code", [""])[-1]
         if method == "POST":
             form = {
                 k: v[-1] for k, v in parse_qs(body.read_all().decode("utf-8", "replace")).items()
@@ -815,6 +817,12 @@ class HubRequestHandler(BaseHTTPRequestHandler):
     server_version = "taskwizard-localhub"
     timeout = 120  # seconds a connection may sit idle mid-request
     server: HubHTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        # Headers and body go out in separate writes; without this, Nagle's
+        # algorithm and delayed ACKs add ~40 ms to every small response.
+        self.connection.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
         pass  # HubApp.record logs one line per request, without secrets
@@ -890,8 +898,7 @@ class HubRequestHandler(BaseHTTPRequestHandler):
 
         fault: FaultRule | None = None
         if app.faults is not None:
-            target = path + (f"?{split.query}" if split.query else "")
-            fault = app.faults.take(method, target)
+            fault = app.faults.take(method, path)
             if fault is not None:
                 fault_label = ("drop" if fault.is_drop else f"status {fault.status}") + (
                     " after handling" if fault.when == "after" else ""

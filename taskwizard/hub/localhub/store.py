@@ -110,7 +110,15 @@ def code_hash(path: Path) -> str:
 
 
 def private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
+    """``path`` as a folder with mode 0700, making missing parents 0700 too."""
+    missing = []
+    current = path
+    while not current.exists():
+        missing.append(current)
+        current = current.parent
+    for folder in reversed(missing):
+        with contextlib.suppress(FileExistsError):
+            folder.mkdir(mode=0o700)
     with contextlib.suppress(OSError):
         os.chmod(path, 0o700)
     return path
