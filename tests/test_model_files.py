@@ -275,3 +275,10 @@ def test_model_class_inside_a_top_level_try(tmp_path: Path) -> None:
     nested = "def f():\n    class MyCustomModel:\n        pass\n"
     [problem] = check_model_file(write(tmp_path, "MyCustomModel.py", nested), display="m.py")
     assert "defines no class named 'MyCustomModel'" in problem.message
+
+
+def test_model_file_with_nul_bytes(tmp_path: Path) -> None:
+    path = tmp_path / "MyCustomModel.py"
+    path.write_bytes(b"class MyCustomModel:\n    x = 1\x00\n")
+    [problem] = check_model_file(path, display="m.py")
+    assert problem.is_error and "m.py" in (problem.file or problem.message)

@@ -13,7 +13,6 @@ traps :mod:`yamlio` reports are the exception.
 
 from __future__ import annotations
 
-import ast
 import datetime as dt
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from pydantic import BaseModel, ValidationError
 
 from taskwizard.model import catalog
 from taskwizard.model.catalog import Component
+from taskwizard.model.modelfile import check_model_file, check_weights_file
 from taskwizard.model.problems import DocPath, Problem, error, warning
 from taskwizard.model.schema import (
     convert_errors,
@@ -52,6 +52,7 @@ __all__ = [
     "check_model_file",
     "check_weights_file",
     "detect_kind",
+    "find_config_file",
     "locate",
     "task_major_version",
     "validate_config",
@@ -957,137 +958,13 @@ def _check_model_entries(models: list[Any]) -> list[Problem]:
 # ====================================================================== files
 
 
-def check_model_file(path: Path, *, display: str) -> list[Problem]:
-    """Bitfount's checks on a model's code, by reading it (never importing it)."""
-    try:
-        if not path.exists():
-            return [error(f"model file not found: {display}")]
-        if not path.is_file():
-            return [error(f"model file {display} is not a file")]
-        size = path.stat().st_size
-        if size > catalog.MODEL_FILE_MAX_BYTES:
-            return [
-                error(
-                    f"model file {display} is {size:,} bytes; the Hub takes at most 3 MiB "
-                    f"({catalog.MODEL_FILE_MAX_BYTES:,} bytes) of model code"
-                )
-            ]
-        raw = path.read_bytes()
-    except OSError as exc:
-        return [error(f"cannot read model file {display}: {exc.strerror or exc}")]
-    try:
-        source = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        return [error(f"model file {display} is not UTF-8 text (byte {exc.start})")]
-    try:
-        tree = ast.parse(source, filename=display)
-    except SyntaxError as exc:
-        return [
-            Problem(
-                "error",
-                f"syntax error in the model file: {exc.msg}",
-                (),
-                display,
-                exc.lineno,
-                exc.offset,
-            )
-        ]
-    stem = path.stem
-    if not stem.isidentifier():
-        return [
-            error(
-                f"model file name {path.name!r}: the file's stem is the model's class name, so it "
-                "must be a Python identifier (letters, digits, _)"
-            )
-        ]
-    classes = _module_classes(tree.body)
-    named = [c for c in classes if c.name == stem]
-    if not named:
-        found = ", ".join(c.name for c in classes) or "none"
-        return [
-            error(
-                f"model file {display} defines no class named {stem!r} (Bitfount needs exactly one "
-                f"model class, named like the file; top-level classes found: {found})"
-            )
-        ]
-    problems: list[Problem] = []
-    if len(named) > 1:
-        problems.append(
-            Problem(
-                "error",
-                f"class {stem!r} is defined {len(named)} times; Bitfount needs exactly one",
-                (),
-                display,
-                named[1].lineno,
-                named[1].col_offset + 1,
-            )
-        )
-    for other in classes:
-        if other.name != stem and any(_base_name(b).endswith("BitfountModel") for b in other.bases):
-            problems.append(
-                Problem(
-                    "error",
-                    f"class {other.name!r} is a second model class; Bitfount needs exactly one "
-                    f"model class per file, named {stem!r}",
-                    (),
-                    display,
-                    other.lineno,
-                    other.col_offset + 1,
-                )
-            )
-    return problems
+def find_config_file(name: str, config_dir: Path, cwd: Path) -> tuple[Path | None, bool]:
+    """Where a path named in a config is: ``(path or None, found_only_via_cwd)``.
 
-
-def _module_classes(body: list[ast.stmt]) -> list[ast.ClassDef]:
-    """Classes the module defines when imported (also inside top-level if/try/with)."""
-    found: list[ast.ClassDef] = []
-    for node in body:
-        if isinstance(node, ast.ClassDef):
-            found.append(node)
-        elif isinstance(node, ast.If | ast.With | ast.For | ast.While):
-            found.extend(_module_classes(node.body))
-            found.extend(_module_classes(getattr(node, "orelse", [])))
-        elif isinstance(node, ast.Try | ast.TryStar):
-            for block in (node.body, node.orelse, node.finalbody):
-                found.extend(_module_classes(block))
-            for handler in node.handlers:
-                found.extend(_module_classes(handler.body))
-    return found
-
-
-def _base_name(node: ast.expr) -> str:
-    if isinstance(node, ast.Name):
-        return node.id
-    if isinstance(node, ast.Attribute):
-        return node.attr
-    if isinstance(node, ast.Subscript):
-        return _base_name(node.value)
-    return ""
-
-
-def check_weights_file(path: Path, *, display: str) -> list[Problem]:
-    try:
-        if not path.exists():
-            return [error(f"weights file not found: {display}")]
-        if not path.is_file():
-            return [error(f"weights file {display} is not a file")]
-        size = path.stat().st_size
-    except OSError as exc:
-        return [error(f"cannot read weights file {display}: {exc.strerror or exc}")]
-    if size > catalog.WEIGHTS_FILE_MAX_BYTES:
-        return [
-            error(
-                f"weights file {display} is {size:,} bytes; the Hub takes at most 500 MiB "
-                f"({catalog.WEIGHTS_FILE_MAX_BYTES:,} bytes)"
-            )
-        ]
-    if size == 0:
-        return [warning(f"weights file {display} is empty")]
-    return []
-
-
-def _find_file(name: str, config_dir: Path, cwd: Path) -> tuple[Path | None, bool]:
-    """(path, found_only_via_cwd). Config folder first, then the cwd (Bitfount's way)."""
+    The config's folder first (what taskwizard does), then the current directory
+    (what Bitfount's uploader does, so a file found only there works only when the
+    upload runs from that directory).
+    """
     candidate = Path(name).expanduser()
     if candidate.is_absolute():
         return (candidate if candidate.exists() else None), False
@@ -1150,7 +1027,7 @@ def _check_config_files(
         if not isinstance(name, str) or not name.strip():
             continue
         tpath: DocPath = ("task-templates", i, "template")
-        found, via_cwd = _find_file(name, config_dir, cwd)
+        found, via_cwd = find_config_file(name, config_dir, cwd)
         if found is None:
             problems.append(
                 error(
@@ -1191,7 +1068,7 @@ def _check_config_files(
             if not isinstance(name, str) or not name.strip():
                 continue
             kpath: DocPath = ("models", i, key)
-            found, via_cwd = _find_file(name, config_dir, cwd)
+            found, via_cwd = find_config_file(name, config_dir, cwd)
             if found is None:
                 problems.append(
                     error(
