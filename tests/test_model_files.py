@@ -282,3 +282,17 @@ def test_model_file_with_nul_bytes(tmp_path: Path) -> None:
     path.write_bytes(b"class MyCustomModel:\n    x = 1\x00\n")
     [problem] = check_model_file(path, display="m.py")
     assert problem.is_error and "m.py" in (problem.file or problem.message)
+
+
+def test_missing_transformation_file_warns(tmp_path: Path) -> None:
+    task = tmp_path / "task.yaml"
+    text = (FIXTURES / "mnist-inference-task.yaml").read_text()
+    task.write_text(
+        text.replace("  data_structure:", "  transformation_file: t.yaml\n  data_structure:")
+    )
+    [report] = validate_paths([task], cwd=tmp_path)
+    problems = [p for p in report.problems if "transformation_file" in p.message]
+    assert [p.severity for p in problems] == ["warning"]
+    (tmp_path / "t.yaml").write_text("x: 1\n")
+    [report] = validate_paths([task], cwd=tmp_path)
+    assert not [p for p in report.problems if "transformation_file" in p.message]

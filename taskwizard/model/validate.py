@@ -50,6 +50,7 @@ __all__ = [
     "FileReport",
     "check_config_files",
     "check_model_file",
+    "check_task_files",
     "check_weights_file",
     "detect_kind",
     "find_config_file",
@@ -1091,6 +1092,24 @@ def _check_config_files(
     return problems, refs
 
 
+def check_task_files(data: Any, task_path: Path, *, cwd: Path | None = None) -> list[Problem]:
+    """Files a task YAML names that Bitfount needs on the machine that runs it."""
+    task = data.get("task") if isinstance(data, Mapping) else None
+    name = task.get("transformation_file") if isinstance(task, Mapping) else None
+    if not isinstance(name, str) or not name.strip() or is_schema_placeholder(name):
+        return []
+    found, _ = find_config_file(name, task_path.parent, cwd or Path.cwd())
+    if found is None:
+        return [
+            warning(
+                f"transformation_file {name!r} not found here; Bitfount checks that it exists "
+                "before it runs the task, so it must be there on the machine that runs it",
+                ("task", "transformation_file"),
+            )
+        ]
+    return []
+
+
 # ====================================================================== paths
 
 
@@ -1180,7 +1199,7 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[Fi
                 files, refs = _check_config_files(loaded.data, path, Path(display), cwd, cache)
                 found.extend(files)
             elif kind == "task":
-                found = validate_task(loaded.data)
+                found = validate_task(loaded.data) + check_task_files(loaded.data, path, cwd=cwd)
             else:
                 found = [
                     error(
