@@ -15,7 +15,6 @@ from tests.tui_helpers import (
     field,
     focused_field,
     new_app,
-    paste,
     problem_text,
     replace_text,
     settle,
