@@ -721,6 +721,8 @@ def test_detect_kind() -> None:
     assert detect_kind({"models": []}) == "config"
     assert detect_kind({"pods": {}, "task": {}}) == "task"
     assert detect_kind({"something": 1}) == "unknown"
+    assert detect_kind({"task_template": []}) == "config"
+    assert detect_kind({"taks": {}, "pod": {}}) == "task"
     assert detect_kind([1]) == "unknown"
 
 

@@ -81,6 +81,14 @@ def detect_kind(data: Any) -> Kind:
         return "config"
     if keys & _TASK_KEYS or keys & set(catalog.V9_FLOW_KEYS) or "data_structure" in keys:
         return "task"
+    # Misspelt keys only (``task_template:``, ``taks:``): guess, so the unknown-key
+    # messages can say what was meant.
+    for key in keys:
+        if did_you_mean(key, catalog.CONFIG_TOP_LEVEL_KEYS):
+            return "config"
+    for key in keys:
+        if did_you_mean(key, ("pods", "task", "modeller")):
+            return "task"
     return "unknown"
 
 
