@@ -545,3 +545,72 @@ def test_a_wrong_in_place_edit_is_caught_by_the_reparse(monkeypatch: pytest.Monk
 def test_duplicate_keys_in_the_original_are_edited_where_they_win() -> None:
     result, _ = edited("a: 1\na: 2\n", lambda d: d.update(a=3))
     assert result == "a: 1\na: 3\n"
+
+
+# --------------------------------------------------------------------------- random edits
+
+EDIT_VALUES: list[Any] = [
+    "x",
+    "yes",
+    "1.0",
+    "{{ name }}",
+    "two\nlines\n",
+    "",
+    " leading space",
+    3,
+    2.5,
+    True,
+    None,
+    [],
+    {},
+    ["a", "b"],
+    {"k": "v", "l": [1, {"m": None}]},
+    "a: b",
+    "# not a comment",
+    "it's",
+]
+
+
+def random_edit(data: Any, rng: Any) -> None:
+    containers: list[Any] = []
+
+    def walk(value: Any) -> None:
+        if isinstance(value, dict | list):
+            containers.append(value)
+            for child in value.values() if isinstance(value, dict) else value:
+                walk(child)
+
+    walk(data)
+    target = rng.choice(containers)
+    choice = rng.random()
+    new = copy.deepcopy(rng.choice(EDIT_VALUES))
+    if isinstance(target, dict):
+        if target and choice < 0.5:
+            target[rng.choice(list(target))] = new
+        elif target and choice < 0.7:
+            del target[rng.choice(list(target))]
+        else:
+            target[f"new{rng.randint(0, 99)}"] = new
+    elif target and choice < 0.5:
+        target[rng.randrange(len(target))] = new
+    elif target and choice < 0.7:
+        del target[rng.randrange(len(target))]
+    else:
+        target.insert(rng.randint(0, len(target)), new)
+
+
+@pytest.mark.parametrize("file", CORPUS, ids=lambda f: f.stem)
+def test_random_edits_load_back_and_never_rewrite_the_whole_file(file: Path) -> None:
+    import random
+
+    rng = random.Random(file.name)
+    text = read(file)
+    original = load_yaml_text(text).data
+    for _ in range(25):
+        data = copy.deepcopy(original)
+        for _ in range(rng.randint(1, 3)):
+            random_edit(data, rng)
+        result = update_yaml_text(text, data)
+        assert_loads_to(result.text, data)
+        if set(data) & set(original):
+            assert not any("whole file" in note for note in result.reformatted), data

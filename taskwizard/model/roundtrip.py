@@ -620,21 +620,16 @@ class _Editor:
         wanted = _lookup(new_data, path)
         if not isinstance(wanted, dict):
             return
-        if lost:
+        new_sources = [new_value_of(s.value) if s.kind == ALIAS else None for s in sources]
+        if lost or not all(isinstance(v, dict) for v in new_sources):
+            # the anchor is gone or no longer a mapping: write this mapping out without the merge
             self.drop_edits_within(node)
-            self.rerender(path, path, node, wanted, False)
-            self.note(
-                f"{path_text(path)} no longer uses its '<<' merge key (its anchor was removed)"
-            )
+            self.rerender(path, path, node, wanted, False, note=False)
+            self.note(f"{path_text(path)} no longer uses its '<<' merge key")
             return
         effective: dict[Any, Any] = {}
-        for source in sources:
-            if source.kind != ALIAS:
-                raise _Coarser()
-            value = new_value_of(source.value)
-            if not isinstance(value, dict):
-                raise _Coarser()
-            for key, item in value.items():
+        for value in new_sources:
+            for key, item in (value or {}).items():
                 effective.setdefault(key, item)
         explicit |= self.inserted.get(id(node), set())
         pins = [
