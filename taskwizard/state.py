@@ -263,6 +263,13 @@ def field_key(doc: DocName, path: DocPath) -> str:
     return doc + ":" + ".".join(str(p) for p in path)
 
 
+def split_field_key(key: str) -> tuple[DocName, DocPath]:
+    """The inverse of :func:`field_key` (list indexes come back as ints)."""
+    doc, _, rest = key.partition(":")
+    parts: list[str | int] = [int(p) if p.isdigit() else p for p in rest.split(".") if p]
+    return ("config" if doc == "config" else "task"), tuple(parts)
+
+
 def get_in(data: Any, path: DocPath, default: Any = None) -> Any:
     node = data
     for part in path:

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.syntax import Syntax
 from rich.text import Text
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -22,7 +22,7 @@ from textual.widgets.option_list import Option
 
 from taskwizard.editing import RAW_DOC_PREFIX
 from taskwizard.model.problems import DocPath, Problem
-from taskwizard.state import STEP_IDS, STEPS, DocName, step_of
+from taskwizard.state import STEP_IDS, STEPS, DocName, split_field_key, step_of
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
@@ -38,6 +38,8 @@ PREVIEW_DOC: dict[str, DocName] = {"template": "config", "models": "config"}
 
 class WizardScreen(Screen[None]):
     CSS_PATH = "wizard.tcss"
+    #: Focus goes to the step's first field once the step is mounted, not to the step list.
+    AUTO_FOCUS = ""
     BINDINGS = [
         Binding("ctrl+n", "next", "Next"),
         Binding("escape", "back", "Back"),
@@ -80,15 +82,17 @@ class WizardScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self._first_paint = True
+        self._ready = False
         self._pending_focus_path: tuple[DocName, DocPath] | None = None
         self._update_step_list(validated=False)
+        self._apply_preview_visibility()
         self.show_step(self.tw_app.state.step, focus=self.tw_app.state.focus)
 
     def on_resize(self) -> None:
         self._apply_preview_visibility()
 
     def _apply_preview_visibility(self) -> None:
-        wide = self.size.width >= 110
+        wide = (self.size.width or self.app.size.width) >= 110
         visible = self._preview_forced if self._preview_forced is not None else wide
         self.query_one("#preview").display = visible
 
@@ -152,11 +156,12 @@ class WizardScreen(Screen[None]):
 
     def _after_step_mounted(self, focus: str | None) -> None:
         if self._first_paint:
-            # Draw the first screen before importing the validators (the
-            # pydantic schemas take a moment to build): start-up stays fast and
-            # untouched fields show no problems anyway.
+            # Draw the first screen before the validators exist: their pydantic
+            # schemas take a moment to build, so they are imported on a thread
+            # while the user can already type (untouched fields show no problems
+            # anyway); the first validation runs as soon as they are ready.
             self._first_paint = False
-            self.call_after_refresh(self.call_after_refresh, self.revalidate)
+            self._warm_validators()
         else:
             self.revalidate()
         if self.raw_mode:
@@ -181,7 +186,20 @@ class WizardScreen(Screen[None]):
             view.focus()
 
     # -------------------------------------------------------- validation
+    @work(thread=True, exclusive=True, group="warm-validators")
+    def _warm_validators(self) -> None:
+        import taskwizard.model.validate  # noqa: F401
+        import taskwizard.model.yamlio  # noqa: F401
+
+        self.app.call_from_thread(self._validators_ready)
+
+    def _validators_ready(self) -> None:
+        self._ready = True
+        self.revalidate()
+
     def revalidate(self) -> None:
+        if not self._ready:
+            return  # _validators_ready validates once the validators are imported
         state = self.tw_app.state
         state.sync_template_path()  # a new template's file name follows its slug
         problems: list[tuple[DocName, Problem]] = []
@@ -267,13 +285,19 @@ class WizardScreen(Screen[None]):
         step_list.highlighted = highlighted
 
     def _update_status(self) -> None:
+        state = self.tw_app.state
         errors = self.errors_here()
         total = self.total_errors()
         next_button = self.query_one("#next-button", Button)
         next_button.disabled = errors > 0 or self.step_id == STEP_IDS[-1]
         self.query_one("#back-button", Button).disabled = self.step_id == STEP_IDS[0]
         status = self.query_one("#step-status", Static)
-        if errors:
+        untouched = "*" not in state.touched and not any(
+            self._step_of(*split_field_key(key)) == self.step_id for key in state.touched
+        )
+        if errors and untouched:
+            status.update("Fill in the fields marked * to go on. [b]F1[/b] explains each field.")
+        elif errors:
             status.update(
                 f"[b red]{errors} problem{'s' * (errors != 1)} on this step[/] — Next is unavailable. "
                 "[b]F8[/b] goes to the first one."
@@ -374,6 +398,8 @@ class WizardScreen(Screen[None]):
 
     # ---------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("next", "save") and not self._ready:
+            return None  # the validators are still loading (a moment after start-up)
         if action == "next":
             return None if self.errors_here() or self.step_id == STEP_IDS[-1] else True
         if action == "save":
@@ -383,6 +409,8 @@ class WizardScreen(Screen[None]):
         return True
 
     def action_next(self) -> None:
+        if not self._ready:
+            return
         if self.errors_here():
             self.tw_app.state.touch_all()
             self.revalidate()
@@ -480,6 +508,8 @@ class WizardScreen(Screen[None]):
         self.app.push_screen(HelpDialog("\n".join(lines)))
 
     def action_save(self) -> None:
+        if not self._ready:
+            return
         if self.total_errors():
             self.tw_app.state.touch_all()
             self.revalidate()
