@@ -155,3 +155,15 @@ def test_field_help_covers_the_wizard_fields() -> None:
         "select.exclude",
     ):
         assert catalog.FIELD_HELP[key].strip(), key
+
+
+def test_every_known_component_has_an_arguments_model_matching_the_catalog() -> None:
+    from taskwizard.model.schema_task import argument_model
+
+    for comp in (*catalog.PROTOCOLS.values(), *catalog.ALGORITHMS.values()):
+        if not comp.arguments_known:
+            continue
+        model = argument_model(comp.name)
+        assert list(model.model_fields) == [a.name for a in comp.arguments], comp.name
+        required = {n for n, f in model.model_fields.items() if f.is_required()}
+        assert required == {a.name for a in comp.arguments if a.required}, comp.name

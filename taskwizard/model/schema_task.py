@@ -13,6 +13,7 @@ class the user meant, never against all 23/52.
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import re
 from collections.abc import Mapping
@@ -205,11 +206,11 @@ def arguments_model(component: catalog.Component) -> type[BaseModel]:
     return model
 
 
-ARGUMENT_MODELS: dict[str, type[BaseModel]] = {
-    c.name: arguments_model(c)
-    for c in (*catalog.PROTOCOLS.values(), *catalog.ALGORITHMS.values())
-    if c.arguments_known
-}
+@functools.cache
+def argument_model(name: str) -> type[BaseModel]:
+    """The arguments model of a known component, built on first use (keeps import fast)."""
+    component = catalog.PROTOCOLS.get(name) or catalog.ALGORITHMS[name]
+    return arguments_model(component)
 
 
 # ------------------------------------------------------- model (inside a model algorithm)

@@ -35,7 +35,6 @@ from taskwizard.model.schema import (
 )
 from taskwizard.model.schema_config import CONFIG_ADAPTER, TaskTemplatesConfig
 from taskwizard.model.schema_task import (
-    ARGUMENT_MODELS,
     POD_NAME_RE,
     TASK_ADAPTER,
     USERNAME_RE,
@@ -43,6 +42,7 @@ from taskwizard.model.schema_task import (
     ModelAlgorithmEntry,
     ProtocolEntry,
     TaskYaml,
+    argument_model,
 )
 from taskwizard.model.slug import sanitise_slug
 
@@ -446,7 +446,7 @@ def _check_entry(
         problems.append(error(f"arguments is required: {component.name} needs {needs}", apath))
         return component
     if isinstance(args, Mapping) and component.arguments_known:
-        model = ARGUMENT_MODELS[component.name]
+        model = argument_model(component.name)
         try:
             model.model_validate(args, context=context)
         except ValidationError as exc:
