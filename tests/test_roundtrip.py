@@ -519,7 +519,7 @@ def test_merged_value_change_adds_an_override_key() -> None:
 
 
 def test_whole_document_fallback_keeps_the_header_comment() -> None:
-    result = update_yaml_text("# header\n\na: 1\n", {"b": 2})
+    result = update_yaml_text("# header\n\na: 1  # one\n", {"b": 2})
     assert result.text == "# header\n\nb: 2\n" and result.changed
     assert result.reformatted == [
         "the whole file was re-written in taskwizard's style (comments are lost)"

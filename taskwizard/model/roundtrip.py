@@ -1,8 +1,8 @@
 """Write the wizard's changes back into a hand-written YAML file without damaging it.
 
 Users keep commented configs in git; re-dumping the whole file would drop their
-comments, reorder nothing but re-quote everything, and make every review diff
-noisy. So we parse the original with positions (``yamlio``), compare the
+comments and blank lines, re-quote and re-indent everything, and make every
+review diff noisy. So we parse the original with positions (``yamlio``), compare the
 original data with the new data, and edit only the text of what changed:
 
 * a changed scalar: exactly its characters are replaced, in its own quoting
@@ -17,9 +17,11 @@ original data with the new data, and edit only the text of what changed:
 Key order in ``new_data`` is not significant: existing keys are never moved;
 new keys go after the key that precedes them in ``new_data``.
 
-Whatever we produce is parsed again and must load to ``new_data``; if it does
-not, the whole document is re-written with ``dump_yaml`` (keeping the comment
-block at the top of the file) and ``reformatted`` says so. Correctness first.
+Whatever we produce is parsed again and must load to ``new_data``. If it does
+not, we retry with each changed top-level entry re-written as a whole, and as
+a last resort re-write the whole document with ``dump_yaml`` (keeping the
+comment block at the top of the file); ``reformatted`` says so. Correctness
+first. CRLF line endings, a UTF-8 BOM and a missing final newline are kept.
 """
 
 from __future__ import annotations
@@ -106,13 +108,14 @@ def update_yaml_text(
                 changed = result != original_text
                 return RoundTripResult(result, changed, editor.notes if changed else [])
 
+    header = _leading_comments(work_text)
     notes = [
         "the whole file was re-written in taskwizard's style"
-        + (" (comments are lost)" if _has_comment(work_text) else "")
+        + (" (comments are lost)" if _has_comment(work_text[len(header) :]) else "")
         if loaded.ok
         else "the original file could not be read, so it was re-written in full"
     ]
-    body = _leading_comments(work_text) + dump_yaml(new_data)
+    body = header + dump_yaml(new_data)
     result = _finish(body, crlf, original.bom)
     if no_final_newline:
         # keep the missing final newline, unless the last value needs it (a block scalar)
@@ -483,9 +486,6 @@ class _Editor:
         if added:
             self.add_entries(opath, node, survivors, new, added)
 
-    def pairs_in_order(self, node: Node) -> list[Node]:
-        return [key for key, _ in node.value]
-
     def remove_entry(self, node: Node, child: Path) -> None:
         key = self.loaded.keys[child]
         value = self.loaded.values[child]
@@ -494,7 +494,7 @@ class _Editor:
             self.edit(_line_start(self.text, key.start.index), end, "")
             return
         # the first key of a "- key: value" item: pull the next key up onto the dash line
-        keys = self.pairs_in_order(node)
+        keys = [k for k, _ in node.value]
         index = next(i for i, k in enumerate(keys) if k is key)
         if index + 1 >= len(keys):
             raise _Coarser()

@@ -39,7 +39,7 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 
-from taskwizard.model.problems import DocPath, Problem, path_text
+from taskwizard.model.problems import DocPath, Problem, Severity, path_text
 
 MAX_YAML_BYTES: int = 5 * 1024 * 1024
 """Largest file taskwizard reads (5 MiB): real configs are a few KiB."""
@@ -338,10 +338,10 @@ class _Reader:
         self.constructor = SafeConstructor()
 
     # -- problems
-    def _problem(self, severity: str, message: str, mark: Any, path: DocPath = ()) -> None:
+    def _problem(self, severity: Severity, message: str, mark: Any, path: DocPath = ()) -> None:
         line = mark.line + 1 if mark is not None else None
         column = mark.column + 1 if mark is not None else None
-        self.problems.append(Problem(severity, message, path, self.filename, line, column))  # type: ignore[arg-type]
+        self.problems.append(Problem(severity, message, path, self.filename, line, column))
 
     def _fatal(self, message: str, mark: Any, path: DocPath = ()) -> _Stop:
         self._problem("error", message, mark, path)
