@@ -309,7 +309,7 @@ def _check_task(task: Mapping[str, Any], data: Mapping[str, Any], templated: boo
     algo_names = {c.name for _, c in algorithms}
 
     single = sorted(algo_names & catalog.SINGLE_COLUMN_ALGORITHMS)
-    if single:
+    if single and isinstance(data_structure, Mapping):
         select = ds.get("select")
         include = select.get("include") if isinstance(select, Mapping) else None
         if not (templated and is_schema_placeholder(include)) and not (
