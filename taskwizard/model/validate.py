@@ -1136,10 +1136,18 @@ class FileReport:
         return sum(1 for p in self.problems if not p.is_error)
 
 
+def _identity(path: Path) -> Path:
+    """The real path, to validate each file once (a symlink loop keeps its own name)."""
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path.absolute()
+
+
 def _load(path: Path, display: str, cache: dict[Path, Any]) -> Any:
     from taskwizard.model.yamlio import load_yaml_file
 
-    key = path.resolve()
+    key = _identity(path)
     if key not in cache:
         loaded = load_yaml_file(path)
         loaded.filename = display
@@ -1175,7 +1183,7 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[Fi
     done: set[Path] = set()
 
     def run(path: Path, display: str, expect: Kind | None) -> list[_TemplateRef]:
-        key = path.resolve()
+        key = _identity(path)
         if key in done:
             return []
         done.add(key)
