@@ -175,6 +175,12 @@ def test_tab_indentation_gets_a_plain_message(text: str, line: int, column: int)
     assert "tab" in problem.message and "spaces" in problem.message
 
 
+def test_tab_in_block_scalar_content_is_not_blamed_for_another_error() -> None:
+    assert load_yaml_text("s: |\n  first\n  \tcontent\n").data == {"s": "first\n\tcontent\n"}
+    problem = only(load_yaml_text("s: |\n  first\n  \tcontent\nb: [\n").problems)
+    assert "tab" not in problem.message and "not closed" in problem.message
+
+
 def test_tab_inside_a_value_is_fine() -> None:
     loaded = load_yaml_text('a: "x\\ty"\nb:\tc\n')
     assert loaded.ok and loaded.data == {"a": "x\ty", "b": "c"}

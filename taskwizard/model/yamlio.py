@@ -406,7 +406,7 @@ class _Reader:
             "quoted scalar" in context or "did not find expected ','" in problem
         ):
             mark = exc.context_mark  # where the unclosed quote / bracket opens
-        tab = self._tab_before(mark)
+        tab = self._tab_before(exc.problem_mark)
         if tab is not None:
             line, column = tab
             self.problems.append(
@@ -427,20 +427,15 @@ class _Reader:
         )
 
     def _tab_before(self, mark: Any) -> tuple[int, int] | None:
-        """The first tab-indented line at or before the error line, if any (1-based)."""
+        """A tab in the indentation of the error's line, 1-based."""
         if mark is None:
             return None
-        lines = self.text.split("\n")
-        limit = min(mark.line, len(lines) - 1)
         at = mark.index
         if 0 <= at < len(self.text) and self.text[at] == "\t":
             return mark.line + 1, mark.column + 1
-        for number in range(limit + 1):
-            line = lines[number]
-            if "\t" in line and _LEADING_TAB.match(line):
-                return number + 1, line.index("\t") + 1
-        if 0 <= limit < len(lines) and lines[limit][: mark.column + 1].strip(" ") == "\t":
-            return limit + 1, lines[limit].index("\t") + 1
+        lines = self.text.split("\n")
+        if mark.line < len(lines) and _LEADING_TAB.match(lines[mark.line]):
+            return mark.line + 1, lines[mark.line].index("\t") + 1
         return None
 
     # -- composing
