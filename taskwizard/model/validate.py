@@ -419,33 +419,21 @@ def _check_entry(
     has_args = "arguments" in entry
     args = entry.get("arguments")
     required_args = [a.name for a in component.arguments if a.required]
-    if (
-        kind == "algorithm"
-        and has_args
-        and (args is None or (isinstance(args, Mapping) and not args))
-    ):
+    empty = args is None or (isinstance(args, Mapping) and not args)
+    if kind == "algorithm" and has_args and empty:
         if required_args:
-            problems.append(
-                error(
-                    f"arguments is empty: {component.name} needs {', '.join(required_args)}",
-                    apath,
-                )
-            )
+            message = f"arguments is empty: {component.name} needs {', '.join(required_args)}"
         else:
-            problems.append(
-                error(
-                    "an empty arguments mapping on an algorithm is rejected by Bitfount 13 "
-                    '(it stops with "Must supply `patient_ids_file` in task input."); '
-                    "omit arguments",
-                    apath,
-                )
+            message = (
+                "an empty arguments mapping on an algorithm is rejected by Bitfount 13 "
+                '(it stops with "Must supply `patient_ids_file` in task input."); '
+                "omit arguments"
             )
-        return component
-    if not has_args and component.arguments_required:
+        problems.append(error(message, apath))
+    elif not has_args and component.arguments_required:
         needs = ", ".join(required_args) or "its arguments"
         problems.append(error(f"arguments is required: {component.name} needs {needs}", apath))
-        return component
-    if isinstance(args, Mapping) and component.arguments_known:
+    elif isinstance(args, Mapping) and component.arguments_known:
         model = argument_model(component.name)
         try:
             model.model_validate(args, context=context)
@@ -458,8 +446,6 @@ def _check_entry(
         for arg in component.arguments:
             if arg.deprecated and arg.name in args:
                 problems.append(warning(f"{arg.deprecated}; remove it", (*apath, arg.name)))
-        if not component.arguments and not args:
-            pass
     if component.takes_model:
         _check_model(entry, component, path, problems)
     return component
