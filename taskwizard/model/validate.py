@@ -147,7 +147,7 @@ def validate_task(data: Any) -> list[Problem]:
 
     task = data.get("task")
     if isinstance(task, Mapping):
-        problems.extend(_check_task(task, data, templated))
+        problems.extend(_check_task(task, templated))
     problems.extend(_check_top_level(data, templated))
 
     if templated:
@@ -264,7 +264,7 @@ def _pod_id_problem(pod: str) -> str | None:
     return None
 
 
-def _check_task(task: Mapping[str, Any], data: Mapping[str, Any], templated: bool) -> list[Problem]:
+def _check_task(task: Mapping[str, Any], templated: bool) -> list[Problem]:
     problems: list[Problem] = []
     context = {"templated": templated}
     tpath: DocPath = ("task",)
