@@ -178,7 +178,7 @@ def test_tab_indentation_gets_a_plain_message(text: str, line: int, column: int)
 def test_tab_in_block_scalar_content_is_not_blamed_for_another_error() -> None:
     assert load_yaml_text("s: |\n  first\n  \tcontent\n").data == {"s": "first\n\tcontent\n"}
     problem = only(load_yaml_text("s: |\n  first\n  \tcontent\nb: [\n").problems)
-    assert "tab" not in problem.message and "not closed" in problem.message
+    assert "tab character" not in problem.message and "unclosed '['" in problem.message
 
 
 def test_tab_inside_a_value_is_fine() -> None:
@@ -299,6 +299,8 @@ def test_too_big(tmp_path: Path) -> None:
         ("a: [1, 2\nb: 3\n", (1, 4), "not closed"),
         ("a: @x\n", (1, 4), "quotes"),
         ("a:\n b\nc\n", (4, 1), "':'"),
+        ("a: [1,\n", (2, 1), "unclosed '['"),
+        ("a: *\n", (1, 5), "'*defaults'"),
     ],
 )
 def test_syntax_errors_are_plain(text: str, at: tuple[int, int], words: str) -> None:

@@ -759,6 +759,12 @@ _PLAIN_MESSAGES: list[tuple[str, str]] = [
         "the '{...}' mapping that starts here is not closed properly — check its commas and '}'",
     ),
     ("maximum nesting depth", "the document is nested too deeply to read"),
+    (
+        "did not find expected node content",
+        "a value is missing here — check for an unclosed '[' or '{' above, or a stray ',' or ':'",
+    ),
+    ("while scanning an alias", "an alias '*' needs a name, e.g. '*defaults'"),
+    ("while scanning an anchor", "an anchor '&' needs a name, e.g. '&defaults'"),
     ("found undefined alias", "an alias '*name' refers to no anchor '&name'"),
     ("found duplicate anchor", "the same anchor '&name' is defined twice — rename one"),
 ]
