@@ -301,3 +301,52 @@ def test_expired_bearer_token_is_refused_before_sending() -> None:
     with pytest.raises(AuthError, match="expired"):
         client.get_task_template("a", "b")
     assert sent == []
+
+
+# ---------------------------------------------------------- resolve_target
+def test_resolve_target_uses_flags_then_bitfount_environment_then_settings(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from taskwizard.hub.client import resolve_target
+    from taskwizard.settings import Secrets, Settings, save_secrets, save_settings
+
+    save_settings(Settings(username="carol", hub="local", hub_url="http://127.0.0.1:4000"))
+    save_secrets(Secrets(api_key_id="kid", api_key=SECRET))  # type: ignore[arg-type]
+    target = resolve_target()
+    assert (target.environment.name, target.hub_url, target.username) == (
+        "local",
+        "http://127.0.0.1:4000",
+        "carol",
+    )
+    assert target.credentials is not None and "taskwizard setup" in target.credentials.source
+
+    monkeypatch.setenv("BITFOUNT_ENVIRONMENT", "staging")
+    assert resolve_target().hub_url == "https://hub.staging.bitfount.com"
+    target = resolve_target(env="sandbox", username="dave")
+    assert (target.hub_url, target.username) == ("https://hub.sandbox.bitfount.com", "dave")
+    monkeypatch.setenv("BITFOUNT_ENVIRONMENT", "prod")
+    with pytest.raises(HubConfigError, match="unknown hub environment 'prod'"):
+        resolve_target()
+
+    monkeypatch.delenv("BITFOUNT_ENVIRONMENT")
+    monkeypatch.setenv("BITFOUNT_API_KEY_ID", "env-id")
+    monkeypatch.setenv("BITFOUNT_API_KEY", "env-key")
+    target = resolve_target()
+    assert target.credentials is not None and target.credentials.api_key_id == "env-id"
+
+
+def test_resolve_target_refuses_missing_username_and_another_users_login() -> None:
+    from taskwizard.hub.client import resolve_target
+    from taskwizard.settings import Secrets, Settings, save_secrets, save_settings
+
+    with pytest.raises(HubConfigError, match="--username USER"):
+        resolve_target()
+    token = _jwt({"https://www.bitfount.com/username": "alice"})
+    save_settings(Settings(username="bob", auth_method="device_code"))
+    save_secrets(
+        Secrets(tokens={"https://hub.bitfount.com": {"access_token": token, "id_token": token}})
+    )
+    with pytest.raises(AuthError, match="belongs to 'alice', not 'bob'"):
+        resolve_target()
+    assert resolve_target(username="alice").credentials is not None
+    assert resolve_target(env="staging", username="bob").credentials is None

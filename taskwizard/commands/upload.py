@@ -8,7 +8,6 @@ username, no or refused credentials, no ``--yes`` without a terminal).
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import threading
 import time
@@ -16,8 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
-    from taskwizard.hub.auth import Credentials
-    from taskwizard.hub.environments import Environment
     from taskwizard.hub.plan import UploadPlan
     from taskwizard.hub.upload import FileProgress
 
@@ -49,80 +46,27 @@ def run(name: str, args: argparse.Namespace) -> int:
         return 2
 
 
-def _settings() -> object | None:
-    try:
-        from taskwizard import settings
-
-        return settings.load_settings()
-    except ImportError:
-        return None
-
-
-def _environment(args: argparse.Namespace, settings: object | None) -> Environment:
-    from taskwizard.hub.environments import HubConfigError, resolve_hub
-
-    try:
-        if args.hub or args.env:
-            return resolve_hub(args.env, args.hub)
-        if "BITFOUNT_ENVIRONMENT" in os.environ:
-            return resolve_hub(os.environ["BITFOUNT_ENVIRONMENT"].strip() or "production", None)
-        hub = getattr(settings, "hub", None)
-        hub_url = getattr(settings, "hub_url", None)
-        if hub in ("local", "custom"):
-            return resolve_hub(hub, hub_url)
-        return resolve_hub(hub if isinstance(hub, str) else None, None)
-    except HubConfigError as exc:
-        raise UsageError(str(exc)) from None
-
-
-def _credentials(env: Environment, settings: object | None) -> Credentials | None:
-    from taskwizard.hub.auth import (
-        AuthError,
-        credentials_from_environment,
-        credentials_from_settings,
-    )
-
-    try:
-        found = credentials_from_environment()
-        if found is None and settings is not None:
-            found = credentials_from_settings(env.hub_url)
-    except AuthError as exc:
-        raise UsageError(str(exc)) from None
-    return found
-
-
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from taskwizard.hub.auth import AuthError
-    from taskwizard.hub.client import HubClient, HubError
+    from taskwizard.hub.client import HubError, resolve_target
+    from taskwizard.hub.environments import HubConfigError
     from taskwizard.hub.plan import build_plan
 
-    settings = _settings()
-    env = _environment(args, settings)
-    username = args.username or getattr(settings, "username", None)
-    if not username:
-        raise UsageError(
-            "no Bitfount username: pass --username USER, or run `taskwizard setup` to save it"
+    try:
+        target = resolve_target(env=args.env, hub_url=args.hub, username=args.username)
+        # A dry run without credentials still shows the plan, without the hub.
+        client = (
+            target.client(read_only=args.dry_run)
+            if target.credentials or not args.dry_run
+            else None
         )
-    credentials = _credentials(env, settings)
-    if credentials is not None and credentials.username and credentials.username != username:
-        raise UsageError(
-            f"{credentials.source} belongs to {credentials.username!r}, not {username!r}: "
-            f"pass --username {credentials.username}, or log in as {username}"
-        )
-    if credentials is None and not args.dry_run:
-        raise UsageError(
-            f"no credentials for {env.hub_url}: set BITFOUNT_API_KEY_ID and BITFOUNT_API_KEY, "
-            "or run `taskwizard setup`"
-            + (" (`taskwizard hub` prints the local hub's key pair)" if env.name == "local" else "")
-        )
+    except (HubConfigError, AuthError) as exc:
+        raise UsageError(str(exc)) from None
+    env, username, credentials = target.environment, target.username, target.credentials
     print(f"Hub:  {env.hub_url} ({env.name})", file=out)
     print(f"User: {username}", file=out)
-    print(
-        f"Credentials: {credentials.source if credentials else 'none (hub not contacted)'}",
-        file=out,
-    )
-
-    client = HubClient(env.hub_url, credentials, read_only=args.dry_run) if credentials else None
+    source = credentials.source if credentials else "none (hub not contacted)"
+    print(f"Credentials: {source}", file=out)
     try:
         try:
             plan = build_plan(args.config, client, username)
