@@ -1072,3 +1072,22 @@ def test_taskwizard_hub_command_serves_prints_the_pair_and_stops_on_ctrl_c(
     # One log line per request, without the key.
     assert f"GET /api/task-templates/{USER} -> 200" in err
     assert key not in err
+
+
+def test_leftovers_of_abandoned_uploads_are_swept_at_start(
+    local_hub_factory: LocalHubFactory, tmp_path: Path
+) -> None:
+    data = tmp_path / "sweep"
+    hub = local_hub_factory(data_dir=data, multipart_threshold=10, chunk_size=1000)
+    with httpx.Client(base_url=hub.url, headers=hub.auth_headers) as api:
+        code = b"class MyModel:\n" + b"    x = 1\n" * 300
+        registered = register_code(api, code)
+        upload_parts({**registered, "uploadUrls": registered["uploadUrls"][:1]}, code)
+    hub.stop()
+    stray = data / "incoming" / "not-an-upload"
+    stray.mkdir()
+    (stray / "part-00001").write_bytes(b"x")
+    with LocalHub(data, username=USER):
+        assert not stray.exists()
+        # An open upload's parts are kept: it can still be finished.
+        assert (data / "incoming" / registered["uploadId"]).exists()

@@ -77,7 +77,7 @@ CREATE TABLE IF NOT EXISTS uploads (
     size INTEGER NOT NULL,
     chunk_size INTEGER NOT NULL,
     parts INTEGER NOT NULL,
-    status TEXT NOT NULL,               -- open | complete | failed
+    status TEXT NOT NULL,               -- open | complete | failed | expired
     error TEXT,
     created_at REAL NOT NULL
 );
@@ -160,6 +160,24 @@ class HubStore:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
+        self._sweep_incoming()
+
+    def _sweep_incoming(self, max_age: float = 24 * 3600) -> None:
+        """Forget uploads left open for a day and delete files no open upload owns
+        (parts of abandoned uploads, halves of bodies cut off by a crash)."""
+        with self._tx() as db:
+            db.execute(
+                "UPDATE uploads SET status = 'expired' WHERE status = 'open' AND created_at < ?",
+                (time.time() - max_age,),
+            )
+            rows = db.execute("SELECT id FROM uploads WHERE status = 'open'").fetchall()
+            open_ids = {row[0] for row in rows}
+        for entry in self.incoming_dir.iterdir():
+            if entry.name not in open_ids:
+                if entry.is_dir():
+                    shutil.rmtree(entry, ignore_errors=True)
+                else:
+                    entry.unlink(missing_ok=True)
 
     def close(self) -> None:
         with self._lock:
