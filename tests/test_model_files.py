@@ -296,3 +296,20 @@ def test_missing_transformation_file_warns(tmp_path: Path) -> None:
     (tmp_path / "t.yaml").write_text("x: 1\n")
     [report] = validate_paths([task], cwd=tmp_path)
     assert not [p for p in report.problems if "transformation_file" in p.message]
+
+
+def test_model_overrides_on_a_v9_template_pass(tmp_path: Path) -> None:
+    config = make_examples(tmp_path, with_models=True)
+    config.write_text(
+        config.read_text().replace(
+            "    tags: [Prediction]\n",
+            "    tags: [Prediction]\n    model_overrides:\n"
+            "      seg: {model_ref: m, model_username: u, model_version: 1}\n",
+        )
+    )
+    (tmp_path / "mnist-inference-task.yaml").write_text(
+        'name: flow\nversion: "9.2.0"\nfederation: {strategy: x}\nroles: {}\n'
+    )
+    reports = validate_paths([config], cwd=tmp_path)
+    assert errors(reports) == []
+    assert "v9 flow spec" in reports[1].problems[0].message
