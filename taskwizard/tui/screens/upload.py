@@ -225,14 +225,23 @@ class UploadScreen(Screen[None]):
         with ContentSwitcher(initial="identity-view", id="upload-body"):
             with VerticalScroll(id="identity-view"):
                 yield Static("", id="identity-intro")
-                yield Input(placeholder="Bitfount username", id="username-input")
+                with Horizontal(classes="identity-field", id="username-field"):
+                    yield Static("Username", classes="identity-label")
+                    yield Input(
+                        placeholder="your Bitfount username", id="username-input", compact=True
+                    )
                 yield Static("", id="username-check", classes="field-check")
-                yield Input(placeholder="API key id", id="key-id-input")
-                yield Input(placeholder="API key", password=True, id="key-input")
+                with Horizontal(classes="identity-field", id="key-id-field"):
+                    yield Static("API key id", classes="identity-label")
+                    yield Input(placeholder="API key id", id="key-id-input", compact=True)
+                with Horizontal(classes="identity-field", id="key-field"):
+                    yield Static("API key", classes="identity-label")
+                    yield Input(placeholder="API key", password=True, id="key-input", compact=True)
                 yield Static("", id="key-check", classes="field-check")
                 yield Checkbox(
-                    "Save in taskwizard's settings (the key goes to a file only you can read)",
+                    "Save in taskwizard's settings (a file only you can read)",
                     id="remember",
+                    compact=True,
                 )
                 yield Button("Continue", id="identity-continue", variant="primary", compact=True)
             with Vertical(id="plan-view"):
@@ -274,9 +283,9 @@ class UploadScreen(Screen[None]):
         env = identity.environment
         need_user = not identity.username
         need_key = identity.credentials is None
-        self.query_one("#username-input").display = need_user
+        self.query_one("#username-field").display = need_user
         self.query_one("#username-check").display = need_user
-        for widget_id in ("#key-id-input", "#key-input", "#key-check"):
+        for widget_id in ("#key-id-field", "#key-field", "#key-check"):
             self.query_one(widget_id).display = need_key
         # Only the settings' own hub may keep the key: it is the one `setup` saves.
         same_hub = env.hub_url == self.settings.resolved_hub_url()
@@ -326,7 +335,11 @@ class UploadScreen(Screen[None]):
 
     @on(Input.Submitted, "#username-input, #key-id-input, #key-input")
     def _field_submitted(self, event: Input.Submitted) -> None:
-        visible = [i for i in self.query("#identity-view Input").results(Input) if i.display]
+        visible = [
+            i
+            for i in self.query("#identity-view Input").results(Input)
+            if i.parent and i.parent.display
+        ]
         if event.input is not visible[-1]:
             self.focus_next()
             return
@@ -539,8 +552,6 @@ class UploadScreen(Screen[None]):
             )
         if env.name == "local":
             lines.append(f"The local hub is at {escape(env.hub_url)}/ (open it in a browser).")
-        if result.failed:
-            lines.append("[b]r[/b] retries the failed files; Escape goes back.")
         return "\n".join(lines)
 
     # ----------------------------------------------------- worker events
@@ -628,7 +639,11 @@ class UploadScreen(Screen[None]):
         self.query_one("#upload-body", ContentSwitcher).current = body
         self.query_one("#hub-select", Select).disabled = phase in ("uploading", "planning")
         self.query_one("#upload-button", Button).disabled = not self._can_upload()
-        self.query_one("#upload-button").display = phase not in ("uploading", "finished")
+        self.query_one("#upload-button").display = phase not in (
+            "identity",
+            "uploading",
+            "finished",
+        )
         retry = self.query_one("#retry-button", Button)
         retry.display = self._can_retry() or phase == "plan-failed"
         retry.label = "Plan again" if phase == "plan-failed" else "Retry failed"
