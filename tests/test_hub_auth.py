@@ -324,6 +324,7 @@ def test_resolve_target_uses_flags_then_bitfount_environment_then_settings(
     assert resolve_target().hub_url == "https://hub.staging.bitfount.com"
     target = resolve_target(env="sandbox", username="dave")
     assert (target.hub_url, target.username) == ("https://hub.sandbox.bitfount.com", "dave")
+    assert target.credentials is None  # the saved key is the local hub's: never sent elsewhere
     monkeypatch.setenv("BITFOUNT_ENVIRONMENT", "prod")
     with pytest.raises(HubConfigError, match="unknown hub environment 'prod'"):
         resolve_target()

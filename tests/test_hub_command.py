@@ -189,3 +189,15 @@ def test_live_progress_on_a_terminal_rewrites_one_line() -> None:
     text = out.getvalue()
     assert "\r\x1b[2Kweights M.pt  100%  4.0 MiB/4.0 MiB  1.0 MiB/s  0s left" in text
     assert text.endswith("\r\x1b[2Kweights M.pt: done — weights of version 2\n")
+
+
+def test_local_hub_key_pair_is_found_without_any_setup(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from taskwizard import paths
+
+    config = make_project(tmp_path / "p")
+    with LocalHub(paths.local_hub_dir(), username=USER) as hub:  # the default data folder
+        assert run_cli(str(config), "--hub", hub.url, "--username", USER, "--yes") == 0
+        assert "the local hub's API key for alice" in capsys.readouterr().out
+        assert len(hub.templates(USER)) == 1

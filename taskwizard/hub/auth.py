@@ -195,6 +195,7 @@ def credentials_from_environment(environ: dict[str, str] | None = None) -> Crede
 class _SettingsLike(Protocol):
     @property
     def auth_method(self) -> str | None: ...
+    def resolved_hub_url(self) -> str | None: ...
 
 
 class _SecretsLike(Protocol):
@@ -215,6 +216,8 @@ def credentials_from_settings(
     """The credentials ``taskwizard setup`` saved for ``hub_url``, if any.
 
     ``auth_method`` decides; when it is unset, a saved API key wins over saved tokens.
+    The saved API key belongs to the settings' hub, so it is never sent to another one;
+    tokens are saved per hub URL.
     """
     if settings is None or secrets is None:
         from taskwizard import settings as settings_module
@@ -227,7 +230,13 @@ def credentials_from_settings(
     if method == "environment":
         return credentials_from_environment()
     key_id, key = secrets.api_key_id, secrets.api_key
-    if method in ("api_key", None) and key_id and key is not None:
+    settings_hub = (settings.resolved_hub_url() or "").rstrip("/")
+    if (
+        method in ("api_key", None)
+        and key_id
+        and key is not None
+        and settings_hub == hub_url.rstrip("/")
+    ):
         return Credentials(
             "api_key",
             f"API key saved by `taskwizard setup` (id {key_id})",
@@ -247,6 +256,26 @@ def credentials_from_settings(
             hub_url=hub_url.rstrip("/"),
         )
     return None
+
+
+def local_hub_credentials(username: str) -> Credentials | None:
+    """The key pair ``taskwizard hub`` generated for ``username`` in its default folder."""
+    from taskwizard import paths
+    from taskwizard.hub.localhub import CREDENTIALS_NAME
+
+    path = paths.local_hub_dir() / CREDENTIALS_NAME
+    try:
+        users = json.loads(path.read_text(encoding="utf-8")).get("users")
+    except (OSError, ValueError, AttributeError):
+        return None
+    entry = users.get(username) if isinstance(users, dict) else None
+    key_id = entry.get("api_key_id") if isinstance(entry, dict) else None
+    key = entry.get("api_key") if isinstance(entry, dict) else None
+    if not isinstance(key_id, str) or not isinstance(key, str) or not key_id or not key:
+        return None
+    return Credentials.from_api_key(
+        key_id, key, f"the local hub's API key for {username} in {path} (id {key_id})"
+    )
 
 
 def _environment_for(hub_url: str) -> Environment | None:

@@ -30,6 +30,7 @@ from taskwizard.hub.auth import (
     HubAuth,
     credentials_from_environment,
     credentials_from_settings,
+    local_hub_credentials,
     rejected_message,
 )
 from taskwizard.hub.environments import Environment, HubConfigError, resolve_hub
@@ -578,8 +579,9 @@ def resolve_target(
 
     Hub: ``env``/``hub_url`` if given, else ``BITFOUNT_ENVIRONMENT`` (as the SDK), else
     the settings. User: ``username``, else the settings. Credentials: the API key pair
-    in ``BITFOUNT_API_KEY_ID``/``BITFOUNT_API_KEY``, else what ``taskwizard setup``
-    saved for that hub, else None. Raises :class:`HubConfigError` (no username, unknown
+    in ``BITFOUNT_API_KEY_ID``/``BITFOUNT_API_KEY``; else, for a local hub, the key pair
+    ``taskwizard hub`` keeps for the user; else what ``taskwizard setup`` saved for that
+    hub; else None. Raises :class:`HubConfigError` (no username, unknown
     hub) or :class:`AuthError` (half an API key pair, a login of another user), each
     with a message that says what to do.
     """
@@ -599,9 +601,13 @@ def resolve_target(
         raise HubConfigError(
             "no Bitfount username: pass --username USER, or run `taskwizard setup` to save it"
         )
-    credentials = credentials_from_environment() or credentials_from_settings(
-        environment.hub_url, settings=settings, secrets=settings_module.load_secrets()
-    )
+    credentials = credentials_from_environment()
+    if credentials is None and environment.name == "local":
+        credentials = local_hub_credentials(user)
+    if credentials is None:
+        credentials = credentials_from_settings(
+            environment.hub_url, settings=settings, secrets=settings_module.load_secrets()
+        )
     if credentials is not None and credentials.username and credentials.username != user:
         raise AuthError(
             f"{credentials.source} belongs to {credentials.username!r}, not {user!r}: "
