@@ -300,6 +300,7 @@ class DraftStore:
         return target
 
     def _write(self, draft_id: str, record: dict[str, Any]) -> None:
+        record = {**record, "state": without_secrets(record["state"])}
         text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
         atomic_write_text(self.path(draft_id), text)
 
@@ -407,6 +408,27 @@ class Autosaver:
 
 
 # ------------------------------------------------------------------ helpers
+#: A task YAML may carry API keys under ``secrets:`` (Bitfount's format allows it);
+#: drafts keep neither that section nor such lines in half-typed raw YAML.
+_SECRET_LINE = re.compile(r"(?m)^(\s*(?:access_key_id|access_key)\s*:)[ \t]*\S.*$")
+
+
+def without_secrets(state_json: dict[str, Any]) -> dict[str, Any]:
+    """The dumped state with every secret value taken out (the rest untouched)."""
+    task = state_json.get("task")
+    raw = state_json.get("raw_text")
+    if not (isinstance(task, dict) and "secrets" in task) and not (
+        isinstance(raw, dict) and any(_SECRET_LINE.search(str(v)) for v in raw.values())
+    ):
+        return state_json
+    clean = dict(state_json)
+    if isinstance(task, dict) and "secrets" in task:
+        clean["task"] = {k: v for k, v in task.items() if k != "secrets"}
+    if isinstance(raw, dict):
+        clean["raw_text"] = {k: _SECRET_LINE.sub(r'\1 ""', str(v)) for k, v in raw.items()}
+    return clean
+
+
 def default_name(state: WizardState) -> str:
     source = state.config_source or state.task_source
     if source is not None:

@@ -324,6 +324,23 @@ def test_drafts_never_contain_secrets() -> None:
                 assert secret not in text, f"{secret} leaked into {file}"
 
 
+def test_secrets_typed_into_the_task_are_not_kept() -> None:
+    store = DraftStore()
+    state = make_state()
+    state.set("task", ("secrets",), {"access_key_id": "kid-TYPED-1", "access_key": "key-TYPED-2"})
+    state.raw_text["pods"] = "secrets:\n  access_key_id: kid-RAW-3\n  access_key:   key-RAW-4\n"
+    draft_id = store.create(state)
+    store.save(draft_id, state)
+    text = store.path(draft_id).read_text()
+    for secret in ("kid-TYPED-1", "key-TYPED-2", "kid-RAW-3", "key-RAW-4"):
+        assert secret not in text
+    loaded = store.load(draft_id)
+    assert "secrets" not in loaded.task
+    assert loaded.raw_text["pods"] == 'secrets:\n  access_key_id: ""\n  access_key: ""\n'
+    assert loaded.entry["title"] == "My template"  # everything else kept
+    assert "secrets" in state.task  # the live state is not touched
+
+
 def test_autosaver_writes_within_delay_and_flushes() -> None:
     store = DraftStore()
     state = make_state()
