@@ -17,6 +17,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Vertical
+from textual.timer import Timer
 from textual.widgets import Button, Input, Static
 
 from taskwizard.model import catalog, variables
@@ -29,6 +30,8 @@ from taskwizard.tui.widgets.fields import Field
 from taskwizard.tui.widgets.keyvalue import YamlScalarField, format_scalar, parse_yaml_value
 
 TEMPLATE: DocPath = ("template",)
+#: Seconds of quiet typing before the preview is substituted, validated and redrawn.
+PREVIEW_DELAY = 0.25
 
 #: Where each declaration type keeps its own fields: ``type: {<key>: {...}}``.
 NESTED_TYPES = (
@@ -78,6 +81,7 @@ class VariablesStep(RefocusingStep):
         super().__init__(id=id)
         #: Values typed in the preview (variable -> YAML text); not part of the documents.
         self.try_values: dict[str, str] = {}
+        self._preview_timer: Timer | None = None
 
     # ------------------------------------------------------------ compose
     def declarations(self) -> list[tuple[str, Any]]:
@@ -293,11 +297,17 @@ class VariablesStep(RefocusingStep):
 
     # ------------------------------------------------------------ preview
     def on_mount(self) -> None:
-        self.update_preview()
+        self.call_after_refresh(self.update_preview)
 
     def on_state_edited(self, event: StateEdited) -> None:
-        # Not stopped: the wizard screen validates too.
-        self.update_preview()
+        # Not stopped: the wizard screen validates too. The preview follows a burst of
+        # keystrokes once it pauses, not on each one.
+        self.schedule_preview()
+
+    def schedule_preview(self) -> None:
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(PREVIEW_DELAY, self.update_preview)
 
     def preview(self) -> tuple[Any, list[Problem]]:
         """The task with values (typed here) or defaults substituted, and its problems."""
@@ -343,7 +353,7 @@ class VariablesStep(RefocusingStep):
         index = int(str(event.input.id).removeprefix("try-"))
         if index < len(declared):
             self.try_values[declared[index][0]] = event.value
-        self.update_preview()
+        self.schedule_preview()
 
     # ------------------------------------------------------------ actions
     def _current_variable(self) -> str | None:
