@@ -291,7 +291,7 @@ def test_appending_a_list_item(file: Path, path: tuple[Any, ...]) -> None:
     node = loaded.values[path]
     if node.flow:
         assert replaced == {node.start.line + 1} and inserted == []
-        assert "appended]" in result.text
+        assert "appended]" in result.text or '"appended"]' in result.text
         return
     last_line = len(lines_of(text))
     if not text.endswith("\n") and replaced == {last_line}:  # the old last line gains its newline
@@ -299,7 +299,9 @@ def test_appending_a_list_item(file: Path, path: tuple[Any, ...]) -> None:
         return
     assert replaced == set() and len(inserted) == 1
     dash_column = node.start.column
-    assert inserted[0][1][0].rstrip("\r\n") == " " * dash_column + "- appended"
+    quoted = all(item.style == '"' for item in node.value)  # new items follow their siblings
+    expected = '- "appended"' if quoted else "- appended"
+    assert inserted[0][1][0].rstrip("\r\n") == " " * dash_column + expected
 
 
 @pytest.mark.parametrize(("file", "path"), corpus_cases("item"))
@@ -414,6 +416,19 @@ def test_flow_collections_stay_flow() -> None:
     assert notes == [] and "table: {table: retina}\n" in text
     text, _ = edited("x: {a: 1, b: [1, 2]}  # keep\n", lambda d: d["x"].pop("a"))
     assert text == "x: {b: [1, 2]}  # keep\n"
+
+
+def test_new_list_items_follow_double_quoted_siblings() -> None:
+    text = 'ids:\n  - "a"\n  - "b"\ncols: ["x"]\nplain: [p]\n'
+
+    def change(d: dict[str, Any]) -> None:
+        d["ids"].append("c")
+        d["cols"].append("y")
+        d["plain"].append("q")
+
+    result, notes = edited(text, change)
+    assert notes == []
+    assert result == 'ids:\n  - "a"\n  - "b"\n  - "c"\ncols: ["x", "y"]\nplain: [p, q]\n'
 
 
 def test_null_values_can_be_set() -> None:

@@ -436,7 +436,16 @@ class _Editor:
             for v in (new.values() if isinstance(new, dict) else new)
         )
         if in_flow or (node.kind in (MAPPING, SEQUENCE) and node.flow and (flat or node.value)):
-            self.edit(self.value_start(node), node.end.index, _flow(new))
+            if (
+                node.kind == SEQUENCE
+                and _all_double_quoted(node.value)
+                and isinstance(new, list | tuple)
+                and all(_quotable(v) for v in new)
+            ):
+                rendered = "[" + ", ".join(_double(v) for v in new) + "]"  # like the old items
+            else:
+                rendered = _flow(new)
+            self.edit(self.value_start(node), node.end.index, rendered)
             if lost:
                 self.note(f"{where} was re-written (comments inside it are lost)")
             return
@@ -689,7 +698,10 @@ class _Editor:
                 self.remove_item(items[i])
             extra = new[j1 + paired : j2]
             if extra:
-                block = "".join(indent + line for line in dump_yaml(extra).splitlines(True))
+                if _all_double_quoted(items) and all(_quotable(v) for v in extra):
+                    block = "".join(f"{indent}- {_double(v)}\n" for v in extra)  # like siblings
+                else:
+                    block = "".join(indent + line for line in dump_yaml(extra).splitlines(True))
                 before = i1 + paired - 1
                 if before >= 0:
                     self.insertion(self.line_after(self.content_end(items[before])), block)
@@ -820,6 +832,15 @@ def _merge_offers(node: Node) -> set[Any]:
                 if target.kind == MAPPING:
                     offered |= {k.value for k, _ in target.value} | _merge_offers(target)
     return offered
+
+
+def _all_double_quoted(items: list[Node]) -> bool:
+    """A list whose items are all "double-quoted" (new items follow suit)."""
+    return bool(items) and all(i.kind == SCALAR and i.style == '"' for i in items)
+
+
+def _quotable(value: Any) -> bool:
+    return isinstance(value, str) and "\n" not in value
 
 
 def _kind_name(value: Any) -> str:
