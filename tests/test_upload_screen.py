@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import stat
 import threading
 import time
@@ -401,9 +402,47 @@ async def test_a_hub_that_is_not_running_is_reported_and_planned_again(tmp_path:
         await wait_for(pilot, lambda: screen.phase == "plan-failed", "the plan to fail")
         status = shown(screen, "#upload-status")
         assert "Cannot make the plan" in status and "taskwizard hub" in status
+        assert "l starts it here" in status
+        assert screen.query_one("#start-local-button").display
         assert "Traceback" not in app.export_screenshot()
         await pilot.press("r")
         await wait_for(pilot, lambda: screen.phase == "plan-failed", "the plan to fail again")
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, UploadScreen)
+
+
+async def test_a_new_offline_user_starts_the_local_hub_from_the_screen_and_uploads(
+    tmp_path: Path,
+) -> None:
+    with socket.socket() as probe:  # a free port for the local hub's URL in the settings
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    save_settings(Settings(username=USER, hub="local", hub_url=f"http://127.0.0.1:{port}"))
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await pilot.pause()
+        assert screen.phase == "identity"
+        for _ in range(12):  # keyboard only: Tab to the button
+            if app.focused is not None and app.focused.id == "start-local-button":
+                break
+            await pilot.press("tab")
+        await pilot.press("enter")
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        hub = screen.local_hub
+        assert hub is not None and hub.url == f"http://127.0.0.1:{port}"
+        assert hub.data_dir == paths.local_hub_dir()
+        assert "the local hub started here" in shown(screen, "#upload-identity")
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.phase == "finished", "the upload")
+        assert set(states(screen).values()) == {"done"}
+        assert [t["slug"] for t in hub.templates(USER)] == ["my-template"]
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.local_hub is None
+    # Stopped with the screen: the folder is free for `taskwizard hub` again.
+    with LocalHub(paths.local_hub_dir(), username=USER, port=0) as again:
+        assert [t["slug"] for t in again.templates(USER)] == ["my-template"]

@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
+from urllib.parse import urlsplit
 
 from rich.markup import escape
 from textual import on, work
@@ -45,6 +46,7 @@ from taskwizard.tui.widgets.upload_progress import KIND_LABELS, UploadProgressLi
 
 if TYPE_CHECKING:
     from taskwizard.hub.client import HubClient
+    from taskwizard.hub.localhub import LocalHub
     from taskwizard.settings import Secrets, Settings
     from taskwizard.tui.app import TaskWizardApp
 
@@ -171,6 +173,7 @@ class UploadScreen(Screen[None]):
         Binding("u", "upload", "Upload"),
         Binding("c", "cancel", "Cancel"),
         Binding("r", "retry", "Retry"),
+        Binding("l", "start_local_hub", "Start local hub"),
     ]
 
     class FileUpdated(Message):
@@ -204,6 +207,9 @@ class UploadScreen(Screen[None]):
         self._client: HubClient | None = None
         self._cancel = threading.Event()
         self._posted: dict[str, tuple[str, float]] = {}
+        #: The local hub this screen started (it stops when the screen closes).
+        self.local_hub: LocalHub | None = None
+        self.hub_unreachable = False
 
     @property
     def tw_app(self) -> TaskWizardApp:
@@ -256,6 +262,7 @@ class UploadScreen(Screen[None]):
         yield Static("", id="upload-status")
         with Horizontal(id="upload-buttons"):
             yield Button("Back", id="back-button", compact=True)
+            yield Button("Start the local hub here", id="start-local-button", compact=True)
             yield Button("Retry failed", id="retry-button", compact=True)
             yield Button("Upload", id="upload-button", variant="primary", compact=True)
         yield Footer()
@@ -269,6 +276,9 @@ class UploadScreen(Screen[None]):
         self._cancel.set()
         if self._client is not None and self.phase != "uploading":
             self._client.close()
+        if self.local_hub is not None:
+            self.local_hub.stop()
+            self.local_hub = None
 
     # ---------------------------------------------------------- identity
     def _apply_identity(self) -> None:
@@ -296,7 +306,10 @@ class UploadScreen(Screen[None]):
         if need_key:
             lines.append(f"• an API key (id and key) for this hub — {ENV_HINT}")
             if env.name == "local":
-                lines.append("  (`taskwizard hub` prints the local hub's key pair when it starts)")
+                lines.append(
+                    "  (`taskwizard hub` prints the local hub's key pair when it starts; or use "
+                    "[b]Start the local hub here[/b] below: no key needed)"
+                )
         if identity.problem:
             lines.append(f"[b $error]{escape(identity.problem)}[/]")
         self.query_one("#identity-intro", Static).update("\n".join(lines))
@@ -389,6 +402,57 @@ class UploadScreen(Screen[None]):
         self.identity = UploadIdentity(identity.environment, username, credentials)
         if credentials.username and credentials.username != username:
             self.identity.problem = f"{credentials.source} belongs to {credentials.username!r}"
+        self._apply_identity()
+
+    def _can_start_local_hub(self) -> bool:
+        if self.local_hub is not None or self.identity.environment.name != "local":
+            return False
+        return self.phase == "identity" or (self.phase == "plan-failed" and self.hub_unreachable)
+
+    @on(Button.Pressed, "#start-local-button")
+    def action_start_local_hub(self) -> None:
+        """Run the local hub inside taskwizard, so a new user can upload with no account."""
+        from taskwizard import paths
+        from taskwizard.hub.localhub import LocalHub, LocalHubError
+        from taskwizard.settings import validate_username
+
+        if not self._can_start_local_hub():
+            return
+        env = self.identity.environment
+        username = self.identity.username
+        if not username:
+            username = self.query_one("#username-input", Input).value.strip()
+            problem = validate_username(username)
+            if problem:
+                self.query_one("#username-check", Static).update(
+                    escape(f"{problem} The local hub needs it too.")
+                )
+                self.query_one("#username-input", Input).focus()
+                return
+        address = urlsplit(env.hub_url)
+        try:
+            hub = LocalHub(
+                paths.local_hub_dir(),
+                username=username,
+                host="127.0.0.1",
+                port=address.port or 80,
+                api_key_id=None,
+                api_key=None,
+            )
+            hub.start()
+        except (LocalHubError, OSError) as exc:
+            self.notify(f"The local hub could not start: {exc}", severity="error", timeout=10)
+            return
+        self.local_hub = hub
+        self.notify(
+            f"The local hub runs on {hub.url} while this screen is open "
+            f"(data in {hub.data_dir}); `taskwizard hub` keeps one running.",
+            timeout=8,
+        )
+        credentials = Credentials.from_api_key(
+            hub.api_key_id, hub.api_key, f"the local hub started here (id {hub.api_key_id})"
+        )
+        self.identity = UploadIdentity(Environment("local", hub.url), username, credentials)
         self._apply_identity()
 
     # -------------------------------------------------------------- plan
@@ -569,13 +633,15 @@ class UploadScreen(Screen[None]):
             self._worker_failed(worker.name, worker.error)
 
     def _worker_failed(self, name: str, error: BaseException | None) -> None:
-        from taskwizard.hub.client import HubError
+        from taskwizard.hub.client import HubUnavailable
 
         message = _error_text(error)
         if name == "plan":
             hint = ""
-            if isinstance(error, HubError) and self.identity.environment.name in ("local", "dev"):
-                hint = " — is the local hub running? (`taskwizard hub` in another terminal)"
+            self.hub_unreachable = isinstance(error, HubUnavailable)
+            if self.hub_unreachable and self.identity.environment.name in ("local", "dev"):
+                hint = " — is the local hub running? (`taskwizard hub` in another terminal"
+                hint += ", or l starts it here)" if self.local_hub is None else ")"
             self.error = f"Cannot make the plan: {message}{hint}"
             self._set_phase("plan-failed")
         else:
@@ -621,6 +687,8 @@ class UploadScreen(Screen[None]):
             return True if self._can_upload() else None
         if action == "cancel":
             return self.phase == "uploading"
+        if action == "start_local_hub":
+            return self._can_start_local_hub()
         if action == "retry":
             return self._can_retry() or self.phase == "plan-failed"
         return True
@@ -648,6 +716,7 @@ class UploadScreen(Screen[None]):
         retry.display = self._can_retry() or phase == "plan-failed"
         retry.label = "Plan again" if phase == "plan-failed" else "Retry failed"
         self.query_one("#back-button", Button).disabled = phase == "uploading"
+        self.query_one("#start-local-button").display = self._can_start_local_hub()
         self._status(self._status_text())
         self.refresh_bindings()
 
