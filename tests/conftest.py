@@ -9,6 +9,9 @@ from pathlib import Path
 
 import pytest
 
+# ``local_hub`` / ``local_hub_factory``: a real local hub on 127.0.0.1 for tests that upload.
+pytest_plugins = ["plugins.localhub_fixture"]
+
 
 @pytest.fixture(autouse=True)
 def tw_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Path]]:
