@@ -70,6 +70,10 @@ AUTH_LABELS: dict[str, str] = {
     "device_code": "Browser login (device code)",
     "environment": f"Environment variables {ENV_API_KEY_ID} / {ENV_API_KEY}",
 }
+WELCOME = (
+    "Welcome to taskwizard! Four short steps set it up for uploading to Bitfount; "
+    "every answer can be changed later with Settings (s on the home screen)."
+)
 EXPLAIN: dict[str, str] = {
     "username": (
         "taskwizard uploads task templates under your Bitfount username, and fills it in "
@@ -116,6 +120,8 @@ class SetupScreen(Screen[bool]):
             yield Static(problem, id="setup-problem", markup=False)
         with ContentSwitcher(initial="step-username", id="setup-steps"):
             with Vertical(id="step-username", classes="setup-step"):
+                if self.mode == "first-run":
+                    yield Static(WELCOME, id="setup-welcome")
                 yield Static(EXPLAIN["username"], classes="explain")
                 yield Input(
                     settings.username or "",
