@@ -27,6 +27,7 @@ from taskwizard.hub.localhub import LocalHub
 from taskwizard.settings import Settings, load_secrets, load_settings, save_settings
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.screens.upload import UploadScreen, find_identity, settings_environment
+from taskwizard.tui.widgets.file_picker import FilePickerDialog
 from taskwizard.tui.widgets.upload_progress import UploadProgressList
 
 USER = "alice"
@@ -206,6 +207,16 @@ async def test_plan_then_upload_creates_everything_on_the_local_hub(
         summary = shown(screen, "#upload-summary")
         assert f"{hub.url}/api/task-templates/{USER}/my-template" in summary
         assert "3 done" in summary
+
+        # A second visit: the hub has it all, so there is nothing to upload.
+        await pilot.press("escape")
+        await pilot.pause()
+        app.push_screen(UploadScreen(config))
+        again = upload_screen(app)
+        await wait_for(pilot, lambda: again.phase == "planned", "the second plan")
+        assert {row[2] for row in plan_rows(again).values()} == {"unchanged"}
+        assert "nothing to upload" in shown(again, "#upload-status")
+        assert again.check_action("upload", ()) is None
 
     (template,) = hub.templates(USER)
     assert template["slug"] == "my-template"
@@ -446,3 +457,24 @@ async def test_a_new_offline_user_starts_the_local_hub_from_the_screen_and_uploa
     # Stopped with the screen: the folder is free for `taskwizard hub` again.
     with LocalHub(paths.local_hub_dir(), username=USER, port=0) as again:
         assert [t["slug"] for t in again.templates(USER)] == ["my-template"]
+
+
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_from_home_a_config_is_chosen_first(tmp_path: Path, hub: LocalHub) -> None:
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.open_upload(None)
+        await pilot.pause()
+        assert isinstance(app.screen, FilePickerDialog)
+        app.screen.query_one("#picker-path", Input).value = str(tmp_path / "nope.yaml")
+        await pilot.press("enter")
+        await pilot.pause()
+        # A path that does not exist: said so, and the picker asks again.
+        assert isinstance(app.screen, FilePickerDialog)
+        app.screen.query_one("#picker-path", Input).value = str(config)
+        await pilot.press("enter")
+        screen = upload_screen(app)
+        assert screen.config_path == config
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
