@@ -629,3 +629,14 @@ def test_random_edits_load_back_and_never_rewrite_the_whole_file(file: Path) -> 
         assert_loads_to(result.text, data)
         if set(data) & set(original):
             assert not any("whole file" in note for note in result.reformatted), data
+
+
+def test_an_editor_crash_falls_back_instead_of_raising(monkeypatch: pytest.MonkeyPatch) -> None:
+    from taskwizard.model import roundtrip
+
+    def crash(*args: Any) -> None:
+        raise KeyError("unexpected")
+
+    monkeypatch.setattr(roundtrip._Editor, "diff", crash)
+    result = update_yaml_text("a: 1\n", {"a": 2})
+    assert result.text == "a: 2\n" and "whole file" in result.reformatted[0]

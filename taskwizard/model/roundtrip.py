@@ -95,7 +95,8 @@ def update_yaml_text(
                 editor.diff((), (), loaded.data, new_data, loaded.root, False)
                 editor.pin_anchors(new_data)
                 edited = editor.apply()
-            except _Coarser:
+            except (_Coarser, KeyError, IndexError, ValueError, TypeError, AssertionError):
+                # a shape the in-place editor does not handle (or a bug in it): go coarser
                 edited = None
             if edited is None:
                 continue
