@@ -255,10 +255,12 @@ class UploadScreen(Screen[None]):
                     id="plan-table", cursor_type="row", zebra_stripes=True
                 )
                 yield table
-                yield Static("", id="plan-problems")
+                with VerticalScroll(id="plan-problems-box"):
+                    yield Static("", id="plan-problems")
             with Vertical(id="progress-view"):
                 yield UploadProgressList(show_rates=self.show_rates, id="progress-list")
-                yield Static("", id="upload-summary")
+                with VerticalScroll(id="summary-box"):
+                    yield Static("", id="upload-summary")
         yield Static("", id="upload-status")
         with Horizontal(id="upload-buttons"):
             yield Button("Back", id="back-button", compact=True)
@@ -508,11 +510,15 @@ class UploadScreen(Screen[None]):
                 for p in plan.problems
             )
         )
-        problems.display = bool(plan.problems)
+        box = self.query_one("#plan-problems-box")
+        box.display = bool(plan.problems)
         table.display = bool(plan.items) or not plan.problems
+        box.set_class(not table.display, "-alone")
         self._set_phase("planned")
         if table.display:
             table.focus()
+        else:
+            box.focus()
 
     # ------------------------------------------------------------ upload
     def action_upload(self) -> None:
@@ -684,6 +690,8 @@ class UploadScreen(Screen[None]):
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "upload":
+            if self.phase not in ("planning", "planned"):
+                return False
             return True if self._can_upload() else None
         if action == "cancel":
             return self.phase == "uploading"
