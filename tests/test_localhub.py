@@ -1091,3 +1091,27 @@ def test_leftovers_of_abandoned_uploads_are_swept_at_start(
         assert not stray.exists()
         # An open upload's parts are kept: it can still be finished.
         assert (data / "incoming" / registered["uploadId"]).exists()
+
+
+def test_parts_uploaded_in_parallel_and_out_of_order(
+    small_parts_hub: LocalHub, small_api: httpx.Client
+) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    code = b"class MyModel:\n" + b"    x = 1\n" * 900  # 9015 bytes -> 10 parts
+    registered = register_code(small_api, code)
+    chunk = registered["chunkSize"]
+    numbered = list(enumerate(registered["uploadUrls"], start=1))
+
+    def put(item: tuple[int, str]) -> dict[str, Any]:
+        number, url = item
+        piece = code[(number - 1) * chunk : number * chunk]
+        response = storage.put(url, content=piece)
+        assert response.status_code == 200
+        return {"ETag": response.headers["ETag"].strip('"'), "PartNumber": number}
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        parts = list(pool.map(put, reversed(numbered)))
+    parts.sort(key=lambda part: part["PartNumber"])
+    assert complete(small_api, registered, parts).status_code == 200
+    assert small_parts_hub.model_code(USER, "MyModel", 1) == code

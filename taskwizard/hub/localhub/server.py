@@ -899,8 +899,8 @@ class HubRequestHandler(BaseHTTPRequestHandler):
                 raise ValueError
         except ValueError:
             self.close_connection = True
-            self.send_reply(error_reply(400, "bad Content-Length"), None)
             record(400, 0)
+            self.send_reply(error_reply(400, "bad Content-Length"), None)
             return
         try:
             body = RequestBody(
@@ -911,8 +911,8 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             )
         except BodyTooLarge as err:
             self.close_connection = True
-            self.send_reply(error_reply(413, str(err)), None)
             record(413, 0)
+            self.send_reply(error_reply(413, str(err)), None)
             return
 
         fault: FaultRule | None = None
@@ -931,15 +931,16 @@ class HubRequestHandler(BaseHTTPRequestHandler):
                         left -= len(chunk)
                 except (BodyError, ClientGone, OSError):
                     pass
-                self.abort_connection()
                 record(None, body.bytes_read)
+                self.abort_connection()
                 return
             assert fault.status is not None
             headers = {"Retry-After": str(fault.retry_after)} if fault.retry_after else {}
             reply = error_reply(fault.status, "injected fault (local hub fault plan)")
             reply.headers.update(headers)
-            self.send_reply(reply, body)
+            self.finish_body(body)
             record(fault.status, body.bytes_read)
+            self.send_reply(reply, body)
             return
 
         try:
@@ -965,13 +966,15 @@ class HubRequestHandler(BaseHTTPRequestHandler):
             reply = error_reply(500, "internal error in the local hub (see its console)")
         if fault is not None and fault.when == "after":
             if fault.is_drop:
-                self.abort_connection()
                 record(None, body.bytes_read)
+                self.abort_connection()
                 return
             assert fault.status is not None
             reply = error_reply(fault.status, "injected fault after handling (response lost)")
-        self.send_reply(reply, body)
+        # Logged before answering: once a client has its answer, the log shows the request.
+        self.finish_body(body)
         record(reply.status, body.bytes_read)
+        self.send_reply(reply, body)
 
     def abort_connection(self) -> None:
         """Reset the connection without an answer, as a crashed proxy would."""
@@ -984,11 +987,14 @@ class HubRequestHandler(BaseHTTPRequestHandler):
         except OSError:
             pass
 
-    def send_reply(self, reply: Reply, body: RequestBody | None) -> None:
-        # Answering before the whole body was read: read the rest if it is small,
-        # otherwise close the connection after answering (keep-alive would desync).
+    def finish_body(self, body: RequestBody | None) -> None:
+        """Answering before the whole body was read: read the rest if it is small,
+        otherwise close the connection after answering (keep-alive would desync)."""
         if body is not None and not body.at_end and not body.drain(8 * 1024 * 1024):
             self.close_connection = True
+
+    def send_reply(self, reply: Reply, body: RequestBody | None) -> None:
+        """Write the reply; callers have already called finish_body."""
         try:
             self.send_response(reply.status)
             size = reply.file.stat().st_size if reply.file is not None else len(reply.body)
