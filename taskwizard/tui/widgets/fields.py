@@ -60,6 +60,14 @@ def split_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
 
 
+def _templatable_in_catalog(path: DocPath) -> bool:
+    """A non-string task field Bitfount marks templatable (``catalog.TEMPLATABLE_TASK_FIELDS``)."""
+    from taskwizard.model.catalog import TEMPLATABLE_TASK_FIELDS
+
+    parts = path[1:] if path[:1] == ("task",) else path
+    return ".".join(str(p) for p in parts) in TEMPLATABLE_TASK_FIELDS
+
+
 class Field(Vertical):
     """A labelled editor for the value at ``doc``/``path``, with its problems below."""
 
@@ -109,7 +117,11 @@ class Field(Vertical):
         #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
         #: string fields of the task by default; others when the catalog says templatable.
         self.templatable = (
-            (doc == "task" and kind in ("str", "text") and path[:1] != ("template",))
+            (
+                doc == "task"
+                and path[:1] != ("template",)
+                and (kind in ("str", "text") or _templatable_in_catalog(path))
+            )
             if templatable is None
             else templatable
         )
