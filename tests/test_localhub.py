@@ -1047,7 +1047,7 @@ def test_taskwizard_hub_command_serves_prints_the_pair_and_stops_on_ctrl_c(
     )
     try:
         assert process.stdout is not None
-        banner = [process.stdout.readline() for _ in range(6)]
+        banner = [process.stdout.readline() for _ in range(7)]
         text = "".join(banner)
         url = banner[0].split(" on ")[1].split()[0]
         key_id = text.split("BITFOUNT_API_KEY_ID=")[1].split()[0]

@@ -124,7 +124,10 @@ def run(name: str, args: argparse.Namespace) -> int:
     else:
         print(f"  export BITFOUNT_API_KEY_ID={hub.api_key_id}")
         print(f"  export BITFOUNT_API_KEY={hub.api_key}")
-    print(f"then: taskwizard upload CONFIG --hub {hub.url}   (Ctrl+C stops the hub)", flush=True)
+    print(f"then: taskwizard upload CONFIG --hub {hub.url}")
+    if hub.port == 3000:
+        print("Bitfount's own uploader reaches it too, with BITFOUNT_ENVIRONMENT=dev")
+    print("Ctrl+C stops the hub.", flush=True)
 
     def on_term(signum: int, frame: object) -> None:
         raise KeyboardInterrupt
