@@ -75,9 +75,10 @@ def lines_of(text: str) -> list[str]:
     return text.replace("\r\n", "\n").split("\n")
 
 
-def block_lines(text: str, first_line: int, column: int) -> range:
+def block_lines(text: str, first_line: int, column: int, key: bool = False) -> range:
     """Lines of the block starting at ``first_line`` (1-based) whose owner is at ``column``:
-    following lines indented deeper, without trailing blank or comment-only lines."""
+    following lines indented deeper (or, under a key, an indentless "- " list at its column),
+    without trailing blank or comment-only lines."""
     lines = lines_of(text)
     last = first_line
     for number in range(first_line + 1, len(lines) + 1):
@@ -85,7 +86,9 @@ def block_lines(text: str, first_line: int, column: int) -> range:
         stripped = line.strip()
         if not stripped or stripped.startswith("#"):
             continue
-        if len(line) - len(line.lstrip(" ")) > column:
+        indent = len(line) - len(line.lstrip(" "))
+        closing = stripped[0] in "]}"  # the end of a flow collection that spans lines
+        if indent > column or closing or (key and indent == column and stripped.startswith("-")):
             last = number
         else:
             break
@@ -227,7 +230,7 @@ def test_adding_a_key_inserts_one_line(file: Path, path: tuple[Any, ...]) -> Non
     replaced, inserted = changes(text, result.text)
     node = loaded.values[path]
     if node.flow:
-        assert replaced == {node.start.line + 1} and inserted == []
+        assert replaced == set(range(node.start.line + 1, node.end.line + 2)) and inserted == []
         return
     assert replaced == set() or (not text.endswith("\n") and len(replaced) == 1)
     column = next(iter(node.value))[0].start.column
@@ -258,11 +261,14 @@ def test_removing_a_key_removes_only_its_lines(file: Path, path: tuple[Any, ...]
     replaced, inserted = changes(text, result.text)
     key_node = loaded.keys[path]
     if parent_node.flow:
-        assert replaced == {parent_node.start.line + 1} and inserted == []
+        lines = set(range(parent_node.start.line + 1, parent_node.end.line + 2))
+        assert replaced == lines and inserted == []
         return
-    window = set(block_lines(text, key_node.start.line + 1, key_node.start.column))
+    window = set(block_lines(text, key_node.start.line + 1, key_node.start.column, key=True))
     line = lines_of(text)[key_node.start.line]
-    if not text.endswith("\n") and max(window) == len(lines_of(text)):
+    if line.lstrip().startswith("? "):  # an explicit key: its ": value" line goes too
+        assert replaced == window | {max(window) + 1} and inserted == []
+    elif not text.endswith("\n") and max(window) == len(lines_of(text)):
         # the new last line loses its newline, as the file had none
         assert replaced == window | {min(window) - 1} and not result.text.endswith("\n")
     elif line[: key_node.start.column].strip(" ") == "":
@@ -290,7 +296,7 @@ def test_appending_a_list_item(file: Path, path: tuple[Any, ...]) -> None:
     replaced, inserted = changes(text, result.text)
     node = loaded.values[path]
     if node.flow:
-        assert replaced == {node.start.line + 1} and inserted == []
+        assert replaced == set(range(node.start.line + 1, node.end.line + 2)) and inserted == []
         assert "appended]" in result.text or '"appended"]' in result.text
         return
     last_line = len(lines_of(text))
@@ -322,7 +328,8 @@ def test_removing_a_list_item_removes_only_its_lines(file: Path, path: tuple[Any
     replaced, inserted = changes(text, result.text)
     sequence = loaded.values[path[:-1]]
     if sequence.flow:
-        assert replaced == {sequence.start.line + 1} and inserted == []
+        lines = set(range(sequence.start.line + 1, sequence.end.line + 2))
+        assert replaced == lines and inserted == []
         return
     item = loaded.values[path]
     dash_line = item.start.line + 1

@@ -144,9 +144,10 @@ def _loads_to(text: str, new_data: Any, original: LoadedYaml, filename: str) -> 
 
 
 def _leading_comments(text: str) -> str:
+    """The comment block (and directives / ``---``) at the top, kept by a full rewrite."""
     kept: list[str] = []
     for line in text.split("\n"):
-        if line.startswith("#"):
+        if line.startswith(("#", "%")) or line.rstrip() == "---":
             kept.append(line + "\n")
         elif line.strip() == "" and kept:
             kept.append("\n")
@@ -500,8 +501,10 @@ class _Editor:
         key = self.loaded.keys[child]
         value = self.loaded.values[child]
         end = self.line_after(max(self.content_end(key), self.content_end(value)))
-        if _first_on_line(self.text, key.start.index):
-            self.edit(_line_start(self.text, key.start.index), end, "")
+        start = _line_start(self.text, key.start.index)
+        before = self.text[start : key.start.index].strip(" ")
+        if before in ("", "?"):  # the key starts its line (maybe as an explicit "? key")
+            self.edit(start, end, "")
             return
         # the first key of a "- key: value" item: pull the next key up onto the dash line
         keys = [k for k, _ in node.value]
@@ -559,8 +562,9 @@ class _Editor:
         )
 
     def touched(self, node: Node) -> bool:
+        """True when an edit overlaps ``node`` (a false alarm only costs a comparison)."""
         start, end = node.start.index, node.end.index
-        return any(start <= e.start and e.end <= end for e in self.edits)
+        return any(e.start <= end and e.end >= start for e in self.edits)
 
     def pin_anchors(self, new_data: Any) -> None:
         """Keep aliases and merges showing what ``new_data`` wants after an anchor was edited.
