@@ -12,7 +12,7 @@ import socket
 import stat
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -95,20 +95,12 @@ def make_project(root: Path, *, weights_size: int = 200_000, config: str = CONFI
 
 
 @pytest.fixture
-def hub(tmp_path: Path) -> Iterator[LocalHub]:
+def hub(local_hub_factory: Any) -> LocalHub:
     # Small parts, so a 200 kB weights file goes up as a multipart upload.
-    server = LocalHub(
-        tmp_path / "hubdata",
-        username=USER,
-        port=0,
-        multipart_threshold=64 * 1024,
-        chunk_size=64 * 1024,
+    server: LocalHub = local_hub_factory(
+        username=USER, multipart_threshold=64 * 1024, chunk_size=64 * 1024
     )
-    server.start()
-    try:
-        yield server
-    finally:
-        server.stop()
+    return server
 
 
 @pytest.fixture
@@ -391,15 +383,36 @@ async def test_a_bad_username_is_explained_and_the_good_one_remembered(
 
 def test_the_local_hubs_own_key_pair_is_found_for_the_local_hub(tw_dirs: dict[str, Path]) -> None:
     settings = Settings(username=USER, hub="local")
+    save_settings(settings)
     with LocalHub(paths.local_hub_dir(), username=USER, port=0) as server:
-        identity = find_identity(settings_environment(settings), settings, load_secrets())
+        identity = find_identity(settings_environment(settings), USER)
         assert identity.complete
         assert identity.credentials is not None
         assert identity.credentials.api_key_id == server.api_key_id
         assert "local hub" in identity.credentials.source
         assert server.api_key not in identity.credentials.source
-    other = Settings(username="bob", hub="local")
-    assert find_identity(settings_environment(other), other, load_secrets()).credentials is None
+    assert find_identity(settings_environment(settings), "bob").credentials is None
+
+
+async def test_the_username_alone_is_enough_when_the_local_hub_knows_it(
+    tmp_path: Path, local_hub_factory: Any
+) -> None:
+    """Set up offline without a username: typing it finds `taskwizard hub`'s key pair."""
+    server = local_hub_factory(username=USER, data_dir=paths.local_hub_dir())
+    save_settings(Settings(hub="local", hub_url=server.url))
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await pilot.pause()
+        assert screen.phase == "identity"
+        screen.query_one("#username-input", Input).value = USER
+        await pilot.press("enter")  # to the key id field
+        await pilot.press("enter")  # to the key field
+        await pilot.press("enter")  # the key fields left empty: look again with the username
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        assert "the local hub's API key for alice" in shown(screen, "#upload-identity")
 
 
 @pytest.mark.usefixtures("local_settings", "keys_in_env")

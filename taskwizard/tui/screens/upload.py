@@ -10,7 +10,6 @@ A secret is never shown: the screen names where the credentials come from, only.
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 from collections.abc import Callable
@@ -47,7 +46,7 @@ from taskwizard.tui.widgets.upload_progress import KIND_LABELS, UploadProgressLi
 if TYPE_CHECKING:
     from taskwizard.hub.client import HubClient
     from taskwizard.hub.localhub import LocalHub
-    from taskwizard.settings import Secrets, Settings
+    from taskwizard.settings import Settings
     from taskwizard.tui.app import TaskWizardApp
 
 Phase = Literal["identity", "planning", "plan-failed", "planned", "uploading", "finished"]
@@ -100,57 +99,25 @@ def hub_choices(settings: Settings) -> list[Environment]:
     return [first, *others] if first.hub_url else others
 
 
-def local_hub_credentials(username: str) -> Credentials | None:
-    """The key pair ``taskwizard hub`` keeps for ``username`` in its default data folder."""
-    from taskwizard import paths
-    from taskwizard.hub.localhub import CREDENTIALS_NAME
+def find_identity(environment: Environment, username: str | None) -> UploadIdentity:
+    """Whom to upload as and with what, exactly as ``taskwizard upload`` decides it
+    (:func:`taskwizard.hub.client.resolve_target`). Without a username only the
+    environment's key pair can be known; the rest is looked up once the user gives one."""
+    from taskwizard.hub.auth import credentials_from_environment
+    from taskwizard.hub.client import resolve_target
+    from taskwizard.hub.environments import HubConfigError
 
-    path = paths.local_hub_dir() / CREDENTIALS_NAME
     try:
-        users = json.loads(path.read_text(encoding="utf-8")).get("users")
-        entry = users.get(username) if isinstance(users, dict) else None
-    except (OSError, ValueError, AttributeError):
-        return None
-    if not isinstance(entry, dict):
-        return None
-    key_id, key = entry.get("api_key_id"), entry.get("api_key")
-    if not isinstance(key_id, str) or not isinstance(key, str) or not key_id or not key:
-        return None
-    return Credentials.from_api_key(
-        key_id, key, f"the local hub's API key for {username} in {path} (id {key_id})"
-    )
-
-
-def find_identity(
-    environment: Environment,
-    settings: Settings,
-    secrets: Secrets,
-    username: str | None = None,
-) -> UploadIdentity:
-    """Whom to upload as and with what, as ``taskwizard upload`` decides it: the
-    environment's API key pair first, then (local hub) the local hub's own key pair,
-    then what ``taskwizard setup`` saved for this hub."""
-    from taskwizard.hub.auth import credentials_from_environment, credentials_from_settings
-
-    username = username or settings.username
-    identity = UploadIdentity(environment, username, None)
-    try:
-        identity.credentials = credentials_from_environment()
-        if identity.credentials is None and environment.name == "local" and username:
-            identity.credentials = local_hub_credentials(username)
-        if identity.credentials is None and environment.hub_url == settings.resolved_hub_url():
-            identity.credentials = credentials_from_settings(
-                environment.hub_url, settings=settings, secrets=secrets
-            )
-    except AuthError as exc:
-        identity.credentials, identity.problem = None, str(exc)
-    owner = identity.credentials.username if identity.credentials else None
-    if owner and username and owner != username:
-        identity.problem = (
-            f"{identity.credentials.source if identity.credentials else 'the login'} belongs "
-            f"to {owner!r}, not {username!r}: upload as {owner}, or log in as {username}"
+        if not username:
+            return UploadIdentity(environment, None, credentials_from_environment())
+        target = resolve_target(
+            env=environment.name,
+            hub_url=environment.hub_url,
+            username=username,
         )
-    return identity
+    except (AuthError, HubConfigError) as exc:
+        return UploadIdentity(environment, username, None, str(exc))
+    return UploadIdentity(environment, target.username, target.credentials)
 
 
 def hub_link(environment: Environment, user: str, item: PlanItem) -> str:
@@ -199,7 +166,7 @@ class UploadScreen(Screen[None]):
         self.settings = load_settings()
         self.secrets = load_secrets()
         self.choices = hub_choices(self.settings)
-        self.identity = find_identity(self.choices[0], self.settings, self.secrets)
+        self.identity = find_identity(self.choices[0], self.settings.username)
         self.phase: Phase = "identity"
         self.plan: UploadPlan | None = None
         self.result: UploadResult | None = None
@@ -336,9 +303,7 @@ class UploadScreen(Screen[None]):
         chosen = next((env for env in self.choices if env.name == event.value), None)
         if chosen is None or chosen == self.identity.environment:
             return
-        self.identity = find_identity(
-            chosen, self.settings, self.secrets, username=self.identity.username
-        )
+        self.identity = find_identity(chosen, self.identity.username)
         self._apply_identity()
 
     @on(Input.Changed, "#username-input")
@@ -362,7 +327,7 @@ class UploadScreen(Screen[None]):
 
     @on(Button.Pressed, "#identity-continue")
     def use_typed_identity(self) -> None:
-        """Take the typed username / API key; save them when asked to."""
+        """Take the typed username / API key (saved when asked to), then look again."""
         from taskwizard.settings import save_secrets, save_settings, validate_username
 
         identity = self.identity
@@ -375,35 +340,41 @@ class UploadScreen(Screen[None]):
                 self.query_one("#username-input", Input).focus()
                 return
             username = typed
-        credentials = identity.credentials
-        remember = (
+        remember = bool(
             self.query_one("#remember").display and self.query_one("#remember", Checkbox).value
         )
-        if credentials is None:
-            key_id = self.query_one("#key-id-input", Input).value.strip()
-            key = self.query_one("#key-input", Input).value.strip()
-            if not key_id or not key:
-                missing = "API key id" if not key_id else "API key"
-                self.query_one("#key-check", Static).update(
-                    f"Enter the {missing} too ({ENV_HINT})."
-                )
-                self.query_one("#key-id-input" if not key_id else "#key-input", Input).focus()
-                return
-            where = "saved in taskwizard's settings" if remember else "typed here, for this session"
-            credentials = Credentials.from_api_key(key_id, key, f"API key {where} (id {key_id})")
-            if remember:
-                from pydantic import SecretStr
-
-                self.secrets.api_key_id = key_id
-                self.secrets.api_key = SecretStr(key)
-                save_secrets(self.secrets)
+        key_id = self.query_one("#key-id-input", Input).value.strip()
+        key = self.query_one("#key-input", Input).value.strip()
         if remember and self.settings.username != username:
             self.settings.username = username
             save_settings(self.settings)
+        if not key_id and not key:
+            # Maybe the username was all that was missing (the local hub's own key pair).
+            self.identity = find_identity(identity.environment, username)
+            if self.identity.credentials is None and not self.identity.problem:
+                self.query_one("#key-check", Static).update(
+                    f"Enter the API key id and key ({ENV_HINT})."
+                )
+            self._apply_identity()
+            return
+        if not key_id or not key:
+            missing = "API key id" if not key_id else "API key"
+            self.query_one("#key-check", Static).update(f"Enter the {missing} too ({ENV_HINT}).")
+            self.query_one("#key-id-input" if not key_id else "#key-input", Input).focus()
+            return
+        where = "saved in taskwizard's settings" if remember else "typed here, for this session"
+        credentials = Credentials.from_api_key(key_id, key, f"API key {where} (id {key_id})")
+        if remember:
+            from pydantic import SecretStr
+
+            self.secrets.api_key_id = key_id
+            self.secrets.api_key = SecretStr(key)
+            save_secrets(self.secrets)
+            if self.settings.auth_method != "api_key":
+                self.settings.auth_method = "api_key"
+                save_settings(self.settings)
         self.query_one("#key-input", Input).value = ""
         self.identity = UploadIdentity(identity.environment, username, credentials)
-        if credentials.username and credentials.username != username:
-            self.identity.problem = f"{credentials.source} belongs to {credentials.username!r}"
         self._apply_identity()
 
     def _can_start_local_hub(self) -> bool:
