@@ -347,3 +347,59 @@ async def test_every_step_fits_80x24(tw_dirs: dict[str, Path]) -> None:
                 await pilot.press("down", "enter")
             elif step == "username":
                 await pilot.press("enter")
+
+
+async def test_device_code_login_now_against_the_local_hub(
+    tw_dirs: dict[str, Path], tmp_path: Path, local_hub_factory: Any
+) -> None:
+    import re
+
+    hub = local_hub_factory(username="testuser", device_interval=1)
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = setup_screen(app)
+        await pilot.press(*"testuser", "enter")
+        await pilot.press("down", "down", "down", "down")  # the local hub
+        await pilot.pause()
+        screen.query_one("#hub-url", Input).value = hub.url  # where this test's hub runs
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.step == "auth"
+        await pilot.press("down")  # browser login
+        await pilot.pause()
+        login = screen.query_one("#device-login")
+        assert login.display
+        await pilot.press("tab")
+        assert screen.focused is login
+        await pilot.press("enter")
+        code = None
+        for _ in range(200):
+            await pilot.pause(0.05)
+            found = re.search(r"confirm the code (\S+)\.", screen_text(app))
+            if found:
+                code = found.group(1)
+                break
+        assert code is not None, screen_text(app)
+        assert hub.approve_device_code(code)
+        for _ in range(400):
+            await pilot.pause(0.05)
+            if "Logged in as testuser" in screen_text(app):
+                break
+        assert "Logged in as testuser" in screen_text(app), screen_text(app)
+        assert not paths.secrets_file().exists()  # nothing is written before Finish
+        await pilot.press("shift+tab", "enter")  # back to the list: choose, next step
+        await set_folder(pilot, tmp_path)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    saved = settings.load_settings()
+    assert (saved.hub, saved.hub_url, saved.auth_method) == ("local", hub.url, "device_code")
+    secrets_file = paths.secrets_file()
+    assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
+    tokens = settings.load_secrets().tokens[hub.url]
+    access = tokens["access_token"]
+    assert access and tokens["refresh_token"]
+    for file, text in all_files_text(tw_dirs, skip=secrets_file).items():
+        assert access not in text, f"the access token leaked into {file}"
+        assert tokens["refresh_token"] not in text, f"the refresh token leaked into {file}"

@@ -12,11 +12,12 @@ Escape = back, Ctrl+Q quits.
 from __future__ import annotations
 
 import os
+import threading
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import SecretStr
-from textual import on
+from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical
@@ -28,8 +29,10 @@ from taskwizard import paths
 from taskwizard.hub.environments import (
     ENVIRONMENTS,
     LOCAL_HUB_URL,
+    Environment,
     HubConfigError,
     normalise_hub_url,
+    resolve_hub,
 )
 from taskwizard.settings import (
     ENV_API_KEY,
@@ -110,6 +113,10 @@ class SetupScreen(Screen[bool]):
         self.step_index = 0
         self.hub: str = self.saved_settings.hub
         self.auth: AuthMethod = self.saved_settings.auth_method or "api_key"
+        #: Tokens from a "Log in now" device-code login, per hub URL; saved on Finish.
+        self.new_tokens: dict[str, dict[str, Any]] = {}
+        self.login_username: str | None = None
+        self._login_cancel: threading.Event | None = None
 
     # ----------------------------------------------------------------- layout
     def compose(self) -> ComposeResult:
@@ -168,7 +175,8 @@ class SetupScreen(Screen[bool]):
                     key.border_title = "API key"
                     yield key
                 yield Static("", id="auth-detail", classes="explain", markup=False)
-                yield Static("", id="auth-check", classes="check")
+                yield Button("Log in now (optional)", id="device-login")
+                yield Static("", id="auth-check", classes="check", markup=False)
             with Vertical(id="step-folder", classes="setup-step"):
                 yield Static(EXPLAIN["folder"], classes="explain")
                 yield Input(
@@ -193,6 +201,8 @@ class SetupScreen(Screen[bool]):
         return STEP_IDS[self.step_index]
 
     def show_step(self, index: int) -> None:
+        if STEP_IDS[index] != "auth":
+            self._cancel_login()
         self.step_index = index
         step = self.step
         self.query_one("#setup-steps", ContentSwitcher).current = f"step-{step}"
@@ -361,8 +371,13 @@ class SetupScreen(Screen[bool]):
             self.action_next()
 
     def _show_auth(self, auth: AuthMethod) -> None:
+        if auth != self.auth:
+            self._cancel_login()
         self.auth = auth
         self.query_one("#api-key-fields").display = auth == "api_key"
+        self.query_one("#device-login").display = (
+            auth == "device_code" and self._device_code_possible()
+        )
         detail = self.query_one("#auth-detail", Static)
         where = f"stored in {paths.secrets_file()}, readable only by you"
         if auth == "api_key":
@@ -376,10 +391,13 @@ class SetupScreen(Screen[bool]):
                 if self._device_code_possible()
                 else " This hub has no browser login: choose an API key instead."
             )
-            detail.update(
-                "The first time you upload, taskwizard shows a code and a link: you log in "
-                f"with your browser and the tokens are {where}.{note}"
-            )
+            if self._hub_url_key() in self.new_tokens:
+                detail.update(self._logged_in_text())
+            else:
+                detail.update(
+                    "The first time you upload, taskwizard shows a code and a link: you log "
+                    f"in with your browser and the tokens are {where}.{note}"
+                )
         else:
             id_set, key_set = environment_keys_set()
             detail.update(
@@ -393,9 +411,100 @@ class SetupScreen(Screen[bool]):
             )
         self.query_one("#auth-check", Static).update("")
 
+    def _hub_environment(self) -> Environment | None:
+        """The hub chosen on step 2 (with its login server, if it has one)."""
+        if self.hub not in ("local", "custom"):
+            return ENVIRONMENTS.get(self.hub)
+        url = self._hub_url()[0]
+        if url is None:
+            return None
+        try:
+            return resolve_hub(self.hub, url)
+        except HubConfigError:
+            return None
+
     def _device_code_possible(self) -> bool:
-        env = ENVIRONMENTS.get(self.hub)
+        env = self._hub_environment()
         return env is not None and env.supports_device_code
+
+    def _hub_url_key(self) -> str:
+        env = self._hub_environment()
+        return env.hub_url.rstrip("/") if env is not None else ""
+
+    # ---------------------------------------------------- "Log in now" (optional)
+    @on(Button.Pressed, "#device-login")
+    def start_device_login(self) -> None:
+        env = self._hub_environment()
+        if env is None or not env.supports_device_code:
+            return
+        self._cancel_login()
+        self._login_cancel = threading.Event()
+        self.query_one("#auth-detail", Static).update(f"Asking {env.auth_url} for a login code…")
+        self.query_one("#auth-check", Static).update("")
+        self._device_login(env, self._login_cancel)
+
+    @work(thread=True, exclusive=True, group="device-login", exit_on_error=False)
+    def _device_login(self, env: Environment, cancel: threading.Event) -> None:
+        """Runs the login in a thread: the code is shown at once, the poll waits for the user."""
+        from taskwizard.hub.auth import DeviceCodeLogin
+
+        try:
+            login = DeviceCodeLogin(env)
+        except Exception as exc:  # the message names the hub; no secret in it
+            self.app.call_from_thread(self._login_failed, cancel, str(exc))
+            return
+        try:
+            started = login.start()
+            self.app.call_from_thread(
+                self._login_started, cancel, started.user_code, started.verification_uri_complete
+            )
+            tokens = login.poll(cancel)
+        except Exception as exc:  # DeviceCodeError and friends: shown, never raised
+            self.app.call_from_thread(self._login_failed, cancel, str(exc))
+            return
+        finally:
+            login.close()
+        self.app.call_from_thread(
+            self._login_done, cancel, env.hub_url.rstrip("/"), tokens.to_dict(env), tokens.username
+        )
+
+    def _login_started(self, cancel: threading.Event, user_code: str, url: str) -> None:
+        if cancel.is_set():
+            return
+        self.query_one("#auth-detail", Static).update(
+            f"Open {url}\nand confirm the code {user_code}. Waiting for you… (Esc cancels)"
+        )
+
+    def _login_failed(self, cancel: threading.Event, message: str) -> None:
+        if cancel.is_set():
+            return
+        self._show_auth(self.auth)
+        self._show_check(self.query_one("#auth-check", Static), f"Login failed: {message}", "")
+
+    def _login_done(
+        self, cancel: threading.Event, hub_url: str, tokens: dict[str, Any], who: str | None
+    ) -> None:
+        if cancel.is_set():
+            return
+        self.new_tokens = {hub_url: tokens}
+        self.login_username = who
+        self.query_one("#auth-detail", Static).update(self._logged_in_text())
+        self._check_auth()
+
+    def _logged_in_text(self) -> str:
+        who = f" as {self.login_username}" if self.login_username else ""
+        return (
+            f"✓ Logged in{who}. The login is saved in {paths.secrets_file()} "
+            "(readable only by you) when you finish."
+        )
+
+    def _cancel_login(self) -> None:
+        if self._login_cancel is not None:
+            self._login_cancel.set()
+            self._login_cancel = None
+
+    def on_unmount(self) -> None:
+        self._cancel_login()
 
     @on(Input.Submitted, "#api-key-id")
     def _key_id_submitted(self) -> None:
@@ -418,7 +527,17 @@ class SetupScreen(Screen[bool]):
                 error = "Enter the API key."
                 self.query_one("#api-key", Input).focus()
         elif self.auth == "device_code" and not self._device_code_possible():
-            error = "Browser login works only with the Bitfount hubs; choose an API key."
+            error = (
+                "This hub has no browser login (only Bitfount's and the local hub do): "
+                "choose an API key."
+            )
+        elif self.auth == "device_code" and self._hub_url_key() in self.new_tokens:
+            username = self.query_one("#username", Input).value.strip()
+            if self.login_username and username and self.login_username != username:
+                error = (
+                    f"You logged in as {self.login_username}, but step 1 says {username}: "
+                    "go back (Esc) and use the same username, or log in again."
+                )
         self._show_check(label, error, "")
         return error
 
@@ -489,6 +608,10 @@ class SetupScreen(Screen[bool]):
             # a key the user no longer uses should not stay on disk
             secrets.api_key_id = None
             secrets.api_key = None
+        if self.auth == "device_code":
+            secrets.tokens.update(
+                {url: t for url, t in self.new_tokens.items() if url == self._hub_url_key()}
+            )
         return secrets
 
     def finish(self) -> None:
