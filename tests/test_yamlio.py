@@ -298,9 +298,13 @@ def test_too_big(tmp_path: Path) -> None:
         ("a: 'unclosed\nb: 2\n", (1, 4), "not closed"),
         ("a: [1, 2\nb: 3\n", (1, 4), "not closed"),
         ("a: @x\n", (1, 4), "quotes"),
-        ("a:\n b\nc\n", (4, 1), "':'"),
+        ("a:\n b\nc\n", (3, 1), "':'"),
         ("a: [1,\n", (2, 1), "unclosed '['"),
         ("a: *\n", (1, 5), "'*defaults'"),
+        ('a: "\\q"\n', (1, 5), "backslash"),
+        ("a: 'x' y\n", (1, 8), "after the value"),
+        ("a: |x\n  b\n", (1, 5), "after the value"),
+        ("a: 1\nb\nc: 2\n", (2, 1), "missing its ':'"),
     ],
 )
 def test_syntax_errors_are_plain(text: str, at: tuple[int, int], words: str) -> None:

@@ -403,9 +403,11 @@ class _Reader:
         problem = exc.problem or ""
         context = exc.context or ""
         if exc.context_mark is not None and (
-            "quoted scalar" in context or "did not find expected ','" in problem
+            ("quoted scalar" in context and "end of stream" in problem)
+            or "did not find expected ','" in problem
+            or "could not find expected ':'" in problem
         ):
-            mark = exc.context_mark  # where the unclosed quote / bracket opens
+            mark = exc.context_mark  # where the unclosed quote / bracket / key without ':' starts
         tab = self._tab_before(exc.problem_mark)
         if tab is not None:
             line, column = tab
@@ -728,7 +730,8 @@ _PLAIN_MESSAGES: list[tuple[str, str]] = [
     ),
     (
         "could not find expected ':'",
-        "a line is missing its ':' (expected 'key: value') — check this line and the one above",
+        "this line is missing its ':' (expected 'key: value'), or belongs to the value above "
+        "and needs more indentation",
     ),
     (
         "did not find expected key",
@@ -764,6 +767,33 @@ _PLAIN_MESSAGES: list[tuple[str, str]] = [
         "a value is missing here — check for an unclosed '[' or '{' above, or a stray ',' or ':'",
     ),
     ("while scanning an alias", "an alias '*' needs a name, e.g. '*defaults'"),
+    (
+        "did not find expected comment or line break",
+        "unexpected text after the value on this line — quote the value if it contains "
+        "special characters",
+    ),
+    (
+        "did not find expected <document start>",
+        "unexpected text at the top level — check the indentation of this line",
+    ),
+    (
+        "expected directive name",
+        "a line starting with '%' is read as a YAML directive — quote the value",
+    ),
+    (
+        "unknown escape character",
+        "unknown escape sequence in a double-quoted value — write a backslash as '\\\\' "
+        "or use single quotes",
+    ),
+    (
+        "expected hexdecimal number",
+        "bad escape sequence in a double-quoted value — write a backslash as '\\\\' "
+        "or use single quotes",
+    ),
+    (
+        "expected whitespace or line break",
+        "a space is missing here (after ':' or '-', or after a '|' / '>' indicator)",
+    ),
     ("while scanning an anchor", "an anchor '&' needs a name, e.g. '&defaults'"),
     ("found undefined alias", "an alias '*name' refers to no anchor '&name'"),
     ("found duplicate anchor", "the same anchor '&name' is defined twice — rename one"),
@@ -772,6 +802,13 @@ _PLAIN_MESSAGES: list[tuple[str, str]] = [
 
 def _plain_syntax_message(problem: str, context: str, text: str, mark: Any) -> str:
     both = f"{context} {problem}"
+    if ("did not find expected key" in problem or "expected <block end>" in problem) and (
+        mark is not None and text[text.rfind("\n", 0, mark.index) + 1 : mark.index].strip()
+    ):
+        return (
+            "unexpected text after the value on this line — put the whole value in quotes "
+            "if it is meant as one"
+        )
     for needle, message in _PLAIN_MESSAGES:
         if needle in both:
             return message
