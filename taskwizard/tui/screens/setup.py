@@ -395,8 +395,9 @@ class SetupScreen(Screen[bool]):
                 detail.update(self._logged_in_text())
             else:
                 detail.update(
-                    "The first time you upload, taskwizard shows a code and a link: you log "
-                    f"in with your browser and the tokens are {where}.{note}"
+                    "The first time you upload (or now, with the button), taskwizard shows "
+                    "a code and a link: you log in with your browser and the tokens are "
+                    f"{where}.{note}"
                 )
         else:
             id_set, key_set = environment_keys_set()
