@@ -335,6 +335,7 @@ class _Reader:
         self.anchors: dict[str, Node] = {}
         self.open_anchors: set[str] = set()
         self.expanded = 0
+        self.expanding: Node | None = None
         self.constructor = SafeConstructor()
 
     # -- problems
@@ -545,7 +546,7 @@ class _Reader:
             raise self._fatal(
                 f"aliases in this file expand to more than {MAX_EXPANDED_NODES:,} values "
                 "(a 'billion laughs' document?) — taskwizard refuses to read it; use fewer aliases",
-                node.start,
+                (self.expanding or node).start,
             )
 
     def _construct(self, node: Node, path: tuple[Any, ...], direct: bool, depth: int) -> Any:
@@ -553,7 +554,12 @@ class _Reader:
         if not direct:
             self.indirect.add(path)
         if node.kind == ALIAS:
-            return self._build(node.value, path, False, depth)
+            outer = self.expanding
+            self.expanding = outer or node  # the alias as written, to blame for an explosion
+            try:
+                return self._build(node.value, path, False, depth)
+            finally:
+                self.expanding = outer
         return self._build(node, path, direct, depth)
 
     def _build(self, node: Node, path: tuple[Any, ...], direct: bool, depth: int) -> Any:
