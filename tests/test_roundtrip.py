@@ -647,3 +647,16 @@ def test_an_editor_crash_falls_back_instead_of_raising(monkeypatch: pytest.Monke
     monkeypatch.setattr(roundtrip._Editor, "diff", crash)
     result = update_yaml_text("a: 1\n", {"a": 2})
     assert result.text == "a: 2\n" and "whole file" in result.reformatted[0]
+
+
+def test_mixed_line_endings_keep_each_line_as_it_was() -> None:
+    text = "a: 1\r\nb:\n  - x\r\n  - y\nd: {k: v}  # c\r\n"
+
+    def change(d: dict[str, Any]) -> None:
+        d["a"] = 2
+        d["b"].append("z")
+        d["d"]["q"] = 1
+
+    result, notes = edited(text, change)
+    assert notes == []
+    assert result == "a: 2\r\nb:\n  - x\r\n  - y\n  - z\nd: {k: v, q: 1}  # c\r\n"

@@ -291,7 +291,7 @@ def _first_on_line(text: str, index: int) -> bool:
 
 
 def _rest_is_comment(text: str, index: int) -> bool:
-    rest = text[index : _line_end(text, index)].strip(" \t")
+    rest = text[index : _line_end(text, index)].strip(" \t\r")
     return rest == "" or rest.startswith("#")
 
 
