@@ -26,6 +26,15 @@ Decisions worth knowing:
   "unknown field") are placed on the key by ``resolve``; other problems on the
   value; a problem about a missing key is placed on the nearest existing
   parent's key.
+* A value written as an alias (``*name``) is located where the alias is
+  written; values *inside* it, and keys brought in by ``<<``, where the anchor
+  defines them. ``indirect`` lists those paths (``roundtrip`` needs it).
+* Severities: everything that makes ``data`` differ from what the file seems to
+  say, or that Bitfount's loader would refuse, is an error (duplicate keys,
+  unknown tags, bad merge keys); a non-text key is a warning. ``ok`` is False
+  only when there is no usable mapping at all.
+* Syntax errors become one problem whose message starts "could not parse
+  YAML: " and says what to do; a tab in the indentation gets its own message.
 """
 
 from __future__ import annotations
