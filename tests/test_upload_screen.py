@@ -491,3 +491,20 @@ async def test_from_home_a_config_is_chosen_first(tmp_path: Path, hub: LocalHub)
         screen = upload_screen(app)
         assert screen.config_path == config
         await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+
+
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_upload_chosen_after_saving_opens_the_saved_config(tmp_path: Path) -> None:
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        app.state.config_path = str(config)
+        app._after_saved("upload")  # what SavedDialog's "Upload this config to the Hub" returns
+        await pilot.pause()
+        screen = upload_screen(app)
+        assert screen.config_path == config
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        await pilot.press("escape")
+        await pilot.pause()
+        assert not isinstance(app.screen, UploadScreen)
