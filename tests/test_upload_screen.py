@@ -508,3 +508,26 @@ async def test_upload_chosen_after_saving_opens_the_saved_config(tmp_path: Path)
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, UploadScreen)
+
+
+@pytest.mark.usefixtures("local_settings")
+async def test_refused_credentials_are_named_and_others_can_be_typed(
+    tmp_path: Path, hub: LocalHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("BITFOUNT_API_KEY_ID", hub.api_key_id)
+    monkeypatch.setenv("BITFOUNT_API_KEY", "not-the-key")
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await wait_for(pilot, lambda: screen.identity.problem is not None, "the refusal")
+        assert screen.phase == "identity"
+        intro = shown(screen, "#identity-intro")
+        assert "401" in intro and "BITFOUNT_API_KEY_ID" in intro
+        assert "not-the-key" not in app.export_screenshot()
+        screen.query_one("#key-id-input", Input).value = hub.api_key_id
+        screen.query_one("#key-input", Input).value = hub.api_key
+        await pilot.press("enter", "enter")
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        assert "typed here, for this session" in shown(screen, "#upload-identity")

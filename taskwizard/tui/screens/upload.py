@@ -613,6 +613,13 @@ class UploadScreen(Screen[None]):
         from taskwizard.hub.client import HubUnavailable
 
         message = _error_text(error)
+        if name == "plan" and isinstance(error, AuthError):
+            # Refused credentials: ask for others right here (the message says which).
+            identity = self.identity
+            self.identity = UploadIdentity(identity.environment, identity.username, None, message)
+            self._apply_identity()
+            self.notify(message, severity="error", timeout=10)
+            return
         if name == "plan":
             hint = ""
             self.hub_unreachable = isinstance(error, HubUnavailable)
