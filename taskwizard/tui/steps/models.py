@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from textual import on
 from textual.app import ComposeResult
@@ -114,6 +114,14 @@ class ModelsStep(StepView):
                     variant="error",
                 )
         yield Button("+ Add a model", id="add-model", variant="success")
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """With no model yet, the wizard's "focus this step" lands on the Add button."""
+        buttons = self.query("#add-model")
+        if not self.fields() and buttons:
+            buttons.first().focus(scroll_visible)
+            return self
+        return super().focus(scroll_visible)
 
     # ----------------------------------------------------------- add/remove
     @on(Button.Pressed, "#add-model")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Self
 
 from rich.syntax import Syntax
 from rich.text import Text
@@ -83,6 +83,11 @@ class ReviewStep(StepView):
 
     def on_mount(self) -> None:
         self._update_previews()
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """Arriving on Review puts the cursor on the problem list (Enter jumps to one)."""
+        self.query_one("#review-problems", OptionList).focus(scroll_visible)
+        return self
 
     # ----------------------------------------------------------------- paths
     @on(Input.Changed, "#config-path, #task-path")
