@@ -137,7 +137,7 @@ async def save_dialog(pilot: Pilot[Any]) -> None:
 SCENES: tuple[Scene, ...] = (
     Scene("setup", "home", nothing, example=False, settings=False),
     Scene("home", "home", nothing, example=False),
-    Scene("new-template", "new", nothing, example=False),
+    Scene("wizard-template", "new", nothing, example=False),
     Scene("template", "new", step("template")),
     Scene("models", "new", step("models")),
     Scene("pods", "new", step("pods")),
