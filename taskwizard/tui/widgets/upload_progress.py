@@ -48,8 +48,8 @@ def state_text(event: FileProgress) -> str:
         return f"failed: {event.error or 'no reason given'}"
     if event.state == "cancelled":
         return event.error or "cancelled"
-    if event.state == "done":
-        return f"done — {event.detail}" if event.detail else "done"
+    if event.state in ("done", "unchanged") and event.detail:
+        return f"{event.state} — {event.detail}"
     return event.state
 
 
@@ -84,6 +84,10 @@ class FileProgressRow(Widget):
         )
         for state in STATE_MARKS:
             self.set_class(event.state == state, f"-{state}")
+        # Nothing to send (unchanged, or an archive request): no bar to watch.
+        self.query_one(".file-row--bar").display = (
+            event.state != "unchanged" and event.bytes_total > 0
+        )
         bar = self.query_one(ProgressBar)
         total = max(event.bytes_total, 1)
         done = total if event.state in ("done", "unchanged") else min(event.bytes_done, total)
