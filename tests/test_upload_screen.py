@@ -478,7 +478,7 @@ async def test_from_home_a_config_is_chosen_first(tmp_path: Path, hub: LocalHub)
     app = home_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        app.open_upload(None)
+        await pilot.press("u")  # Upload, on the home screen
         await pilot.pause()
         assert isinstance(app.screen, FilePickerDialog)
         app.screen.query_one("#picker-path", Input).value = str(tmp_path / "nope.yaml")
