@@ -124,6 +124,13 @@ def fast_client(chunk_size: int = 64 * 1024) -> Callable[[str, Credentials], Hub
     return make
 
 
+def free_port() -> int:
+    """A port nothing listens on, for a local hub URL in the settings."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
 def home_app() -> TaskWizardApp:
     return TaskWizardApp("home")
 
@@ -416,9 +423,12 @@ async def test_the_username_alone_is_enough_when_the_local_hub_knows_it(
 
 
 @pytest.mark.usefixtures("local_settings", "keys_in_env")
-async def test_a_hub_that_is_not_running_is_reported_and_planned_again(tmp_path: Path) -> None:
+async def test_a_hub_that_is_not_running_is_reported_planned_again_and_started_here(
+    tmp_path: Path,
+) -> None:
     config = make_project(tmp_path / "p")
-    save_settings(Settings(username=USER, hub="local", hub_url="http://127.0.0.1:9"))
+    port = free_port()
+    save_settings(Settings(username=USER, hub="local", hub_url=f"http://127.0.0.1:{port}"))
     app = home_app()
     async with app.run_test(size=SIZE) as pilot:
         app.push_screen(UploadScreen(config, client_factory=fast_client()))
@@ -430,18 +440,21 @@ async def test_a_hub_that_is_not_running_is_reported_and_planned_again(tmp_path:
         assert screen.query_one("#start-local-button").display
         assert "Traceback" not in app.export_screenshot()
         await pilot.press("r")
+        assert screen.phase in ("planning", "plan-failed")
         await wait_for(pilot, lambda: screen.phase == "plan-failed", "the plan to fail again")
+        await pilot.press("l")
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan on the started hub")
+        assert screen.local_hub is not None and screen.local_hub.port == port
         await pilot.press("escape")
         await pilot.pause()
         assert not isinstance(app.screen, UploadScreen)
+        assert screen.local_hub is None
 
 
 async def test_a_new_offline_user_starts_the_local_hub_from_the_screen_and_uploads(
     tmp_path: Path,
 ) -> None:
-    with socket.socket() as probe:  # a free port for the local hub's URL in the settings
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
+    port = free_port()
     save_settings(Settings(username=USER, hub="local", hub_url=f"http://127.0.0.1:{port}"))
     config = make_project(tmp_path / "p")
     app = home_app()

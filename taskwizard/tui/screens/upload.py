@@ -674,7 +674,8 @@ class UploadScreen(Screen[None]):
         if action == "cancel":
             return self.phase == "uploading"
         if action == "start_local_hub":
-            return self._can_start_local_hub()
+            # While typing credentials `l` is a letter: the button is there instead.
+            return self.phase != "identity" and self._can_start_local_hub()
         if action == "retry":
             return self._can_retry() or self.phase == "plan-failed"
         return True
