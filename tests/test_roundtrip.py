@@ -660,3 +660,19 @@ def test_mixed_line_endings_keep_each_line_as_it_was() -> None:
     result, notes = edited(text, change)
     assert notes == []
     assert result == "a: 2\r\nb:\n  - x\r\n  - y\n  - z\nd: {k: v, q: 1}  # c\r\n"
+
+
+def test_removing_several_keys_of_a_list_item_including_the_dash_line_one() -> None:
+    text = "l:\n  - a: 1\n    b: 2\n    c: 3\n    d: 4\n"
+    result, notes = edited(
+        text, lambda d: (d["l"][0].pop("a"), d["l"][0].pop("b"), d["l"][0].pop("d"))
+    )
+    assert (result, notes) == ("l:\n  - c: 3\n", [])
+
+
+def test_a_new_block_string_never_swallows_the_comment_after_it() -> None:
+    text = "models:\n  - private: true\n\n    # about the next model\n  - model_file: b.py\n"
+    result, notes = edited(text, lambda d: d["models"].__setitem__(0, "two\nlines\n"))
+    assert result == (
+        'models:\n  - "two\\nlines\\n"\n\n    # about the next model\n  - model_file: b.py\n'
+    )

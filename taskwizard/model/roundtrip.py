@@ -89,8 +89,8 @@ def update_yaml_text(
 
     if loaded.ok and isinstance(new_data, dict) and loaded.root is not None:
         # finest edits first; then whole top-level entries re-written
-        for depth_limit in (None, 1):
-            editor = _Editor(loaded, work_text, depth_limit)
+        for depth_limit, block_strings in ((None, True), (None, False), (1, True)):
+            editor = _Editor(loaded, work_text, depth_limit, block_strings)
             try:
                 editor.diff((), (), loaded.data, new_data, loaded.root, False)
                 editor.pin_anchors(new_data)
@@ -187,6 +187,19 @@ def _canon(value: Any) -> str:
 
 
 _BIG = 1_000_000
+
+
+class _QuotedDumper(_Dumper):
+    """dump_yaml's style, but multi-line strings in double quotes instead of | blocks."""
+
+
+def _represent_quoted(dumper: yaml.SafeDumper, value: str) -> yaml.ScalarNode:
+    return dumper.represent_scalar(
+        "tag:yaml.org,2002:str", value, style='"' if "\n" in value else None
+    )
+
+
+_QuotedDumper.add_representer(str, _represent_quoted)
 
 
 def _flow(value: Any) -> str:
@@ -311,14 +324,38 @@ class _Coarser(Exception):
 
 
 class _Editor:
-    def __init__(self, loaded: LoadedYaml, text: str, depth_limit: int | None = None) -> None:
+    def __init__(
+        self,
+        loaded: LoadedYaml,
+        text: str,
+        depth_limit: int | None = None,
+        block_strings: bool = True,
+    ) -> None:
         self.depth_limit = depth_limit  # re-render whole nodes at this depth (a coarser attempt)
+        # new multi-line strings as | blocks; off in a retry, as a block can swallow the
+        # more-indented comment lines that follow it
+        self.block_strings = block_strings
         self.loaded = loaded
         self.text = text
         self.edits: list[_Edit] = []
         self.notes: list[str] = []
         self.inserted: dict[int, set[Any]] = {}  # id(mapping node) -> keys inserted into it
         self.alias_changes: list[tuple[Path, Node, Any, bool]] = []
+        self.pulled_up: set[int] = set()  # ids of key nodes removed with a dash-line key
+
+    def dump(self, data: Any) -> str:
+        if self.block_strings:
+            return dump_yaml(data)
+        text: str = yaml.dump(
+            data,
+            Dumper=_QuotedDumper,
+            sort_keys=False,
+            allow_unicode=True,
+            default_flow_style=False,
+            indent=2,
+            width=_BIG,
+        )
+        return text
 
     # -- bookkeeping
     def edit(self, start: int, end: int, text: str) -> None:
@@ -492,13 +529,17 @@ class _Editor:
             self.diff(
                 child, (*npath, key), old[key], new[key], loaded.values[child], in_flow or node.flow
             )
+        gone = {id(loaded.keys[(*opath, key)]) for key in removed}
         for key in removed:
-            self.remove_entry(node, (*opath, key))
+            self.remove_entry(node, (*opath, key), gone)
         if added:
             self.add_entries(opath, node, survivors, new, added)
 
-    def remove_entry(self, node: Node, child: Path) -> None:
+    def remove_entry(self, node: Node, child: Path, gone: set[int]) -> None:
+        """Remove the lines of one entry; ``gone`` holds the ids of all key nodes removed."""
         key = self.loaded.keys[child]
+        if id(key) in self.pulled_up:
+            return  # already removed with the dash-line key before it
         value = self.loaded.values[child]
         end = self.line_after(max(self.content_end(key), self.content_end(value)))
         start = _line_start(self.text, key.start.index)
@@ -506,12 +547,16 @@ class _Editor:
         if before in ("", "?"):  # the key starts its line (maybe as an explicit "? key")
             self.edit(start, end, "")
             return
-        # the first key of a "- key: value" item: pull the next key up onto the dash line
+        # the first key of a "- key: value" item: pull the next kept key up onto the dash
+        # line (keys removed in between go with this edit)
         keys = [k for k, _ in node.value]
         index = next(i for i, k in enumerate(keys) if k is key)
-        if index + 1 >= len(keys):
+        kept = [k for k in keys[index + 1 :] if id(k) not in gone]
+        if not kept:
             raise _Coarser()
-        self.edit(key.start.index, keys[index + 1].start.index, "")
+        self.edit(key.start.index, kept[0].start.index, "")
+        between = keys[index + 1 : keys.index(kept[0])]
+        self.pulled_up |= {id(k) for k in between}
 
     def add_entries(
         self, opath: Path, node: Node, survivors: list[Any], new: dict[Any, Any], added: list[Any]
@@ -529,7 +574,7 @@ class _Editor:
         self.inserted.setdefault(id(node), set()).update(added)
         for after, keys in groups.items():
             block = "".join(
-                indent + line for line in dump_yaml({k: new[k] for k in keys}).splitlines(True)
+                indent + line for line in self.dump({k: new[k] for k in keys}).splitlines(True)
             )
             if after is None and survivors:
                 first = loaded.keys[(*opath, survivors[0])]
@@ -689,32 +734,40 @@ class _Editor:
         for tag, i1, i2, j1, j2 in opcodes:
             if tag == "equal":
                 continue
-            paired = min(i2 - i1, j2 - j1) if tag == "replace" else 0
-            for k in range(paired):
-                self.diff(
-                    (*opath, i1 + k),
-                    (*npath, j1 + k),
-                    old[i1 + k],
-                    new[j1 + k],
-                    items[i1 + k],
-                    False,
-                )
-            for i in range(i1 + paired, i2):
-                self.remove_item(items[i])
-            extra = new[j1 + paired : j2]
-            if extra:
-                if _all_double_quoted(items) and all(_quotable(v) for v in extra):
-                    block = "".join(f"{indent}- {_double(v)}\n" for v in extra)  # like siblings
+            pending: list[Any] = []  # new items waiting to go in before the next old item
+            previous = i1 - 1  # the old item the pending ones follow
+            for i, j in _align(old[i1:i2], new[j1:j2]):
+                if i is None:
+                    assert j is not None
+                    pending.append(new[j1 + j])
+                    continue
+                if pending:
+                    self.insert_items(items, previous, pending, indent)
+                    pending = []
+                if j is None:
+                    self.remove_item(items[i1 + i])
                 else:
-                    block = "".join(indent + line for line in dump_yaml(extra).splitlines(True))
-                before = i1 + paired - 1
-                if before >= 0:
-                    self.insertion(self.line_after(self.content_end(items[before])), block)
-                else:
-                    dash = self.dash_of(items[0])
-                    if not _first_on_line(self.text, dash):
-                        raise _Coarser()
-                    self.insertion(_line_start(self.text, dash), block)
+                    path = (*opath, i1 + i)
+                    self.diff(
+                        path, (*npath, j1 + j), old[i1 + i], new[j1 + j], items[i1 + i], False
+                    )
+                previous = i1 + i
+            if pending:
+                self.insert_items(items, previous, pending, indent)
+
+    def insert_items(self, items: list[Node], after: int, values: list[Any], indent: str) -> None:
+        """Insert list items after old item ``after`` (-1: before the first)."""
+        if _all_double_quoted(items) and all(_quotable(v) for v in values):
+            block = "".join(f"{indent}- {_double(v)}\n" for v in values)  # like their siblings
+        else:
+            block = "".join(indent + line for line in self.dump(values).splitlines(True))
+        if after >= 0:
+            self.insertion(self.line_after(self.content_end(items[after])), block)
+            return
+        dash = self.dash_of(items[0])
+        if not _first_on_line(self.text, dash):
+            raise _Coarser()
+        self.insertion(_line_start(self.text, dash), block)
 
     def remove_item(self, item: Node) -> None:
         dash = self.dash_of(item)
@@ -753,7 +806,7 @@ class _Editor:
         end = node.end.index
         inline = _inline_scalar(new, node.style, in_flow)
         if inline is None and isinstance(new, str):
-            if _rest_is_comment(text, end):
+            if self.block_strings and _rest_is_comment(text, end):
                 indent = " " * (self.owner_column(opath, node) + 2)
                 block = _block_scalar(new, "|", indent)
                 if block is not None:
@@ -793,12 +846,12 @@ class _Editor:
             if colon < 0 or colon > node.start.index and node.start.index != node.end.index:
                 raise _Coarser()
             start, column = colon + 1, key.start.column
-            rendered = dump_yaml({"k": new})
+            rendered = self.dump({"k": new})
             head_skip = 2
         elif isinstance(opath[-1], int):
             dash = self.dash_of(node)
             start, column = dash + 1, dash - _line_start(text, dash)
-            rendered = dump_yaml([new])
+            rendered = self.dump([new])
             head_skip = 1
         else:
             raise _Coarser()
@@ -837,6 +890,50 @@ def _merge_offers(node: Node) -> set[Any]:
                 if target.kind == MAPPING:
                     offered |= {k.value for k, _ in target.value} | _merge_offers(target)
     return offered
+
+
+def _similarity(a: Any, b: Any) -> float:
+    """How much of old list item ``a`` survives in new item ``b`` (0: nothing worth keeping)."""
+    if isinstance(a, dict) and isinstance(b, dict):
+        common = a.keys() & b.keys()
+        return sum(2.0 if _same(a[k], b[k]) else 0.5 for k in common)
+    if isinstance(a, list) and isinstance(b, list):
+        return 0.5 + sum(2.0 for x, y in zip(a, b, strict=False) if _same(x, y))
+    if isinstance(a, dict | list) or isinstance(b, dict | list):
+        return 0.0
+    return 0.5  # a scalar edited in place keeps its line and comment
+
+
+def _align(old: list[Any], new: list[Any]) -> list[tuple[int | None, int | None]]:
+    """Order-keeping pairing of old and new items that keeps the most (weighted LCS).
+
+    ``(i, j)`` pairs old item i with new item j (edited in place), ``(i, None)`` removes
+    old item i and ``(None, j)`` inserts new item j.
+    """
+    n, m = len(old), len(new)
+    score = [[0.0] * (m + 1) for _ in range(n + 1)]
+    for i in range(n - 1, -1, -1):
+        for j in range(m - 1, -1, -1):
+            best = max(score[i + 1][j], score[i][j + 1])
+            similarity = _similarity(old[i], new[j])
+            if similarity > 0:
+                best = max(best, similarity + score[i + 1][j + 1])
+            score[i][j] = best
+    steps: list[tuple[int | None, int | None]] = []
+    i = j = 0
+    while i < n and j < m:
+        similarity = _similarity(old[i], new[j])
+        if similarity > 0 and score[i][j] == similarity + score[i + 1][j + 1]:
+            steps.append((i, j))
+            i, j = i + 1, j + 1
+        elif score[i][j] == score[i + 1][j]:
+            steps.append((i, None))
+            i += 1
+        else:
+            steps.append((None, j))
+            j += 1
+    steps += [(k, None) for k in range(i, n)] + [(None, k) for k in range(j, m)]
+    return steps
 
 
 def _all_double_quoted(items: list[Node]) -> bool:
