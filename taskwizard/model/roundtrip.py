@@ -911,6 +911,9 @@ def _align(old: list[Any], new: list[Any]) -> list[tuple[int | None, int | None]
     old item i and ``(None, j)`` inserts new item j.
     """
     n, m = len(old), len(new)
+    if n * m > 10_000:  # huge rewrites: pair by position (still correct, just less tidy)
+        pairs: list[tuple[int | None, int | None]] = [(k, k) for k in range(min(n, m))]
+        return pairs + [(k, None) for k in range(m, n)] + [(None, k) for k in range(n, m)]
     score = [[0.0] * (m + 1) for _ in range(n + 1)]
     for i in range(n - 1, -1, -1):
         for j in range(m - 1, -1, -1):
