@@ -207,15 +207,12 @@ async def test_plan_then_upload_creates_everything_on_the_local_hub(
         assert f"{hub.url}/api/task-templates/{USER}/my-template" in summary
         assert "3 done" in summary
 
-        # A second visit: the hub has it all, so there is nothing to upload.
-        await pilot.press("escape")
-        await pilot.pause()
-        app.push_screen(UploadScreen(config))
-        again = upload_screen(app)
-        await wait_for(pilot, lambda: again.phase == "planned", "the second plan")
-        assert {row[2] for row in plan_rows(again).values()} == {"unchanged"}
-        assert "nothing to upload" in shown(again, "#upload-status")
-        assert again.check_action("upload", ()) is None
+        # Plan again: the hub has it all now, so there is nothing to upload.
+        await pilot.press("p")
+        await wait_for(pilot, lambda: screen.phase == "planned", "the second plan")
+        assert {row[2] for row in plan_rows(screen).values()} == {"unchanged"}
+        assert "nothing to upload" in shown(screen, "#upload-status")
+        assert screen.check_action("upload", ()) is None
 
     (template,) = hub.templates(USER)
     assert template["slug"] == "my-template"
@@ -544,3 +541,30 @@ async def test_refused_credentials_are_named_and_others_can_be_typed(
         await pilot.press("enter", "enter")
         await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
         assert "typed here, for this session" in shown(screen, "#upload-identity")
+
+
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_a_file_changed_after_the_plan_fails_until_planned_again(
+    tmp_path: Path, hub: LocalHub
+) -> None:
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        (config.parent / "MyModel.pt").write_bytes(weights_bytes(300_000))  # edited meanwhile
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.phase == "finished", "the upload")
+        weights = screen.query_one("#progress-list", UploadProgressList).events["weights:MyModel"]
+        assert weights.state == "failed"
+        assert "changed after the plan was made" in (weights.error or "")
+        assert "p[/b] makes a new plan" in screen._status_text()
+        await pilot.press("p")
+        await wait_for(pilot, lambda: screen.phase == "planned", "the new plan")
+        assert plan_rows(screen)["weights:MyModel"][3] == "293.0 KiB"
+        await pilot.press("u")
+        await wait_for(pilot, lambda: screen.phase == "finished", "the second upload")
+        assert screen.result is not None and screen.result.ok
+    latest = max(m["modelVersion"] for m in hub.models())
+    assert hub.model_weights(USER, "MyModel", latest) == weights_bytes(300_000)

@@ -140,6 +140,7 @@ class UploadScreen(Screen[None]):
         Binding("u", "upload", "Upload"),
         Binding("c", "cancel", "Cancel"),
         Binding("r", "retry", "Retry"),
+        Binding("p", "replan", "Plan again"),
         Binding("l", "start_local_hub", "Start local hub"),
     ]
 
@@ -455,6 +456,11 @@ class UploadScreen(Screen[None]):
         self._set_phase("planning")
         self.build_plan(self._client_for_identity(), self.identity.username or "")
 
+    def action_replan(self) -> None:
+        """Ask the hub again (after changing files, or to see what an upload did)."""
+        if self.phase in ("planned", "finished", "plan-failed"):
+            self._start_plan()
+
     @work(thread=True, exclusive=True, group="upload", name="plan", exit_on_error=False)
     def build_plan(self, client: HubClient, username: str) -> UploadPlan:
         from taskwizard.hub.plan import build_plan
@@ -676,6 +682,8 @@ class UploadScreen(Screen[None]):
         if action == "start_local_hub":
             # While typing credentials `l` is a letter: the button is there instead.
             return self.phase != "identity" and self._can_start_local_hub()
+        if action == "replan":
+            return self.phase in ("planned", "finished", "plan-failed")
         if action == "retry":
             return self._can_retry() or self.phase == "plan-failed"
         return True
@@ -746,8 +754,11 @@ class UploadScreen(Screen[None]):
             if self.error:
                 return f"[b $error]{escape(self.error)}[/]"
             if result is not None and result.failed:
-                return f"{len(result.failed)} file(s) not uploaded: [b]r[/b] retries them."
-            return "[b $success]Done.[/] Escape goes back."
+                return (
+                    f"{len(result.failed)} file(s) not uploaded: [b]r[/b] retries them; "
+                    "[b]p[/b] makes a new plan (after you changed a file)."
+                )
+            return "[b $success]Done.[/] [b]p[/b] asks the hub again; Escape goes back."
         return ""
 
 
