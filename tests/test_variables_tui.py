@@ -83,15 +83,25 @@ FORMS: dict[str, tuple[dict[str, str], dict[str, Any]]] = {
     "boolean": ({"default": "true"}, {"default": True}),
     "number": ({"minimum": "1", "default": "2.5"}, {"minimum": 1, "default": 2.5}),
     "array of strings": (
-        {"minItems": "1", "default": "x, y"}, {"min_items": 1, "default": ["x", "y"]},
+        {"minItems": "1", "default": "x, y"},
+        {"min_items": 1, "default": ["x", "y"]},
     ),
     "array of string arrays": ({"default": "[[a, b], [c]]"}, {"default": [["a", "b"], ["c"]]}),
     "array of objects": ({"default": "[{a: 1}]"}, {"default": [{"a": 1}]}),
     "object": ({"default": "{a: 1}"}, {"default": {"a": 1}}),
-    "file_path": ({"extension": "csv", "default": "f.csv"}, {"extension": "csv", "default": "f.csv"}),
+    "file_path": (
+        {"extension": "csv", "default": "f.csv"},
+        {"extension": "csv", "default": "f.csv"},
+    ),
     "model_slug": (
         {"provider": "hf", "library": "tr", "pipeline_tag": "x", "author": "me"},
-        {"provider": "hf", "library": "tr", "pipeline_tag": "x", "author": "me", "has_default": False},
+        {
+            "provider": "hf",
+            "library": "tr",
+            "pipeline_tag": "x",
+            "author": "me",
+            "has_default": False,
+        },
     ),
     "schema_column_name": ({"default": "col"}, {"default": "col"}),
     "schema_column_name_array": ({"default": "a, b"}, {"default": ["a", "b"]}),
@@ -159,14 +169,20 @@ async def test_preview_substitutes_defaults_or_typed_values_and_validates(tmp_pa
     app = new_app(tmp_path)
     task = {
         "template": {
-            "how": {"label": "How?", "type": "string", "enum": ["simple", "first"],
-                    "default": "simple"},
+            "how": {
+                "label": "How?",
+                "type": "string",
+                "enum": ["simple", "first"],
+                "default": "simple",
+            },
         },
     }
     async with app.run_test(size=SIZE) as pilot:
         app.state.task["task"]["algorithm"] = [
-            {"name": "bitfount.HuggingFaceNERInference",
-             "arguments": {"aggregation_strategy": "{{ how }}"}},
+            {
+                "name": "bitfount.HuggingFaceNERInference",
+                "arguments": {"aggregation_strategy": "{{ how }}"},
+            },
         ]
         await open_step(pilot, "variables", task)
         preview = wizard(app).query_one("#variables-preview", Static)
@@ -211,8 +227,12 @@ async def test_bind_and_unbind_a_templatable_argument(tmp_path: Path) -> None:
             "flag": {"label": "Evaluate?", "type": "boolean", "default": False},
         },
     }
-    algorithm = [{"name": "bitfount.HuggingFaceImageClassificationInference",
-                  "arguments": {"model_id": "m", "top_k": 2}}]
+    algorithm = [
+        {
+            "name": "bitfount.HuggingFaceImageClassificationInference",
+            "arguments": {"model_id": "m", "top_k": 2},
+        }
+    ]
     async with app.run_test(size=SIZE) as pilot:
         app.state.task["task"]["algorithm"] = algorithm
         await open_step(pilot, "algorithms", task)
@@ -268,7 +288,9 @@ async def test_bind_a_boolean_argument_shows_the_placeholder_then_unbinds(tmp_pa
         await settle(pilot, 1)
         await pilot.press("enter")  # Unbind: no default, so no value (Bitfount's default)
         await settle(pilot)
-        assert app.state.get("task", ("task", "protocol")) == {"name": "bitfount.FederatedAveraging"}
+        assert app.state.get("task", ("task", "protocol")) == {
+            "name": "bitfount.FederatedAveraging"
+        }
 
 
 async def test_new_variable_from_a_field_takes_its_value_as_default(tmp_path: Path) -> None:

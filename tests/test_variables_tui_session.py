@@ -124,8 +124,7 @@ async def test_template_with_model_column_and_number_variables_keyboard_only(
     assert errors == []
     task = load_yaml_file(task_path).data
     specs = {
-        name: variables.parse_declaration(name, decl)[0]
-        for name, decl in task["template"].items()
+        name: variables.parse_declaration(name, decl)[0] for name, decl in task["template"].items()
     }
     assert {n: s.type_key for n, s in specs.items() if s} == {
         "model": "model_slug",

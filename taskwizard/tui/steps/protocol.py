@@ -50,9 +50,7 @@ class RefocusingStep(StepView):
             found.first().focus()
             found.first().scroll_visible(animate=False)
 
-    def show_problems(
-        self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]
-    ) -> None:
+    def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
         if self._rebuilding:
             return  # half-mounted; recompose() validates again when it is done
         super().show_problems(problems, visible)
