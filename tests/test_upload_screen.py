@@ -363,28 +363,6 @@ async def test_missing_credentials_are_asked_for_saved_0600_and_never_shown(
     assert stat.S_IMODE(os.stat(paths.secrets_file()).st_mode) == 0o600
 
 
-async def test_a_bad_username_is_explained_and_the_good_one_remembered(
-    tmp_path: Path, hub: LocalHub, keys_in_env: None
-) -> None:
-    save_settings(Settings(hub="local", hub_url=hub.url))
-    config = make_project(tmp_path / "p")
-    app = home_app()
-    async with app.run_test(size=SIZE) as pilot:
-        app.push_screen(UploadScreen(config, client_factory=fast_client()))
-        screen = upload_screen(app)
-        await pilot.pause()
-        assert screen.phase == "identity"
-        assert app.focused is screen.query_one("#username-input", Input)
-        await pilot.press(*"Alice", "enter")
-        assert "lowercase" in shown(screen, "#username-check")
-        assert screen.phase == "identity"
-        screen.query_one("#username-input", Input).value = USER
-        screen.query_one("#remember", Checkbox).value = True
-        await pilot.press("enter")
-        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
-    assert load_settings().username == USER
-
-
 def test_the_local_hubs_own_key_pair_is_found_for_the_local_hub(tw_dirs: dict[str, Path]) -> None:
     settings = Settings(username=USER, hub="local")
     save_settings(settings)
@@ -398,7 +376,7 @@ def test_the_local_hubs_own_key_pair_is_found_for_the_local_hub(tw_dirs: dict[st
     assert find_identity(settings_environment(settings), "bob").credentials is None
 
 
-async def test_the_username_alone_is_enough_when_the_local_hub_knows_it(
+async def test_the_username_is_checked_and_alone_is_enough_when_the_local_hub_knows_it(
     tmp_path: Path, local_hub_factory: Any
 ) -> None:
     """Set up offline without a username: typing it finds `taskwizard hub`'s key pair."""
@@ -411,12 +389,18 @@ async def test_the_username_alone_is_enough_when_the_local_hub_knows_it(
         screen = upload_screen(app)
         await pilot.pause()
         assert screen.phase == "identity"
-        screen.query_one("#username-input", Input).value = USER
-        await pilot.press("enter")  # to the key id field
-        await pilot.press("enter")  # to the key field
-        await pilot.press("enter")  # the key fields left empty: look again with the username
+        username = screen.query_one("#username-input", Input)
+        assert app.focused is username
+        await pilot.press(*"Alice")
+        assert "lowercase" in shown(screen, "#username-check")  # checked as it is typed
+        await pilot.press("enter", "enter", "enter")  # through the empty key fields: submit
+        assert screen.phase == "identity" and app.focused is username
+        username.value = USER
+        screen.query_one("#remember", Checkbox).value = True
+        await pilot.press("enter", "enter", "enter")  # no key typed: look again with the name
         await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
         assert "the local hub's API key for alice" in shown(screen, "#upload-identity")
+    assert load_settings().username == USER
 
 
 @pytest.mark.usefixtures("local_settings", "keys_in_env")
@@ -483,12 +467,12 @@ async def test_a_new_offline_user_starts_the_local_hub_from_the_screen_and_uploa
 
 
 @pytest.mark.usefixtures("local_settings", "keys_in_env")
-async def test_from_home_a_config_is_chosen_first(tmp_path: Path, hub: LocalHub) -> None:
+async def test_reached_from_home_and_after_saving(tmp_path: Path, hub: LocalHub) -> None:
     config = make_project(tmp_path / "p")
     app = home_app()
     async with app.run_test(size=SIZE) as pilot:
         await pilot.pause()
-        await pilot.press("u")  # Upload, on the home screen
+        await pilot.press("u")  # Upload, on the home screen: which config?
         await pilot.pause()
         assert isinstance(app.screen, FilePickerDialog)
         app.screen.query_one("#picker-path", Input).value = str(tmp_path / "nope.yaml")
@@ -501,23 +485,16 @@ async def test_from_home_a_config_is_chosen_first(tmp_path: Path, hub: LocalHub)
         screen = upload_screen(app)
         assert screen.config_path == config
         await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
-
-
-@pytest.mark.usefixtures("local_settings", "keys_in_env")
-async def test_upload_chosen_after_saving_opens_the_saved_config(tmp_path: Path) -> None:
-    config = make_project(tmp_path / "p")
-    app = home_app()
-    async with app.run_test(size=SIZE) as pilot:
+        await pilot.press("escape")
         await pilot.pause()
+        assert not isinstance(app.screen, UploadScreen)
+
         app.state.config_path = str(config)
         app._after_saved("upload")  # what SavedDialog's "Upload this config to the Hub" returns
         await pilot.pause()
         screen = upload_screen(app)
         assert screen.config_path == config
         await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
-        await pilot.press("escape")
-        await pilot.pause()
-        assert not isinstance(app.screen, UploadScreen)
 
 
 @pytest.mark.usefixtures("local_settings")
