@@ -246,7 +246,7 @@ class ArgumentsForm(Vertical):
     """The generated form for ``<component path>.arguments``."""
 
     DEFAULT_CSS = """
-    ArgumentsForm { height: auto; }
+    ArgumentsForm { height: auto; margin: 1 0 0 0; }
     ArgumentsForm > .arguments--note { color: $text-muted; margin: 0 0 1 0; }
     """
 
