@@ -190,6 +190,12 @@ async def test_plan_then_upload_creates_everything_on_the_local_hub(
             "template:my-template": ["template", "my-template", "new", "", "not on the hub yet"],
         }
         assert "3 changes to upload" in shown(screen, "#upload-status")
+        # Everything needed fits 80x24: the whole plan and the Upload button.
+        upload_button = screen.query_one("#upload-button")
+        assert screen.region.contains_region(upload_button.region)
+        assert upload_button.region.area > 0 and not upload_button.disabled
+        table = screen.query_one("#plan-table", DataTable)
+        assert table.region.height >= len(rows) + 3  # header, rows and border
         assert hub.templates(USER) == []  # planning changes nothing
 
         await pilot.press("u")
@@ -345,6 +351,7 @@ async def test_missing_credentials_are_asked_for_saved_0600_and_never_shown(
         assert screen.phase == "identity"
         assert "no credentials" in shown(screen, "#upload-identity")
         assert app.focused is screen.query_one("#key-id-input", Input)
+        assert screen.region.contains_region(screen.query_one("#identity-continue").region)
         screen.query_one("#key-id-input", Input).value = hub.api_key_id
         await pilot.press("enter")
         assert app.focused is screen.query_one("#key-input", Input)
