@@ -92,10 +92,14 @@ class Scene:
         from textual.widgets import Input, TextArea
 
         await self.setup(pilot)
-        for screen in pilot.app.screen_stack:
-            for widget in screen.query("Input, TextArea"):
-                if isinstance(widget, Input | TextArea):
-                    widget.cursor_blink = False
+        for _ in range(2):  # again after focus moved in a late callback
+            await settle(pilot)
+            for screen in pilot.app.screen_stack:
+                for widget in screen.query("Input, TextArea"):
+                    if isinstance(widget, Input | TextArea):
+                        widget.cursor_blink = False
+                        widget._pause_blink(visible=widget.has_focus)  # noqa: SLF001 - no public API
+                        widget.refresh()
         await settle(pilot)
 
 
