@@ -275,6 +275,10 @@ class UploadScreen(Screen[None]):
             lines.append("• your Bitfount username")
         if need_key:
             lines.append(f"• an API key (id and key) for this hub — {ENV_HINT}")
+            if env.supports_device_code and env.name != "local":
+                lines.append(
+                    "  (or log in to your Bitfount account in Settings: s on the home screen)"
+                )
             if env.name == "local":
                 lines.append(
                     "  (`taskwizard hub` prints the local hub's key pair when it starts; or use "
