@@ -58,7 +58,11 @@ class TaskWizardApp(App[None]):
         elif mode == "upload":
             self.open_upload(self.start_path)
         elif mode == "setup":
-            self.open_settings()
+            from taskwizard.tui.screens.home import HomeScreen
+            from taskwizard.tui.screens.setup import SetupScreen
+
+            self.push_screen(HomeScreen())  # where setup leads when it is done
+            self.push_screen(SetupScreen(mode="first-run"))
         else:
             self.show_home()
 
@@ -181,8 +185,7 @@ class TaskWizardApp(App[None]):
     def open_settings(self) -> None:
         from taskwizard.tui.screens.setup import SetupScreen
 
-        mode: Literal["first-run", "settings"] = "settings" if self.start_mode != "setup" else "first-run"
-        self.push_screen(SetupScreen(mode=mode))
+        self.push_screen(SetupScreen(mode="settings"))
 
     def default_folder(self) -> Path:
         from taskwizard.settings import load_settings

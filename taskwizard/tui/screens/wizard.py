@@ -17,7 +17,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widget import Widget
-from textual.widgets import Button, Footer, OptionList, Static
+from textual.widgets import Button, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from taskwizard.editing import RAW_DOC_PREFIX
@@ -83,6 +83,7 @@ class WizardScreen(Screen[None]):
     def on_mount(self) -> None:
         self._first_paint = True
         self._ready = False
+        self._revalidate_pending = False
         self._pending_focus_path: tuple[DocName, DocPath] | None = None
         self._update_step_list(validated=False)
         self._apply_preview_visibility()
@@ -181,6 +182,9 @@ class WizardScreen(Screen[None]):
             target = view.fields()[0]
         if target is not None:
             target.focus_editor()
+            editor = target.editor
+            if isinstance(editor, Input):
+                editor.cursor_position = len(editor.value)  # resume typing where it stopped
             target.scroll_visible(animate=False)
         else:
             view.focus()
@@ -344,8 +348,20 @@ class WizardScreen(Screen[None]):
             self.step_view.refresh(recompose=True)
             self.call_after_refresh(self.revalidate)
         else:
-            self.revalidate()
+            self._schedule_revalidate()
         self.tw_app.autosave()
+
+    def _schedule_revalidate(self) -> None:
+        """Validate once per burst of keystrokes: edits that queue up while one
+        validation runs are validated together after the next refresh, so a key
+        typed right after Tab is not kept waiting behind one validation per character."""
+        if not self._revalidate_pending:
+            self._revalidate_pending = True
+            self.call_after_refresh(self._revalidate_now)
+
+    def _revalidate_now(self) -> None:
+        self._revalidate_pending = False
+        self.revalidate()
 
     @on(JumpTo)
     def _jump(self, event: JumpTo) -> None:
