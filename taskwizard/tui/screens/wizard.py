@@ -84,6 +84,9 @@ class WizardScreen(Screen[None]):
         self._first_paint = True
         self._ready = False
         self._revalidate_pending = False
+        self._step_marks: list[tuple[str, str]] = []
+        self._texts: dict[str, str] = {}
+        self._binding_gates: tuple[object, ...] = ()
         self._pending_focus_path: tuple[DocName, DocPath] | None = None
         self._update_step_list(validated=False)
         self._apply_preview_visibility()
@@ -234,7 +237,11 @@ class WizardScreen(Screen[None]):
         self._update_status()
         self._update_title()
         self._update_preview()
-        self.refresh_bindings()
+        gates = (self._ready, self.errors_here() > 0, self.total_errors() > 0, self.step_id)
+        if gates != self._binding_gates:
+            # Next/Save greyed or not: the footer is redrawn only when that changes.
+            self._binding_gates = gates
+            self.refresh_bindings()
 
     def _update_title(self) -> None:
         state = self.tw_app.state
@@ -243,10 +250,17 @@ class WizardScreen(Screen[None]):
         slug = state.entry.get("slug") if not state.task_only else None
         name = f" · {slug}" if isinstance(slug, str) and slug else ""
         number = STEP_IDS.index(self.step_id) + 1
-        self.query_one("#wizard-title", Static).update(
+        self._set_text(
+            self.query_one("#wizard-title", Static),
             f"[b]taskwizard[/b] — {what}{name} · step {number} of {len(STEP_IDS)}: "
-            f"{STEP_TITLES[self.step_id]}"
+            f"{STEP_TITLES[self.step_id]}",
         )
+
+    def _set_text(self, widget: Static, text: str) -> None:
+        """Update a Static only when its text changes (an update re-lays the screen out)."""
+        if self._texts.get(widget.id or "") != text:
+            self._texts[widget.id or ""] = text
+            widget.update(text)
 
     def _step_of(self, doc: DocName, path: DocPath) -> str:
         if path[:1] == ("__raw__",):
@@ -270,8 +284,8 @@ class WizardScreen(Screen[None]):
     def _update_step_list(self, *, validated: bool = True) -> None:
         state = self.tw_app.state
         counts = self.step_problem_counts() if validated else {s: (0, 0) for s in STEP_IDS}
-        options = []
-        for number, (step, title) in enumerate(STEPS, start=1):
+        marks: list[tuple[str, str]] = []
+        for step in STEP_IDS:
             errors, warnings = counts[step]
             if step not in state.visited or not validated:
                 mark, style = "○", "dim"
@@ -281,12 +295,19 @@ class WizardScreen(Screen[None]):
                 mark, style = "!", "yellow"
             else:
                 mark, style = "✓", "green"
-            label = Text.assemble((f"{number} ", "dim"), title, " ", (mark, style))
-            options.append(Option(label, id=step))
+            marks.append((mark, style))
         step_list = self.query_one("#step-list", OptionList)
         highlighted = STEP_IDS.index(self.step_id)
-        step_list.set_options(options)
-        step_list.highlighted = highlighted
+        if marks != self._step_marks:
+            # Rebuilding the list re-lays it out: only when a mark changed, not per keystroke.
+            self._step_marks = marks
+            options = [
+                Option(Text.assemble((f"{n} ", "dim"), title, " ", mark), id=step)
+                for n, ((step, title), mark) in enumerate(zip(STEPS, marks, strict=True), start=1)
+            ]
+            step_list.set_options(options)
+        if step_list.highlighted != highlighted:
+            step_list.highlighted = highlighted
 
     def _update_status(self) -> None:
         state = self.tw_app.state
@@ -300,14 +321,14 @@ class WizardScreen(Screen[None]):
             self._step_of(*split_field_key(key)) == self.step_id for key in state.touched
         )
         if errors and untouched:
-            status.update("Fill in the fields marked * to go on. [b]F1[/b] explains each field.")
+            self._set_text(status, "Fill in the fields marked * to go on. [b]F1[/b] explains each field.")
         elif errors:
-            status.update(
+            self._set_text(status, 
                 f"[b red]{errors} problem{'s' * (errors != 1)} on this step[/] — Next is unavailable. "
                 "[b]F8[/b] goes to the first one."
             )
         elif total:
-            status.update(
+            self._set_text(status, 
                 f"This step is fine. {total} problem{'s' * (total != 1)} elsewhere — "
                 "[b]F8[/b] goes to the next one; Save waits until there are none."
             )
@@ -318,7 +339,7 @@ class WizardScreen(Screen[None]):
                 if warnings
                 else "No problems. "
             )
-            status.update(f"[green]{note}[/]Ctrl+S saves from any step.")
+            self._set_text(status, f"[green]{note}[/]Ctrl+S saves from any step.")
 
     def _update_preview(self) -> None:
         preview = self.query_one("#preview")

@@ -81,15 +81,15 @@ class StepView(VerticalScroll):
             shown = by_field[id(field)] if (field.key in visible or "*" in visible) else []
             field.show_problems(shown)
         other = self.query_one("#step-other-problems", Static)
+        text = ""
         if rest and ("*" in visible or visible):
-            other.update(
-                "\n".join(
-                    ("✗ " if p.is_error else "! ") + (f"{path_text(p.path)}: " if p.path else "") + p.message
-                    for p in rest[:8]
-                )
+            text = "\n".join(
+                ("✗ " if p.is_error else "! ") + (f"{path_text(p.path)}: " if p.path else "") + p.message
+                for p in rest[:8]
             )
-        else:
-            other.update("")
+        if text != getattr(self, "_other_text", None):
+            self._other_text = text  # update (and re-layout) only on a change
+            other.update(text)
 
     def field_for(self, doc: DocName, path: DocPath) -> Field | None:
         best = None

@@ -114,6 +114,7 @@ class Field(Vertical):
         self.required = required
         # Required fields keep an empty value in the document so the key keeps its place.
         self.keep_empty = required if keep_empty is None else keep_empty
+        self._shown_problems: tuple[tuple[str, str], ...] | None = None
         #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
         #: string fields of the task by default; others when the catalog says templatable.
         self.templatable = (
@@ -294,6 +295,10 @@ class Field(Vertical):
     def show_problems(self, problems: Sequence[Problem]) -> None:
         """Show the problems at this field's path (the caller picks the visible ones)."""
         box = self.query_one(".field--problem", Static)
+        shown = tuple((p.severity, p.message) for p in problems)
+        if shown == self._shown_problems:
+            return  # nothing changed: no re-layout on this keystroke
+        self._shown_problems = shown
         if not problems:
             box.update("")
             box.set_classes("field--problem -empty")
