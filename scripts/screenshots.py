@@ -59,7 +59,11 @@ def example_state() -> WizardState:
 class ScreenshotApp(TaskWizardApp):
     """The real app with a fixed default folder and, optionally, a prepared state."""
 
-    CSS_PATH = str(Path(sys.modules[TaskWizardApp.__module__].__file__ or "").with_name("app.tcss"))
+    # Relative CSS paths resolve against the defining class's file: point at the app's own.
+    CSS_PATH = [
+        str(Path(sys.modules[TaskWizardApp.__module__].__file__ or "").parent / css)
+        for css in TaskWizardApp.CSS_PATH  # type: ignore[union-attr]
+    ]
 
     def __init__(self, mode: StartMode, state: WizardState | None = None) -> None:
         super().__init__(mode)
@@ -68,9 +72,9 @@ class ScreenshotApp(TaskWizardApp):
     def default_folder(self) -> Path:
         return FOLDER
 
-    def start_new(self, state: WizardState | None = None) -> None:
+    def _begin_session(self, state: WizardState | None) -> None:
         prepared, self.prepared = self.prepared, None
-        super().start_new(state or prepared)
+        super()._begin_session(state or prepared)
 
 
 Setup = Callable[[Pilot[Any]], Awaitable[None]]

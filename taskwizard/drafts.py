@@ -40,7 +40,7 @@ from pydantic import ValidationError
 
 from taskwizard import paths
 from taskwizard.atomic import atomic_write_text
-from taskwizard.state import WizardState, get_in
+from taskwizard.state import WizardState, get_in, state_from_json, state_to_json
 
 DRAFT_FORMAT = 1
 DraftStatus = Literal["editing", "saved"]
@@ -100,17 +100,17 @@ class DraftStore:
             "updated": now.isoformat(),
             "status": "saved" if state.saved else "editing",
             "saved_at": None,
-            "state": state.model_dump(mode="json"),
+            "state": state_to_json(state),
         }
         self._write(draft_id, record)
         return draft_id
 
     def save(self, draft_id: str, state: WizardState) -> None:
         """Write the state now (atomic; cheap enough to call after every change)."""
-        self.save_dump(draft_id, state.model_dump(mode="json"))
+        self.save_dump(draft_id, state_to_json(state))
 
     def save_dump(self, draft_id: str, state_json: dict[str, Any]) -> None:
-        """Like :meth:`save`, for a state already dumped with ``model_dump(mode="json")``."""
+        """Like :meth:`save`, for a state already dumped with :func:`state_to_json`."""
         record = self._header(draft_id)
         record["updated"] = _now().isoformat()
         if state_json.get("saved"):
@@ -185,7 +185,7 @@ class DraftStore:
         later autosaves keep the status until the user changes something.
         """
         state.saved = True
-        dump = state.model_dump(mode="json")
+        dump = state_to_json(state)
         record = self._header(draft_id)
         now = _now().isoformat()
         record.update(updated=now, status="saved", saved_at=now, state=dump)
@@ -269,7 +269,7 @@ class DraftStore:
         if not isinstance(record.get("state"), dict):
             self._unusable(path, "no wizard state in it", move_aside)
         try:
-            state = WizardState.model_validate(record["state"])
+            state = state_from_json(record["state"])
         except ValidationError as exc:
             err = exc.errors()[0]
             where = ".".join(str(p) for p in err.get("loc", ()))
@@ -346,7 +346,7 @@ class Autosaver:
             return self._pending is not None
 
     def note_change(self, state: WizardState) -> None:
-        dump = state.model_dump(mode="json")
+        dump = state_to_json(state)
         with self._lock:
             self._seq += 1
             self._pending = dump

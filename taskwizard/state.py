@@ -5,6 +5,11 @@ including keys taskwizard does not know, in order) plus where the user is.
 Everything the wizard decides — problems, the YAML it will write — is a
 function of this object, testable without a terminal. Drafts are this object
 serialised as JSON; it never holds secrets.
+
+It is a plain dataclass, not a pydantic model, so that drawing the wizard's
+first screen does not wait for pydantic (~150 ms at start-up); drafts check a
+loaded state's types with pydantic, which validates dataclasses as well
+(:func:`state_to_json`, :func:`state_from_json`).
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ import copy
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from dataclasses import dataclass, field
 
 from taskwizard.model.problems import DocPath, Problem
 
@@ -33,7 +38,8 @@ STEPS: tuple[tuple[str, str], ...] = (
 STEP_IDS = tuple(step for step, _ in STEPS)
 
 
-class SourceFile(BaseModel):
+@dataclass
+class SourceFile:
     """A file an edit session was opened from, as it was when opened."""
 
     path: str
@@ -67,17 +73,18 @@ def new_task() -> dict[str, Any]:
     }
 
 
-class WizardState(BaseModel):
-    model_config = ConfigDict(validate_assignment=False)
+def _new_config() -> dict[str, Any]:
+    return {"task-templates": [new_config_entry()], "models": []}
 
+
+@dataclass
+class WizardState:
     #: The whole task-templates config (every template and model in it).
-    config: dict[str, Any] = Field(
-        default_factory=lambda: {"task-templates": [new_config_entry()], "models": []}
-    )
+    config: dict[str, Any] = field(default_factory=_new_config)
     #: Which entry of ``config["task-templates"]`` the wizard is editing.
     template_index: int = 0
     #: The task YAML of that entry.
-    task: dict[str, Any] = Field(default_factory=new_task)
+    task: dict[str, Any] = field(default_factory=new_task)
     #: Where Save writes; the entry's ``template:`` is the task path relative to the config.
     config_path: str | None = None
     task_path: str | None = None
@@ -89,13 +96,13 @@ class WizardState(BaseModel):
     config_only: bool = False
     #: Raw YAML a user is typing for a step that does not parse yet (step id -> text),
     #: kept so that half-typed raw edits survive in drafts.
-    raw_text: dict[str, str] = Field(default_factory=dict)
+    raw_text: dict[str, str] = field(default_factory=dict)
     step: str = "template"
     focus: str | None = None
     #: Field keys (``doc:path``) the user has changed; untouched fields do not shout.
-    touched: list[str] = Field(default_factory=list)
+    touched: list[str] = field(default_factory=list)
     #: Steps the user has been on (a step not visited yet shows as untouched).
-    visited: list[str] = Field(default_factory=list)
+    visited: list[str] = field(default_factory=list)
     #: Set when the documents were last written to their files.
     saved: bool = False
 
@@ -143,7 +150,7 @@ class WizardState(BaseModel):
         return "*" in self.touched or self.is_touched(doc, path)
 
     def snapshot(self) -> WizardState:
-        return self.model_copy(deep=True)
+        return copy.deepcopy(self)
 
     # ------------------------------------------------------------- deciding
     def config_problems(self) -> list[Problem]:
@@ -181,7 +188,7 @@ class WizardState(BaseModel):
         for index, model in enumerate(models if isinstance(models, list) else []):
             if not isinstance(model, dict):
                 continue
-            field: DocPath = ("models", index, "model_file")
+            file_field: DocPath = ("models", index, "model_file")
             for problem in check_config_files({"models": [model]}, config_path):
                 if problem.path[:2] == ("models", 0):
                     moved: DocPath = ("models", index, *problem.path[2:])
@@ -190,7 +197,9 @@ class WizardState(BaseModel):
                     # Inside the model file: shown under the model file field, with its place.
                     where = f"{Path(problem.file or '').name} line {problem.line}"
                     where += f", column {problem.column}" if problem.column else ""
-                    problems.append(Problem(problem.severity, f"{where}: {problem.message}", field))
+                    problems.append(
+                        Problem(problem.severity, f"{where}: {problem.message}", file_field)
+                    )
         return problems
 
     def render(self, doc: DocName) -> str:
@@ -232,6 +241,31 @@ class WizardState(BaseModel):
             except ValueError:
                 pass
         self.entry["template"] = task.as_posix()
+
+
+# ------------------------------------------------------------ serialising
+def state_to_json(state: WizardState) -> dict[str, Any]:
+    """The state as JSON-ready data (dates in task data become ISO strings)."""
+    return _adapter().dump_python(state, mode="json")  # type: ignore[no-any-return]
+
+
+def state_from_json(data: Any) -> WizardState:
+    """A state from :func:`state_to_json`'s output; raises pydantic's ValidationError."""
+    state = _adapter().validate_python(data)
+    assert isinstance(state, WizardState)
+    return state
+
+
+def _adapter() -> Any:
+    global _ADAPTER
+    if _ADAPTER is None:
+        from pydantic import TypeAdapter
+
+        _ADAPTER = TypeAdapter(WizardState)
+    return _ADAPTER
+
+
+_ADAPTER: Any = None
 
 
 # ------------------------------------------------------------------ helpers

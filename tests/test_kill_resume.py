@@ -225,7 +225,8 @@ def test_kill_9_mid_typing_then_resume_restores_every_value(terminal: Terminal) 
 
     # A new process resumes the newest draft: same values, same step, same field.
     terminal.start("second", "resume")
-    screen = terminal.wait_screen("second", "retina-scan", "Retina scan", values["description"])
+    # The focused field (the description) is scrolled into view; the slug is in the title bar.
+    screen = terminal.wait_screen("second", "retina-scan", values["description"])
     assert "step 1 of 8" in screen
     wait_checked(terminal, "second")
     # keys land in the focused field, the description (End: the cursor starts at its start)
@@ -233,6 +234,11 @@ def test_kill_9_mid_typing_then_resume_restores_every_value(terminal: Terminal) 
     time.sleep(PAUSE_AFTER_TAB)
     terminal.type("second", lost or "!")
     terminal.wait_screen("second", "Finds drusen in OCT scans" if lost else "Finds drusen!")
+    # Back up to the title: it came back too.
+    for _ in range(2):
+        terminal.key("second", "BTab")
+        time.sleep(PAUSE_AFTER_TAB)
+    terminal.wait_screen("second", "Retina scan")
     time.sleep(SETTLE)
     terminal.key("second", "C-q")
     wait_for(

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from textual.app import App
 from textual.binding import Binding
+from textual.screen import Screen
 
 from taskwizard.state import WizardState
 
@@ -19,7 +20,9 @@ StartMode = Literal["home", "new", "resume", "edit", "setup", "upload"]
 
 class TaskWizardApp(App[None]):
     TITLE = "taskwizard"
-    CSS_PATH = "app.tcss"
+    # The wizard's styles load with the app: `taskwizard new` makes the wizard the
+    # first (default) screen, whose own CSS_PATH Textual would not load.
+    CSS_PATH = ["app.tcss", "screens/wizard.tcss"]
     BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
     ENABLE_COMMAND_PALETTE = True
 
@@ -47,10 +50,19 @@ class TaskWizardApp(App[None]):
         yield from wizard_commands(self, screen)
 
     # ------------------------------------------------------------ start-up
+    def get_default_screen(self) -> Screen[Any]:
+        if self.start_mode == "new":
+            # `taskwizard new`: the wizard is the first screen, drawn in one frame.
+            from taskwizard.tui.screens.wizard import WizardScreen
+
+            self._begin_session(None)
+            return WizardScreen()
+        return super().get_default_screen()
+
     def on_mount(self) -> None:
         mode = self.start_mode
         if mode == "new":
-            self.start_new()
+            pass  # the default screen is the wizard already
         elif mode == "resume":
             self.resume_draft(self.start_draft)
         elif mode == "edit":
@@ -122,6 +134,10 @@ class TaskWizardApp(App[None]):
 
     # ------------------------------------------------------------- routes
     def start_new(self, state: WizardState | None = None) -> None:
+        self._begin_session(state)
+        self._push_wizard()
+
+    def _begin_session(self, state: WizardState | None) -> None:
         self.state = state or WizardState()
         if self._autosaver is not None:
             self._autosaver.close()
@@ -131,7 +147,6 @@ class TaskWizardApp(App[None]):
         if state is not None:
             # Opened files and added templates are work already: keep a draft now.
             self.autosave()
-        self._push_wizard()
 
     def resume_draft(self, draft_id: str | None = None) -> None:
         from taskwizard.drafts import DraftError
@@ -155,7 +170,7 @@ class TaskWizardApp(App[None]):
         from taskwizard.tui.screens.wizard import WizardScreen
 
         if isinstance(self.screen, WizardScreen):
-            self.switch_screen(WizardScreen())  # one wizard at a time
+            self.screen.restart()  # one wizard at a time: it shows the new session
         else:
             self.push_screen(WizardScreen())
 
@@ -168,6 +183,8 @@ class TaskWizardApp(App[None]):
         if isinstance(self.screen, WizardScreen):
             if any(isinstance(s, HomeScreen) for s in self.screen_stack):
                 self.pop_screen()
+            elif len(self.screen_stack) == 1:
+                self.push_screen(HomeScreen())  # the wizard is the app's first screen
             else:
                 self.switch_screen(HomeScreen())
             self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
@@ -244,11 +261,7 @@ class TaskWizardApp(App[None]):
             config_path=old.config_path,
             config_source=old.config_source,
         )
-        from taskwizard.tui.screens.wizard import WizardScreen
-
-        if isinstance(self.screen, WizardScreen):
-            self.pop_screen()
-        self.start_new(state)
+        self.start_new(state)  # replaces the wizard on the stack
 
     async def action_quit(self) -> None:
         self.flush_draft()

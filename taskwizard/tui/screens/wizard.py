@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from rich.syntax import Syntax
 from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
+from textual.timer import Timer
 from textual.widget import Widget
 from textual.widgets import Button, Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
@@ -37,7 +37,6 @@ PREVIEW_DOC: dict[str, DocName] = {"template": "config", "models": "config"}
 
 
 class WizardScreen(Screen[None]):
-    CSS_PATH = "wizard.tcss"
     #: Focus goes to the step's first field once the step is mounted, not to the step list.
     AUTO_FOCUS = ""
     BINDINGS = [
@@ -56,10 +55,18 @@ class WizardScreen(Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        self._first_paint = True
+        self._ready = False
+        self._revalidate_pending = False
+        self._step_marks: list[tuple[str, str]] = []
+        self._texts: dict[str, str] = {}
+        self._binding_gates: tuple[object, ...] = ()
+        self._pending_focus_path: tuple[DocName, DocPath] | None = None
+        self._view: StepView | None = None
         self.problems: list[tuple[DocName, Problem]] = []
         self.raw_mode = False
         self._preview_forced: bool | None = None
-        self._view: StepView | None = None
+        self._preview_timer: Timer | None = None
 
     @property
     def tw_app(self) -> TaskWizardApp:
@@ -71,7 +78,9 @@ class WizardScreen(Screen[None]):
         with Horizontal(id="wizard-body"):
             yield OptionList(id="step-list")
             with Vertical(id="step-column"):
-                yield Vertical(id="step-host")
+                # The first step is composed with the screen: one frame, not two.
+                widgets, self._view, _ = self._build_step(self.tw_app.state.step)
+                yield Vertical(*widgets, id="step-host")
                 yield Static("", id="step-status")
                 with Horizontal(id="step-buttons"):
                     yield Button("◀ Back", id="back-button")
@@ -81,15 +90,18 @@ class WizardScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        self._first_paint = True
-        self._ready = False
-        self._revalidate_pending = False
-        self._step_marks: list[tuple[str, str]] = []
-        self._texts: dict[str, str] = {}
-        self._binding_gates: tuple[object, ...] = ()
-        self._pending_focus_path: tuple[DocName, DocPath] | None = None
         self._update_step_list(validated=False)
         self._apply_preview_visibility()
+        self.call_after_refresh(self._after_step_mounted, self.tw_app.state.focus)
+
+    def restart(self) -> None:
+        """Show a new session (app.state was replaced): forget what was shown before."""
+        self._step_marks = []
+        self._texts = {}
+        self._binding_gates = ()
+        self.problems = []
+        self._pending_focus_path = None
+        self._update_step_list(validated=False)
         self.show_step(self.tw_app.state.step, focus=self.tw_app.state.focus)
 
     def on_resize(self) -> None:
@@ -113,6 +125,14 @@ class WizardScreen(Screen[None]):
         return view if view is not None and view.is_attached else None
 
     def show_step(self, step_id: str, *, focus: str | None = None, raw: bool = False) -> None:
+        widgets, view, keep_focus = self._build_step(step_id, raw=raw)
+        # Swaps run one after another: the old step is gone before the new one mounts.
+        self.call_next(self._swap_step, widgets, view, focus if keep_focus else None)
+
+    def _build_step(
+        self, step_id: str, *, raw: bool = False
+    ) -> tuple[list[Widget], StepView | None, bool]:
+        """The widgets showing a step (its form, or its raw YAML); sets state.step."""
         state = self.tw_app.state
         if step_id not in STEP_IDS:
             step_id = STEP_IDS[0]
@@ -135,7 +155,7 @@ class WizardScreen(Screen[None]):
                 )
             )
             widgets.append(RawYamlEditor(broken, doc, (), None, id="raw-editor"))
-            focus = None
+            return widgets, None, False
         else:
             view = step_view_class(step_id)(id=f"step-{step_id}")
             if self.raw_mode and view.raw_view is not None:
@@ -145,8 +165,7 @@ class WizardScreen(Screen[None]):
             else:
                 self.raw_mode = False
                 widgets.append(view)
-        # Swaps run one after another: the old step is gone before the new one mounts.
-        self.call_next(self._swap_step, widgets, view, focus)
+        return widgets, view, True
 
     async def _swap_step(
         self, widgets: list[Widget], view: StepView | None, focus: str | None
@@ -165,7 +184,8 @@ class WizardScreen(Screen[None]):
             # while the user can already type (untouched fields show no problems
             # anyway); the first validation runs as soon as they are ready.
             self._first_paint = False
-            self._warm_validators()
+            # After the first frame is on the terminal, not competing with it.
+            self.call_after_refresh(self.set_timer, 0.05, self._warm_validators)
         else:
             self.revalidate()
         if self.raw_mode:
@@ -342,6 +362,16 @@ class WizardScreen(Screen[None]):
             self._set_text(status, f"[green]{note}[/]Ctrl+S saves from any step.")
 
     def _update_preview(self) -> None:
+        """Redraw the preview 0.2 s after the last edit: dumping a 50-template config
+        on every keystroke costs 20-50 ms, and nobody reads the preview mid-word."""
+        if not self.query_one("#preview").display:
+            return
+        if self._preview_timer is not None:
+            self._preview_timer.stop()
+        self._preview_timer = self.set_timer(0.2, self._render_preview)
+
+    def _render_preview(self) -> None:
+        self._preview_timer = None
         preview = self.query_one("#preview")
         if not preview.display:
             return
@@ -350,6 +380,11 @@ class WizardScreen(Screen[None]):
         name = "task-templates config" if doc == "config" else "task YAML"
         body = self.query_one("#preview-body", Static)
         body.border_title = name
+        from rich.syntax import Syntax  # pygments: only once a preview is shown
+
+        if self._texts.get("#preview") == doc + text:
+            return
+        self._texts["#preview"] = doc + text
         body.update(Syntax(text, "yaml", theme="ansi_dark", line_numbers=True, word_wrap=False))
 
     # ----------------------------------------------------------- events
@@ -498,7 +533,7 @@ class WizardScreen(Screen[None]):
         preview = self.query_one("#preview")
         self._preview_forced = not preview.display
         self._apply_preview_visibility()
-        self._update_preview()
+        self._render_preview()
 
     def action_toggle_raw(self) -> None:
         view_cls = step_view_class(self.step_id)
