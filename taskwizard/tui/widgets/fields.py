@@ -17,7 +17,6 @@ from textual.widget import Widget
 from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
 
 from taskwizard.model.problems import DocPath, Problem
-from taskwizard.model.variables import is_placeholder, placeholder_name
 from taskwizard.state import DocName, field_key
 from taskwizard.tui.messages import StateEdited
 
@@ -115,6 +114,7 @@ class Field(Vertical):
         # Required fields keep an empty value in the document so the key keeps its place.
         self.keep_empty = required if keep_empty is None else keep_empty
         self._shown_problems: tuple[tuple[str, str], ...] | None = None
+        self._shown_binding: str | None = None
         #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
         #: string fields of the task by default; others when the catalog says templatable.
         self.templatable = (
@@ -140,6 +140,8 @@ class Field(Vertical):
     @property
     def bound_variable(self) -> str | None:
         """The template variable this field is bound to (its value is a placeholder)."""
+        from taskwizard.model.variables import placeholder_name
+
         return placeholder_name(self.tw_app.state.get(self.doc, self.path))
 
     def shown_value(self) -> Any:
@@ -162,12 +164,17 @@ class Field(Vertical):
         return f"⇄ bound to {{{{ {name} }}}}  (Ctrl+B to unbind)" if name else ""
 
     def show_binding(self) -> None:
-        box = self.query_one(".field--bound", Static)
         text = self._binding_text()
+        if text == self._shown_binding:
+            return  # unchanged: no re-layout on this keystroke
+        self._shown_binding = text
+        box = self.query_one(".field--bound", Static)
         box.update(text)
         box.set_class(not text, "-empty")
 
     def _make_editor(self) -> Widget:
+        from taskwizard.model.variables import is_placeholder
+
         value = self.shown_value()
         editor_id = "editor"
         if is_placeholder(value) and self.kind in ("bool", "choice", "multi"):
@@ -233,6 +240,8 @@ class Field(Vertical):
                     editor.select(choice)
 
     def _value_from_editor(self) -> Any:
+        from taskwizard.model.variables import is_placeholder
+
         editor = self.editor
         if isinstance(editor, Input):
             text = editor.value
