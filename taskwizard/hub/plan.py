@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from taskwizard.hub import records
 from taskwizard.model.problems import Problem, error, has_errors
+from taskwizard.model.slug import sanitise_slug
 
 if TYPE_CHECKING:
     from taskwizard.hub.client import HubClient
@@ -223,14 +224,12 @@ def first_difference(ours: Any, theirs: Any, path: str = "") -> str | None:
 
 # ------------------------------------------------------------ the config
 def _resolve_file(name: str, config_dir: Path, cwd: Path) -> Path:
-    """Relative paths: the config's folder first, then the current folder (Bitfount's)."""
-    path = Path(name).expanduser()
-    if path.is_absolute():
-        return path
-    for base in (config_dir, cwd):
-        if (base / path).exists():
-            return base / path
-    return config_dir / path
+    """Where ``validate.find_config_file`` finds it; if nowhere, where it would be next to
+    the config (so the error names that path)."""
+    from taskwizard.model.validate import find_config_file
+
+    found, _ = find_config_file(name, config_dir, cwd)
+    return found if found is not None else config_dir / Path(name).expanduser()
 
 
 def load_config(config_path: Path, cwd: Path) -> tuple[LoadedYaml, list[Problem]]:
@@ -307,12 +306,6 @@ def build_plan(
     if plan.refused:
         plan.items = []
     return plan
-
-
-def _sanitise(slug: str) -> str:
-    from taskwizard.model.slug import sanitise_slug
-
-    return sanitise_slug(slug)
 
 
 def _plan_model(
@@ -508,7 +501,7 @@ def _plan_template(
 ) -> PlanItem | None:
     from taskwizard.model.yamlio import load_yaml_file
 
-    slug = _sanitise(str(entry.get("slug", "")))
+    slug = sanitise_slug(str(entry.get("slug", "")))
     template_path = _resolve_file(str(entry.get("template", "")), config_dir, cwd)
     loaded = load_yaml_file(template_path)
     if not loaded.ok:
@@ -602,7 +595,7 @@ def _plan_template(
 
 
 def _plan_deprecated(plan: UploadPlan, client: HubClient | None, slug_text: str) -> PlanItem:
-    slug = _sanitise(slug_text)
+    slug = sanitise_slug(slug_text)
     item = PlanItem(
         id=f"deprecated:{slug}",
         kind="deprecated",
