@@ -26,9 +26,7 @@ from taskwizard.hub.environments import (
     is_loopback_http,
     local_environment,
 )
-
-ENV_API_KEY_ID = "BITFOUNT_API_KEY_ID"
-ENV_API_KEY = "BITFOUNT_API_KEY"
+from taskwizard.settings import ENV_API_KEY, ENV_API_KEY_ID
 
 CredentialKind = Literal["api_key", "bearer", "device_code"]
 
