@@ -147,17 +147,6 @@ def _execute(plan: UploadPlan, client: object, out: TextIO) -> int:
 
 
 # ------------------------------------------------------------------ output
-def format_bytes(count: int | float | None) -> str:
-    if count is None:
-        return "-"
-    value = float(count)
-    for unit in ("B", "KiB", "MiB", "GiB"):
-        if value < 1024 or unit == "GiB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1024
-    return f"{value:.1f} GiB"
-
-
 ACTION_TEXT = {
     "new": "new",
     "new_version": "new version",
@@ -170,6 +159,8 @@ ACTION_TEXT = {
 
 
 def print_plan(plan: UploadPlan, out: TextIO) -> None:
+    from taskwizard.hub.upload import format_bytes
+
     rows = [("KIND", "NAME", "ACTION", "SIZE", "WHY")]
     for item in plan.items:
         rows.append(
@@ -212,6 +203,8 @@ class ProgressPrinter:
         return f"{event.kind} {event.name}"
 
     def _plain(self, event: FileProgress) -> None:
+        from taskwizard.hub.upload import format_bytes
+
         label = self._label(event)
         if event.state == "waiting":
             return
@@ -233,6 +226,8 @@ class ProgressPrinter:
         self._print(self._final(event))
 
     def _live(self, event: FileProgress) -> None:
+        from taskwizard.hub.upload import format_bytes
+
         if event.state == "waiting":
             return
         if event.state == "uploading":

@@ -27,6 +27,18 @@ FileState = Literal["waiting", "uploading", "done", "unchanged", "failed", "canc
 FINAL_STATES: frozenset[str] = frozenset({"done", "unchanged", "failed", "cancelled"})
 
 
+def format_bytes(count: int | float | None) -> str:
+    """A byte count (or speed) for people: ``512 B``, ``1.5 MiB``; ``-`` when unknown."""
+    if count is None:
+        return "-"
+    value = float(count)
+    for unit in ("B", "KiB", "MiB", "GiB"):
+        if value < 1024 or unit == "GiB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1024
+    return f"{value:.1f} GiB"
+
+
 @dataclass(frozen=True, slots=True)
 class FileProgress:
     """One event about one plan item (``file_id`` is the plan item's ``id``)."""

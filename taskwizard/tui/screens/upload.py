@@ -40,7 +40,7 @@ from textual.worker import Worker, WorkerState
 from taskwizard.hub.auth import AuthError, Credentials
 from taskwizard.hub.environments import ENVIRONMENTS, Environment
 from taskwizard.hub.plan import Action, ItemKind, PlanItem, UploadPlan
-from taskwizard.hub.upload import FileProgress, FileState, UploadResult
+from taskwizard.hub.upload import FileProgress, FileState, UploadResult, format_bytes
 from taskwizard.tui.widgets.upload_progress import KIND_LABELS, UploadProgressList
 
 if TYPE_CHECKING:
@@ -775,8 +775,6 @@ def _waiting(item: PlanItem) -> FileProgress:
 
 
 def _size_text(item: PlanItem) -> str:
-    from taskwizard.commands.upload import format_bytes
-
     return format_bytes(item.size) if item.kind in ("model", "weights") else ""
 
 

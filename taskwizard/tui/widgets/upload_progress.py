@@ -12,9 +12,8 @@ from textual.containers import Horizontal, VerticalScroll
 from textual.widget import Widget
 from textual.widgets import ProgressBar, Static
 
-from taskwizard.commands.upload import format_bytes
 from taskwizard.hub.plan import ItemKind
-from taskwizard.hub.upload import FileProgress
+from taskwizard.hub.upload import FileProgress, format_bytes
 
 KIND_LABELS: dict[ItemKind, str] = {
     "model": "model code",
