@@ -27,18 +27,13 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, Wra
 from pydantic_core import PydanticCustomError
 
 from taskwizard.model.problems import DocPath, Problem, error, warning
+from taskwizard.model.variables import is_placeholder
+
 
 # What Bitfount's templated schema accepts as a placeholder (the whole value).
-SCHEMA_PLACEHOLDER_RE = re.compile(r"^\{\{\s*[A-Za-z_][A-Za-z0-9_]*\s*\}\}$")
-
-
-def is_schema_placeholder(value: Any) -> bool:
-    return isinstance(value, str) and SCHEMA_PLACEHOLDER_RE.match(value) is not None
-
-
 def _templatable(value: Any, handler: Any, info: ValidationInfo) -> Any:
     templated = bool(info.context and info.context.get("templated"))
-    if templated and isinstance(value, str) and SCHEMA_PLACEHOLDER_RE.match(value):
+    if templated and is_placeholder(value):
         return value
     return handler(value)
 
@@ -307,7 +302,7 @@ def convert_errors(
             templated
             and not is_key
             and kind in ("tw_phrase", "literal_error")
-            and is_schema_placeholder(value)
+            and is_placeholder(value)
         ):
             message = _cannot_take_placeholder(label)
         problems.append(error(message, path))
@@ -344,7 +339,7 @@ def _cannot_take_placeholder(label: str) -> str:
 
 
 def _type_message(label: str, phrase: str, value: Any, templated: bool) -> str:
-    if is_schema_placeholder(value):
+    if is_placeholder(value):
         if templated:
             return _cannot_take_placeholder(label)
         return (

@@ -39,6 +39,7 @@ from taskwizard.model.schema import (
     one_of,
     warn,
 )
+from taskwizard.model.variables import is_placeholder
 
 # ------------------------------------------------------------------ value checkers
 
@@ -388,9 +389,7 @@ def _username(value: Any) -> Any:
         raise fail(f"must be a string (got {describe(value)})")
     if value == "_default" or USERNAME_START_RE.match(value):
         return value
-    from taskwizard.model.schema import is_schema_placeholder
-
-    if is_schema_placeholder(value):
+    if is_placeholder(value):
         return value
     raise fail(
         f"must start with a lowercase letter or digit (got {describe(value)}); Bitfount "

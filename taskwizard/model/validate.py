@@ -29,7 +29,6 @@ from taskwizard.model.schema import (
     convert_errors,
     describe,
     did_you_mean,
-    is_schema_placeholder,
     one_of,
     unknown_key_message,
 )
@@ -45,6 +44,7 @@ from taskwizard.model.schema_task import (
     argument_model,
 )
 from taskwizard.model.slug import sanitise_slug
+from taskwizard.model.variables import is_placeholder
 
 __all__ = [
     "FileReport",
@@ -175,7 +175,7 @@ def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
                     ("version",),
                 )
             )
-        elif version not in catalog.KNOWN_TASK_VERSIONS and not is_schema_placeholder(version):
+        elif version not in catalog.KNOWN_TASK_VERSIONS and not is_placeholder(version):
             problems.append(
                 warning(
                     f"version {version!r} is not one Bitfount 13 lists (it only warns); "
@@ -197,7 +197,7 @@ def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
             )
         seen: set[str] = set()
         for i, pod in enumerate(identifiers):
-            if not isinstance(pod, str) or (templated and is_schema_placeholder(pod)):
+            if not isinstance(pod, str) or (templated and is_placeholder(pod)):
                 continue
             message = _pod_id_problem(pod)
             if message:
@@ -232,7 +232,7 @@ def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
         and username[:1].isalnum()
         and username[:1] == username[:1].lower()
         and not USERNAME_RE.match(username)
-        and not is_schema_placeholder(username)
+        and not is_placeholder(username)
     ):
         problems.append(
             warning(
@@ -312,7 +312,7 @@ def _check_task(task: Mapping[str, Any], templated: bool) -> list[Problem]:
     if single and isinstance(data_structure, Mapping):
         select = ds.get("select")
         include = select.get("include") if isinstance(select, Mapping) else None
-        if not (templated and is_schema_placeholder(include)) and not (
+        if not (templated and is_placeholder(include)) and not (
             isinstance(include, list) and len(include) == 1
         ):
             where: DocPath = (*tpath, "data_structure", "select", "include")
@@ -460,7 +460,7 @@ def _resolve_name(
     if not isinstance(name, str):
         problems.append(error(f"{kind} name must be a string (got {describe(name)})", path))
         return None
-    if is_schema_placeholder(name):
+    if is_placeholder(name):
         problems.append(
             error(
                 f"the {kind} name cannot be a template variable: Bitfount picks the {kind} by "
@@ -577,7 +577,7 @@ def _check_federated_averaging(
     apath: DocPath = ("task", "protocol", "arguments")
     steps = args.get("steps_between_parameter_updates")
     epochs = args.get("epochs_between_parameter_updates")
-    if templated and (is_schema_placeholder(steps) or is_schema_placeholder(epochs)):
+    if templated and (is_placeholder(steps) or is_placeholder(epochs)):
         return []
     if steps is not None and epochs is not None:
         return [
@@ -683,7 +683,7 @@ def _check_filter(f: Mapping[str, Any], path: DocPath, templated: bool) -> list[
     ftype = f.get("filter_type")
     value = f.get("value")
     vpath: DocPath = (*path, "value")
-    if not isinstance(ftype, str) or (templated and is_schema_placeholder(value)):
+    if not isinstance(ftype, str) or (templated and is_placeholder(value)):
         return []
     if isinstance(value, dt.date):
         return []  # an error already (the schema's value check)
@@ -1090,7 +1090,7 @@ def check_task_files(data: Any, task_path: Path, *, cwd: Path | None = None) -> 
     """Files a task YAML names that Bitfount needs on the machine that runs it."""
     task = data.get("task") if isinstance(data, Mapping) else None
     name = task.get("transformation_file") if isinstance(task, Mapping) else None
-    if not isinstance(name, str) or not name.strip() or is_schema_placeholder(name):
+    if not isinstance(name, str) or not name.strip() or is_placeholder(name):
         return []
     found, _ = find_config_file(name, task_path.parent, cwd or Path.cwd())
     if found is None:
