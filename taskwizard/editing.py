@@ -150,7 +150,9 @@ def state_for_config(opened: OpenedFile, entry_index: int | None) -> tuple[Wizar
     state.task_path = str(task_path)
     if not task_path.exists():
         state.task = new_task()
-        notes.append(f"Its task YAML {template} does not exist yet: a new one will be written there.")
+        notes.append(
+            f"Its task YAML {template} does not exist yet: a new one will be written there."
+        )
         return state, notes
     task_file = open_file(task_path)
     state.task_source = task_file.source

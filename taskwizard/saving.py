@@ -95,7 +95,9 @@ def _plan_file(
         return FileChange(role, path, "new", dump_yaml(data))
     try:
         raw = path.read_bytes()
-        old_text = raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("utf-8")
+        old_text = (
+            raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("utf-8")
+        )
         if raw.startswith(b"\xef\xbb\xbf"):
             old_text = "\ufeff" + old_text
     except (OSError, UnicodeDecodeError) as exc:

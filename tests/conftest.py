@@ -14,7 +14,9 @@ pytest_plugins = ["plugins.localhub_fixture"]
 
 
 @pytest.fixture(autouse=True)
-def tw_dirs(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Path]]:
+def tw_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[dict[str, Path]]:
     root = tmp_path_factory.mktemp("twdirs")
     dirs = {name: root / name for name in ("config", "cache", "data")}
     for name, path in dirs.items():

@@ -103,7 +103,9 @@ def test_changing_one_value_changes_only_its_line(project: Path) -> None:
 
 def test_file_changed_on_disk_is_detected(project: Path) -> None:
     state, _ = state_for_config(open_file(project / "task-templates.yaml"), 0)
-    (project / "task-templates.yaml").write_text(CONFIG.replace("Retina classification", "Someone else"))
+    (project / "task-templates.yaml").write_text(
+        CONFIG.replace("Retina classification", "Someone else")
+    )
     state.set("config", ("task-templates", 0, "title"), "Retina classifier")
     plan = plan_save(state, project)
     change = next(c for c in plan.changes if c.role == "config")
@@ -128,7 +130,9 @@ def test_lone_task_yaml_saves_only_the_task(project: Path) -> None:
         (b"slug: caf\xe9\n", "not UTF-8"),
     ],
 )
-def test_unopenable_files_are_refused_with_a_reason(tmp_path: Path, content: bytes | None, expected: str) -> None:
+def test_unopenable_files_are_refused_with_a_reason(
+    tmp_path: Path, content: bytes | None, expected: str
+) -> None:
     path = tmp_path / "bad.yaml"
     if content is not None:
         path.write_bytes(content)
@@ -144,7 +148,12 @@ def test_a_folder_is_refused(tmp_path: Path) -> None:
 
 
 def test_roundtrip_fixture_configs_open_and_save_byte_identical(tmp_path: Path) -> None:
-    for name in ("several-templates.yaml", "task-templates.yaml", "windows-crlf.yaml", "unicode-bom.yaml"):
+    for name in (
+        "several-templates.yaml",
+        "task-templates.yaml",
+        "windows-crlf.yaml",
+        "unicode-bom.yaml",
+    ):
         source = FIXTURES / "roundtrip" / name
         if not source.exists():
             continue
@@ -199,7 +208,10 @@ async def test_edit_a_commented_config_change_tag_and_argument(project: Path) ->
 
 
 async def test_file_with_syntax_error_opens_in_raw_editor_and_is_fixed(project: Path) -> None:
-    broken = TASK.replace("    name: bitfount.InferenceAndCSVReport", "    name: bitfount.InferenceAndCSVReport\n   oops: [")
+    broken = TASK.replace(
+        "    name: bitfount.InferenceAndCSVReport",
+        "    name: bitfount.InferenceAndCSVReport\n   oops: [",
+    )
     path = project / "retina.yaml"
     path.write_text(broken)
     app = TaskWizardApp("edit", path=path)

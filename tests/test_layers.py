@@ -29,5 +29,7 @@ def test_model_imports_without_textual_or_httpx() -> None:
         "bad = [m for m in ('textual', 'httpx') if m in sys.modules];"
         "print(bad); raise SystemExit(1 if bad else 0)"
     )
-    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=False)
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=False
+    )
     assert result.returncode == 0, result.stdout + result.stderr

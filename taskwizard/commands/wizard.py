@@ -11,7 +11,9 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     if name == "edit":
         parser.add_argument("path", type=Path, help="a task-templates config or a task YAML")
     elif name == "resume":
-        parser.add_argument("draft", nargs="?", help="draft ID (or a unique prefix); default: the newest")
+        parser.add_argument(
+            "draft", nargs="?", help="draft ID (or a unique prefix); default: the newest"
+        )
 
 
 def run(name: str, args: argparse.Namespace) -> int:
@@ -32,7 +34,9 @@ def run(name: str, args: argparse.Namespace) -> int:
             return 2
     from taskwizard.tui.app import TaskWizardApp
 
-    mode = {"home": "home", "new": "new", "edit": "edit", "resume": "resume", "setup": "setup"}[name]
+    mode = {"home": "home", "new": "new", "edit": "edit", "resume": "resume", "setup": "setup"}[
+        name
+    ]
     app = TaskWizardApp(
         mode,  # type: ignore[arg-type]
         draft_id=getattr(args, "draft", None),

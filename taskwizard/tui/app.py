@@ -105,7 +105,9 @@ class TaskWizardApp(App[None]):
             self._autosaver.close()
         self.draft_id = draft_id
         self._autosaver = Autosaver(
-            self.drafts, draft_id, on_error=lambda exc: self.call_from_thread(self._draft_error, exc)
+            self.drafts,
+            draft_id,
+            on_error=lambda exc: self.call_from_thread(self._draft_error, exc),
         )
 
     def _draft_error(self, exc: Exception) -> None:

@@ -24,9 +24,15 @@ def wizard_commands(app: TaskWizardApp, screen: Screen[object]) -> Iterator[Syst
                 f"Show the {title} step",
                 lambda s=step_id: screen.show_step(s),
             )
-        yield SystemCommand("Save", "Write the task-templates config and task YAML (Ctrl+S)", screen.action_save)
-        yield SystemCommand("Raw YAML", "Edit this step as raw YAML (Ctrl+E)", screen.action_toggle_raw)
-        yield SystemCommand("Next problem", "Go to the next problem (F8)", screen.action_first_problem)
+        yield SystemCommand(
+            "Save", "Write the task-templates config and task YAML (Ctrl+S)", screen.action_save
+        )
+        yield SystemCommand(
+            "Raw YAML", "Edit this step as raw YAML (Ctrl+E)", screen.action_toggle_raw
+        )
+        yield SystemCommand(
+            "Next problem", "Go to the next problem (F8)", screen.action_first_problem
+        )
         yield SystemCommand("Help", "Explain this step (F1)", screen.action_help)
     yield SystemCommand("New task template", "Start a new task template", app.start_new)
     yield SystemCommand("Settings", "Username, hub, credentials, folders", app.open_settings)

@@ -86,7 +86,9 @@ class SaveDialog(ModalScreen["list[Path] | ReloadFromDisk | None"]):
                 classes="save--warn",
             )
         elif change.overwrites_other_file and change.kind != "unchanged":
-            yield Static("! This file already exists and will be overwritten.", classes="save--warn")
+            yield Static(
+                "! This file already exists and will be overwritten.", classes="save--warn"
+            )
         for note in change.reformatted:
             yield Static(f"! Formatting: {note}", classes="save--warn")
         if change.kind == "changed":
@@ -114,6 +116,10 @@ class SaveDialog(ModalScreen["list[Path] | ReloadFromDisk | None"]):
         try:
             written = apply_save(self.plan, app.state)  # type: ignore[attr-defined]
         except OSError as exc:
-            self.notify(f"Could not write: {exc}. Nothing was lost: the draft keeps your work.", severity="error", timeout=10)
+            self.notify(
+                f"Could not write: {exc}. Nothing was lost: the draft keeps your work.",
+                severity="error",
+                timeout=10,
+            )
             return
         self.dismiss(written)

@@ -41,7 +41,10 @@ class TemplatePickDialog(ModalScreen[int | None | str]):
     def compose(self) -> ComposeResult:
         choices: list[TemplateChoice] = self.opened.templates()
         options = [
-            Option(f"{c.slug or '(no slug)'} — {c.title or '(no title)'}   [dim]{c.template}[/dim]", id=str(c.index))
+            Option(
+                f"{c.slug or '(no slug)'} — {c.title or '(no title)'}   [dim]{c.template}[/dim]",
+                id=str(c.index),
+            )
             for c in choices
         ]
         options.append(Option("＋ Add a new task template to this config", id=NEW_TEMPLATE))

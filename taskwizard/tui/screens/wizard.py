@@ -341,16 +341,20 @@ class WizardScreen(Screen[None]):
             self._step_of(*split_field_key(key)) == self.step_id for key in state.touched
         )
         if errors and untouched:
-            self._set_text(status, "Fill in the fields marked * to go on. [b]F1[/b] explains each field.")
+            self._set_text(
+                status, "Fill in the fields marked * to go on. [b]F1[/b] explains each field."
+            )
         elif errors:
-            self._set_text(status, 
+            self._set_text(
+                status,
                 f"[b red]{errors} problem{'s' * (errors != 1)} on this step[/] — Next is unavailable. "
-                "[b]F8[/b] goes to the first one."
+                "[b]F8[/b] goes to the first one.",
             )
         elif total:
-            self._set_text(status, 
+            self._set_text(
+                status,
                 f"This step is fine. {total} problem{'s' * (total != 1)} elsewhere — "
-                "[b]F8[/b] goes to the next one; Save waits until there are none."
+                "[b]F8[/b] goes to the next one; Save waits until there are none.",
             )
         else:
             warnings = sum(not p.is_error for _, p in self.problems)

@@ -84,7 +84,9 @@ class StepView(VerticalScroll):
         text = ""
         if rest and ("*" in visible or visible):
             text = "\n".join(
-                ("✗ " if p.is_error else "! ") + (f"{path_text(p.path)}: " if p.path else "") + p.message
+                ("✗ " if p.is_error else "! ")
+                + (f"{path_text(p.path)}: " if p.path else "")
+                + p.message
                 for p in rest[:8]
             )
         if text != getattr(self, "_other_text", None):

@@ -31,30 +31,60 @@ class TemplateStep(StepView):
         base = self.tw_app.state.entry_path
         help_ = catalog.FIELD_HELP
         yield Field(
-            "config", (*base, "slug"), "Slug", required=True, id="field-slug",
-            placeholder="e.g. retina-image-classifier", help=help_.get("slug", ""),
+            "config",
+            (*base, "slug"),
+            "Slug",
+            required=True,
+            id="field-slug",
+            placeholder="e.g. retina-image-classifier",
+            help=help_.get("slug", ""),
         )
         yield Static("", id="slug-preview", classes="field--hint")
         yield Field(
-            "config", (*base, "title"), "Title", required=True, id="field-title",
+            "config",
+            (*base, "title"),
+            "Title",
+            required=True,
+            id="field-title",
             help=help_.get("title", ""),
         )
         yield Field(
-            "config", (*base, "type"), "Type", kind="choice", required=True,
-            choices=catalog.TEMPLATE_TYPES, id="field-type", help=help_.get("type", ""),
+            "config",
+            (*base, "type"),
+            "Type",
+            kind="choice",
+            required=True,
+            choices=catalog.TEMPLATE_TYPES,
+            id="field-type",
+            help=help_.get("type", ""),
         )
         yield Field(
-            "config", (*base, "description"), "Description", kind="text", required=True,
-            id="field-description", help=help_.get("description", ""),
+            "config",
+            (*base, "description"),
+            "Description",
+            kind="text",
+            required=True,
+            id="field-description",
+            help=help_.get("description", ""),
         )
         yield Field(
-            "config", (*base, "tags"), "Tags", kind="multi", required=True, keep_empty=True,
-            choices=catalog.TAGS, id="field-tags",
-            hint="Space toggles a tag. No tag at all is allowed.", help=help_.get("tags", ""),
+            "config",
+            (*base, "tags"),
+            "Tags",
+            kind="multi",
+            required=True,
+            keep_empty=True,
+            choices=catalog.TAGS,
+            id="field-tags",
+            hint="Space toggles a tag. No tag at all is allowed.",
+            help=help_.get("tags", ""),
         )
         yield Field(
-            "config", (*base, "sampleDatasetDownloadUrl"), "Sample dataset URL",
-            id="field-sample-url", placeholder="https://… (optional)",
+            "config",
+            (*base, "sampleDatasetDownloadUrl"),
+            "Sample dataset URL",
+            id="field-sample-url",
+            placeholder="https://… (optional)",
             help=help_.get("sampleDatasetDownloadUrl", ""),
         )
 
@@ -79,4 +109,6 @@ class TemplateStep(StepView):
         if clean == raw:
             preview.update(f"Bitfount will use: [b]{clean}[/b] ✓")
         else:
-            preview.update(f"Bitfount will use: [b]{clean or '(empty)'}[/b] (sanitised from what you typed)")
+            preview.update(
+                f"Bitfount will use: [b]{clean or '(empty)'}[/b] (sanitised from what you typed)"
+            )

@@ -198,9 +198,7 @@ class Field(Vertical):
             )
         if self.kind == "multi":
             selected = set(value) if isinstance(value, list) else set()
-            return SelectionList[str](
-                *[(c, c, c in selected) for c in self.choices], id=editor_id
-            )
+            return SelectionList[str](*[(c, c, c in selected) for c in self.choices], id=editor_id)
         return Input(
             format_value(value, self.kind),
             placeholder=self.placeholder,

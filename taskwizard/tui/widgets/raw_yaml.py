@@ -88,7 +88,9 @@ class RawYamlEditor(Vertical):
         loaded = load_yaml_text(text, filename="raw YAML")
         problems: list[Problem] = [p for p in loaded.problems if p.is_error]
         if loaded.ok and not isinstance(loaded.data, dict):
-            problems.append(Problem("error", "this must be a mapping of keys to values", (), None, 1, 1))
+            problems.append(
+                Problem("error", "this must be a mapping of keys to values", (), None, 1, 1)
+            )
         if problems or not loaded.ok:
             if write:
                 state.raw_text[self.step_id] = text
