@@ -15,10 +15,9 @@ loaded state's types with pydantic, which validates dataclasses as well
 from __future__ import annotations
 
 import copy
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
-
-from dataclasses import dataclass, field
 
 from taskwizard.model.problems import DocPath, Problem
 

@@ -119,7 +119,7 @@ def test_lone_task_yaml_saves_only_the_task(project: Path) -> None:
     state.set("task", ("pods", "identifiers"), ["retina-pod", "second-pod"])
     plan = plan_save(state, project)
     assert [c.role for c in plan.changes] == ["task"]
-    assert not (project / "task-templates.yaml").read_text() != CONFIG
+    assert (project / "task-templates.yaml").read_text() == CONFIG
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,5 @@
-"""The layers stay apart: the model never imports Textual or httpx, the hub never imports Textual."""
+"""The layers stay apart: the model never imports Textual or httpx; the hub never imports
+Textual."""
 
 from __future__ import annotations
 

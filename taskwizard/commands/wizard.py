@@ -20,7 +20,8 @@ def run(name: str, args: argparse.Namespace) -> int:
     if not sys.stdout.isatty() or not sys.stdin.isatty():
         print(
             f"taskwizard {name if name != 'home' else ''}".rstrip()
-            + ": the wizard needs a terminal. For scripts use `taskwizard validate` or `taskwizard upload`.",
+            + ": the wizard needs a terminal. "
+            "For scripts use `taskwizard validate` or `taskwizard upload`.",
             file=sys.stderr,
         )
         return 2

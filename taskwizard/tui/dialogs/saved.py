@@ -20,7 +20,8 @@ class SavedDialog(ModalScreen[str | None]):
     DEFAULT_CSS = """
     SavedDialog { align: center middle; }
     SavedDialog > Vertical {
-        width: 80%; max-width: 90; height: auto; border: round $success; background: $surface; padding: 0 1;
+        width: 80%; max-width: 90; height: auto;
+        border: round $success; background: $surface; padding: 0 1;
     }
     SavedDialog OptionList { height: auto; margin: 1 0 0 0; }
     """

@@ -150,7 +150,8 @@ class WizardScreen(Screen[None]):
             widgets.append(
                 Static(
                     f"[b]This {'task-templates config' if doc == 'config' else 'task YAML'} "
-                    "is not valid YAML yet.[/b] Fix it here; the wizard's steps open once it parses.",
+                    "is not valid YAML yet.[/b] "
+                    "Fix it here; the wizard's steps open once it parses.",
                     id="raw-doc-note",
                 )
             )
@@ -243,7 +244,8 @@ class WizardScreen(Screen[None]):
                     "task",
                     Problem(
                         "error",
-                        f"the raw YAML of this step does not parse yet ({len(text)} characters kept)",
+                        "the raw YAML of this step does not parse yet "
+                        f"({len(text)} characters kept)",
                         ("__raw__", step_id),
                     ),
                 )
@@ -347,7 +349,8 @@ class WizardScreen(Screen[None]):
         elif errors:
             self._set_text(
                 status,
-                f"[b red]{errors} problem{'s' * (errors != 1)} on this step[/] — Next is unavailable. "
+                f"[b red]{errors} problem{'s' * (errors != 1)} on this step[/] — "
+                "Next is unavailable. "
                 "[b]F8[/b] goes to the first one.",
             )
         elif total:
@@ -544,7 +547,8 @@ class WizardScreen(Screen[None]):
         if self.raw_mode:
             if self.step_id in self.tw_app.state.raw_text:
                 self.notify(
-                    "The raw YAML does not parse yet; fix it first (its problem is shown under it).",
+                    "The raw YAML does not parse yet; "
+                    "fix it first (its problem is shown under it).",
                     severity="warning",
                 )
                 return

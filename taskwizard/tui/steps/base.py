@@ -70,9 +70,12 @@ class StepView(VerticalScroll):
         for doc, problem in problems:
             owner = None
             for field in fields:
-                if field.doc == doc and field.owns(problem.path):
-                    if owner is None or len(field.path) > len(owner.path):
-                        owner = field
+                if (
+                    field.doc == doc
+                    and field.owns(problem.path)
+                    and (owner is None or len(field.path) > len(owner.path))
+                ):
+                    owner = field
             if owner is None:
                 rest.append(problem)
             else:
@@ -96,7 +99,10 @@ class StepView(VerticalScroll):
     def field_for(self, doc: DocName, path: DocPath) -> Field | None:
         best = None
         for field in self.fields():
-            if field.doc == doc and field.owns(path):
-                if best is None or len(field.path) > len(best.path):
-                    best = field
+            if (
+                field.doc == doc
+                and field.owns(path)
+                and (best is None or len(field.path) > len(best.path))
+            ):
+                best = field
         return best
