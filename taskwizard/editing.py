@@ -83,7 +83,8 @@ def open_file(path: Path) -> OpenedFile:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise CannotOpen(
-            f"{path}:{line}: is not UTF-8 text (byte {exc.start}); save it as UTF-8 and open it again"
+            f"{path}:{line}: is not UTF-8 text (byte {exc.start}); "
+            "save it as UTF-8 and open it again"
         ) from exc
     loaded = load_yaml_text(raw, filename=str(path))
     source = source_of(path)
@@ -103,15 +104,12 @@ def _guess_kind_from_text(text: str) -> FileKind:
 
 
 def resolve_template_path(config_path: Path, template: str, cwd: Path | None = None) -> Path:
-    """The task YAML an entry points at: next to the config first, then the cwd (as Bitfount does)."""
-    candidate = Path(template).expanduser()
-    if candidate.is_absolute():
-        return candidate
-    beside = config_path.parent / candidate
-    if beside.exists():
-        return beside
-    in_cwd = (cwd or Path.cwd()) / candidate
-    return in_cwd if in_cwd.exists() else beside
+    """The task YAML an entry points at, found as ``validate.find_config_file`` finds it
+    (next to the config first, then the cwd as Bitfount does); if nowhere, next to the config."""
+    from taskwizard.model.validate import find_config_file
+
+    found, _ = find_config_file(template, config_path.parent, cwd or Path.cwd())
+    return found if found is not None else config_path.parent / Path(template).expanduser()
 
 
 def state_for_config(opened: OpenedFile, entry_index: int | None) -> tuple[WizardState, list[str]]:
