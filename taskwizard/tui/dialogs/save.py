@@ -13,7 +13,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Button, Static
 
-from taskwizard.saving import SavePlan
+from taskwizard.saving import FileChange, SavePlan
 
 
 @dataclass(frozen=True)
@@ -73,7 +73,7 @@ class SaveDialog(ModalScreen["list[Path] | ReloadFromDisk | None"]):
                     disabled=not can_write,
                 )
 
-    def _describe(self, change):  # type: ignore[no-untyped-def]
+    def _describe(self, change: FileChange) -> ComposeResult:
         what = {"new": "new file", "changed": "changes", "unchanged": "unchanged"}[change.kind]
         yield Static(f"[b]{change.path}[/b] — {what}", classes="save--file")
         if change.blocked:

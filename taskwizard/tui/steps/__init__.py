@@ -22,6 +22,6 @@ STEP_VIEWS: dict[str, str] = {
 def step_view_class(step_id: str) -> type[StepView]:
     module_name, class_name = STEP_VIEWS[step_id].split(":")
     module = importlib.import_module(f"taskwizard.tui.steps.{module_name}")
-    cls = getattr(module, class_name)
-    assert issubclass(cls, StepView)
+    cls: object = getattr(module, class_name)
+    assert isinstance(cls, type) and issubclass(cls, StepView)
     return cls

@@ -246,7 +246,7 @@ class Field(Vertical):
             if is_placeholder(text.strip()):
                 return text.strip()
             if self.kind in ("int", "float"):
-                return parse_number(text, self.kind)  # type: ignore[arg-type]
+                return parse_number(text, self.kind)
             if self.kind == "str_list":
                 items = split_list(text)
                 return items if items or self.keep_empty else None
