@@ -74,7 +74,7 @@ class AlgorithmsStep(RefocusingStep):
         "pick one of this config's models), version, owner and hyperparameters. An algorithm "
         "without arguments has no 'arguments' key at all: Bitfount rejects an empty one."
     )
-    raw_view = ("task", ("task",), ("algorithm",))
+    RAW_VIEW = ("task", ("task",), ("algorithm",))
     BINDINGS = [
         Binding("ctrl+t", "add_algorithm", "Add algorithm"),
         Binding("ctrl+r", "remove_algorithm", "Remove algorithm"),

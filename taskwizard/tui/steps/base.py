@@ -22,6 +22,9 @@ from taskwizard.tui.widgets.fields import Field
 if TYPE_CHECKING:
     from taskwizard.tui.app import TaskWizardApp
 
+#: (document, mapping path, keys shown or None for all) of a step's raw YAML view.
+RawView = tuple[DocName, DocPath, tuple[str, ...] | None]
+
 
 class StepView(VerticalScroll):
     step_id: ClassVar[str] = ""
@@ -30,13 +33,18 @@ class StepView(VerticalScroll):
     #: F1 help: Bitfount's explanation of the step (fields add their own).
     help_text: ClassVar[str] = ""
     #: What the raw YAML view of this step shows: (document, mapping path, keys or None for all).
-    raw_view: ClassVar[tuple[DocName, DocPath, tuple[str, ...] | None] | None] = None
+    RAW_VIEW: ClassVar[RawView | None] = None
 
     DEFAULT_CSS = """
     StepView { padding: 0 1; }
     StepView > .step--intro { color: $text-muted; margin: 0 0 1 0; }
     StepView > #step-other-problems { color: $error; height: auto; }
     """
+
+    @property
+    def raw_view(self) -> RawView | None:
+        """``RAW_VIEW``, unless a step works it out from the state."""
+        return self.RAW_VIEW
 
     @property
     def tw_app(self) -> TaskWizardApp:

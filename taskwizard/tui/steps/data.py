@@ -29,7 +29,7 @@ class DataStep(StepView):
         "Transforms, data splits, filters and schema requirements are edited as raw YAML "
         "(Ctrl+E)."
     )
-    raw_view = ("task", ("task",), ("data_structure",))
+    RAW_VIEW = ("task", ("task",), ("data_structure",))
 
     def compose_form(self) -> ComposeResult:
         help_ = catalog.FIELD_HELP

@@ -31,7 +31,7 @@ class ModelsStep(StepView):
         "taskwizard reads the files to check them; it never runs them. "
         f"Model files may be at most {catalog.MODEL_FILE_MAX_BYTES // (1024 * 1024)} MiB."
     )
-    raw_view = ("config", (), ("models",))
+    RAW_VIEW = ("config", (), ("models",))
 
     DEFAULT_CSS = """
     ModelsStep .model-entry {

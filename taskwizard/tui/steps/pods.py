@@ -22,7 +22,7 @@ class PodsStep(StepView):
         "have to be valid: 'owner/pod-name' or a bare 'pod-name' (then the modeller's username "
         "is the owner). The `modeller` section says who runs the task and how they prove it."
     )
-    raw_view = ("task", (), ("pods", "modeller"))
+    RAW_VIEW = ("task", (), ("pods", "modeller"))
 
     def compose_form(self) -> ComposeResult:
         help_ = catalog.FIELD_HELP

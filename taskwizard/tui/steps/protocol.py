@@ -73,7 +73,7 @@ class ProtocolStep(RefocusingStep):
         "InferenceAnd… protocols run a model and report its predictions. Names need the "
         "'bitfount.' prefix. Arguments left empty take Bitfount's defaults (shown greyed)."
     )
-    raw_view = ("task", ("task",), ("protocol",))
+    RAW_VIEW = ("task", ("task",), ("protocol",))
 
     def compose_form(self) -> ComposeResult:
         name = self.tw_app.state.get("task", NAME_PATH)

@@ -8,7 +8,7 @@ from textual.widgets import Static
 from taskwizard.model import catalog
 from taskwizard.model.slug import sanitise_slug
 from taskwizard.tui.messages import StateEdited
-from taskwizard.tui.steps.base import StepView
+from taskwizard.tui.steps.base import RawView, StepView
 from taskwizard.tui.widgets.fields import Field
 
 
@@ -24,7 +24,7 @@ class TemplateStep(StepView):
     )
 
     @property
-    def raw_view(self):  # type: ignore[override]
+    def raw_view(self) -> RawView | None:
         return ("config", self.tw_app.state.entry_path, None)
 
     def compose_form(self) -> ComposeResult:

@@ -71,7 +71,7 @@ class VariablesStep(RefocusingStep):
         "variable cannot have a default. The preview at the bottom shows the task as it will "
         "run with the defaults, or with values you type there, substituted and validated."
     )
-    raw_view = ("task", (), ("template",))
+    RAW_VIEW = ("task", (), ("template",))
     BINDINGS = [
         Binding("ctrl+t", "add_variable", "Add variable"),
         Binding("ctrl+r", "remove_variable", "Remove variable"),
