@@ -537,7 +537,9 @@ def _check_model(
             warning(
                 f"{component.name} has no model: Bitfount accepts the file but the task "
                 "cannot run without model.bitfount_model (model_ref, model_version)",
-                mpath if "model" in entry else path,
+                # At the model reference it lacks: the wizard's F8 lands on that field;
+                # in a file the position falls back to the algorithm entry.
+                (*mpath, "bitfount_model", "model_ref"),
             )
         )
         return
