@@ -103,7 +103,9 @@ def _plan_file(
     except (OSError, UnicodeDecodeError) as exc:
         return FileChange(role, path, "changed", "", blocked=f"cannot read {path}: {exc}")
     same_source = source is not None and Path(source.path).resolve() == path.resolve()
-    changed_on_disk = same_source and hashlib.sha256(raw).hexdigest() != source.sha256  # type: ignore[union-attr]
+    changed_on_disk = (
+        source is not None and same_source and hashlib.sha256(raw).hexdigest() != source.sha256
+    )
     result = update_yaml_text(old_text, data, filename=str(path))
     change = FileChange(
         role,

@@ -23,7 +23,7 @@ import math
 import re
 from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Final
+from typing import Any, Final, TypeGuard
 
 from taskwizard.model.catalog import FILTER_TYPES
 from taskwizard.model.problems import DocPath, Problem, error, path_text, warning
@@ -290,7 +290,7 @@ def _type_name(value: Any) -> str:
     return f"a {type(value).__name__}"
 
 
-def _is_number(value: Any) -> bool:
+def _is_number(value: Any) -> TypeGuard[int | float]:
     return isinstance(value, int | float) and not isinstance(value, bool)
 
 
@@ -514,7 +514,7 @@ def _number_field(
         return None
     value = decl[key]
     if _is_number(value):
-        return value  # type: ignore[no-any-return]
+        return value
     if _numeric_string(value):
         problems.append(
             warning(

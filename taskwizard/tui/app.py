@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
-from textual.app import App
+from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
@@ -43,7 +44,7 @@ class TaskWizardApp(App[None]):
         self._store: DraftStore | None = None
         self._draft_wanted = False
 
-    def get_system_commands(self, screen):  # type: ignore[no-untyped-def]
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
         from taskwizard.tui.commands import wizard_commands
 

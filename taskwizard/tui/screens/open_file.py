@@ -16,6 +16,7 @@ from textual.widgets.option_list import Option
 from taskwizard.editing import OpenedFile, TemplateChoice
 
 if TYPE_CHECKING:
+    from taskwizard.state import WizardState
     from taskwizard.tui.app import TaskWizardApp
 
 NEW_TEMPLATE = "__new__"
@@ -125,7 +126,7 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
     _begin(app, state_for_task(opened), opened)
 
 
-def _begin(app: TaskWizardApp, state, opened: OpenedFile) -> None:  # type: ignore[no-untyped-def]
+def _begin(app: TaskWizardApp, state: WizardState, opened: OpenedFile) -> None:
     if opened.problems or not opened.parsed:
         state.touch_all()  # an opened file's problems show at once
     app.start_new(state)

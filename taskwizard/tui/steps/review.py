@@ -112,13 +112,14 @@ class ReviewStep(StepView):
 
     def _update_previews(self) -> None:
         state = self.tw_app.state
-        for doc, widget_id, path in (
+        previews: tuple[tuple[DocName, str, str | None], ...] = (
             ("config", "#config-preview", state.config_path),
             ("task", "#task-preview", state.task_path),
-        ):
+        )
+        for doc, widget_id, path in previews:
             static = self.query_one(widget_id, Static)
-            static.border_title = f"{DOC_NAMES[doc]} — {Path(path).name if path else '(no path)'}"  # type: ignore[index]
-            static.update(Syntax(state.render(doc), "yaml", theme="ansi_dark", line_numbers=True))  # type: ignore[arg-type]
+            static.border_title = f"{DOC_NAMES[doc]} — {Path(path).name if path else '(no path)'}"
+            static.update(Syntax(state.render(doc), "yaml", theme="ansi_dark", line_numbers=True))
 
     # -------------------------------------------------------------- problems
     def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:

@@ -14,6 +14,7 @@ import textwrap
 from typing import Any
 
 from textual import on
+from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Input
@@ -71,7 +72,7 @@ class KeyValueRow(Horizontal):
         self._key = key
         self._value = value
 
-    def compose(self):  # type: ignore[no-untyped-def]
+    def compose(self) -> ComposeResult:
         yield Input(self._key, placeholder="key", classes="kv--key")
         yield Input(self._value, placeholder="value", classes="kv--value")
         yield Button("✕", classes="kv--remove", tooltip="Remove this row")

@@ -21,6 +21,7 @@ from taskwizard.state import DocName
 from taskwizard.tui.messages import StateEdited
 
 if TYPE_CHECKING:
+    from taskwizard.model.yamlio import LoadedYaml
     from taskwizard.tui.app import TaskWizardApp
 
 
@@ -128,7 +129,7 @@ class RawYamlEditor(Vertical):
             state.mark_touched(self.doc, (*self.mapping_path, key))
         state.saved = False
 
-    def _validation_in_text(self, loaded: Any) -> list[Problem]:
+    def _validation_in_text(self, loaded: LoadedYaml) -> list[Problem]:
         """The document's problems under this view, located in the raw text."""
         state = self.tw_app.state
         problems = state.config_problems() if self.doc == "config" else state.task_problems()
@@ -141,7 +142,7 @@ class RawYamlEditor(Vertical):
             if self.keys is not None and (not rel or rel[0] not in self.keys):
                 continue
             inside.append(problem.__class__(problem.severity, problem.message, rel))
-        return loaded.resolve(inside)  # type: ignore[no-any-return]
+        return loaded.resolve(inside)
 
     def _show(self, problems: Sequence[Problem]) -> None:
         box = self.query_one("#raw-problems", Static)
