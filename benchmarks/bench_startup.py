@@ -11,6 +11,7 @@ interleaved so machine noise hits both alike; medians are reported.
 from __future__ import annotations
 
 import argparse
+import fcntl
 import os
 import platform
 import pty
@@ -21,7 +22,6 @@ import struct
 import sys
 import tempfile
 import termios
-import fcntl
 import time
 from pathlib import Path
 
@@ -39,7 +39,9 @@ Hello().run()
 """
 
 
-def time_to_marker(argv: list[str], marker: bytes, env: dict[str, str], timeout: float = 30.0) -> float:
+def time_to_marker(
+    argv: list[str], marker: bytes, env: dict[str, str], timeout: float = 30.0
+) -> float:
     start = time.perf_counter()
     pid, fd = pty.fork()
     if pid == 0:  # child
@@ -84,19 +86,21 @@ def main() -> None:
             "taskwizard new": ([exe, "new"], b"Slug"),
         }
         results: dict[str, list[float]] = {name: [] for name in programs}
-        for name, (argv, marker) in programs.items():  # warm the file cache once
+        for argv, marker in programs.values():  # warm the file cache once
             time_to_marker(argv, marker, env)
         for _ in range(args.runs):
             for name, (argv, marker) in programs.items():
                 results[name].append(time_to_marker(argv, marker, env))
-    print(f"machine: {platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}")
+    machine = f"{platform.platform()}, {os.cpu_count()} cores"
+    print(f"machine: {machine}, Python {platform.python_version()}")
     medians = {}
     for name, values in results.items():
         values = [v for v in values if v == v]
         medians[name] = statistics.median(values)
         print(
             f"{name:22s} median {medians[name] * 1000:7.1f} ms   "
-            f"min {min(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms   ({len(values)} runs)"
+            f"min {min(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms   "
+            f"({len(values)} runs)"
         )
     ratio = medians["taskwizard new"] / medians["textual hello-world"]
     print(f"ratio taskwizard new / hello-world: {ratio:.2f}x (target <= 1.30x)")
