@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import stat
 from pathlib import Path
 from typing import Any, Literal
@@ -26,6 +25,7 @@ from pydantic import BaseModel, Field, SecretStr, ValidationError, field_validat
 from taskwizard import paths
 from taskwizard.atomic import atomic_write_text
 from taskwizard.hub.environments import ENVIRONMENTS, LOCAL_HUB_URL
+from taskwizard.model.names import username_problem
 
 SETTINGS_FORMAT = 1
 SECRETS_FORMAT = 1
@@ -43,8 +43,6 @@ ENV_API_KEY = "BITFOUNT_API_KEY"
 
 #: Bitfount's username rule (as for pod ids): 1-39 lowercase letters/digits,
 #: '-' or '_' only between two letters/digits.
-_USERNAME_RE = re.compile(r"[a-z0-9]+(?:[-_][a-z0-9]+)*")
-USERNAME_MAX = 39
 
 
 class Settings(BaseModel):
@@ -186,21 +184,7 @@ def environment_keys_set() -> tuple[bool, bool]:
 # ------------------------------------------------------------------ username
 def validate_username(name: str) -> str | None:
     """An error message if ``name`` breaks Bitfount's username rule, else None."""
-    if not name:
-        return "Enter your Bitfount username."
-    if len(name) > USERNAME_MAX:
-        return f"A Bitfount username has at most {USERNAME_MAX} characters (this has {len(name)})."
-    if name != name.lower() and _USERNAME_RE.fullmatch(name.lower()):
-        return f"Bitfount usernames are lowercase: try {name.lower()!r}."
-    if _USERNAME_RE.fullmatch(name):
-        return None
-    bad = sorted(
-        {ch for ch in name if not (ch.isascii() and (ch.isdigit() or ch.islower()))} - {"-", "_"}
-    )
-    if bad:
-        shown = " ".join(repr(ch) for ch in bad)
-        return f"Only lowercase letters, digits, '-' and '_' are allowed (not {shown})."
-    return "'-' and '_' may only stand between two letters or digits."
+    return username_problem(name)
 
 
 # ------------------------------------------------------------------- helpers

@@ -380,7 +380,6 @@ class Pods(Forbid):
 
 
 USERNAME_START_RE = re.compile(r"^[a-z0-9]")
-USERNAME_RE = re.compile(r"^[a-z0-9](?:[a-z0-9]|[-_](?=[a-z0-9])){0,38}$")
 POD_NAME_RE = re.compile(r"^[a-z0-9]+(?:[-_][a-z0-9]+)*$")
 
 

@@ -24,6 +24,7 @@ from pydantic import BaseModel, ValidationError
 from taskwizard.model import catalog
 from taskwizard.model.catalog import Component
 from taskwizard.model.modelfile import check_model_file, check_weights_file
+from taskwizard.model.names import USERNAME_RE
 from taskwizard.model.problems import DocPath, Problem, error, warning
 from taskwizard.model.schema import (
     convert_errors,
@@ -36,7 +37,6 @@ from taskwizard.model.schema_config import CONFIG_ADAPTER, TaskTemplatesConfig
 from taskwizard.model.schema_task import (
     POD_NAME_RE,
     TASK_ADAPTER,
-    USERNAME_RE,
     AlgorithmEntry,
     ModelAlgorithmEntry,
     ProtocolEntry,
