@@ -10,47 +10,14 @@ from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, SelectionList, TextArea
 
 from taskwizard.model.yamlio import dump_yaml
-from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
 from taskwizard.tui.dialogs.pick import PickDialog
-from taskwizard.tui.screens.wizard import WizardScreen
 from taskwizard.tui.widgets.arguments import YamlValueField
-from taskwizard.tui.widgets.fields import Field
 from taskwizard.tui.widgets.keyvalue import KeyValueEditor, KeyValueRow
+from tests.tui_helpers import field, focus_field, new_app, settle, type_text, wizard
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 30)
-
-
-def new_app(folder: Path) -> TaskWizardApp:
-    app = TaskWizardApp("new")
-    app.default_folder = lambda: folder  # type: ignore[method-assign]
-    return app
-
-
-def wizard(app: Any) -> WizardScreen:
-    assert isinstance(app.screen, WizardScreen), type(app.screen).__name__
-    return app.screen
-
-
-def field(app: Any, field_id: str) -> Field:
-    return wizard(app).query_one(f"#{field_id}", Field)
-
-
-async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-
-
-async def type_text(pilot: Pilot[Any], text: str) -> None:
-    await pilot.press(*text)
-
-
-async def focus_field(pilot: Pilot[Any], field_id: str) -> Field:
-    target = field(pilot.app, field_id)
-    target.focus_editor()
-    await settle(pilot)
-    return target
 
 
 PROTOCOL = ("task", "protocol")

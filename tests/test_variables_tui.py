@@ -10,42 +10,14 @@ from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
 
 from taskwizard.model import variables
-from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
 from taskwizard.tui.dialogs.pick import PickDialog
 from taskwizard.tui.screens.wizard import WizardScreen
 from taskwizard.tui.widgets.binding import NewVariableDialog
-from taskwizard.tui.widgets.fields import Field
+from tests.tui_helpers import field, focus_field, new_app, settle, wizard
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 30)
-
-
-def new_app(folder: Path) -> TaskWizardApp:
-    app = TaskWizardApp("new")
-    app.default_folder = lambda: folder  # type: ignore[method-assign]
-    return app
-
-
-def wizard(app: Any) -> WizardScreen:
-    assert isinstance(app.screen, WizardScreen), type(app.screen).__name__
-    return app.screen
-
-
-def field(app: Any, field_id: str) -> Field:
-    return wizard(app).query_one(f"#{field_id}", Field)
-
-
-async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
-    for _ in range(rounds):
-        await pilot.pause()
-
-
-async def focus_field(pilot: Pilot[Any], field_id: str) -> Field:
-    target = field(pilot.app, field_id)
-    target.focus_editor()
-    await settle(pilot)
-    return target
 
 
 async def open_step(pilot: Pilot[Any], step: str, task: dict[str, Any] | None = None) -> None:
