@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -61,6 +62,8 @@ class TaskWizardApp(App[None]):
         return super().get_default_screen()
 
     def on_mount(self) -> None:
+        # `taskwizard` turns the garbage collector off for start-up (commands/wizard.py).
+        self.call_after_refresh(gc.enable)
         mode = self.start_mode
         if mode == "new":
             pass  # the default screen is the wizard already
