@@ -24,7 +24,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
-def build_parser() -> argparse.ArgumentParser:
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser; only ``command``'s own arguments are added (None: every command's),
+    so starting the wizard does not import the upload or hub code."""
     parser = argparse.ArgumentParser(
         prog="taskwizard",
         description=(
@@ -36,13 +38,21 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (module_name, help_text) in COMMANDS.items():
         sub_parser = sub.add_parser(name, help=help_text, description=help_text)
-        module = importlib.import_module(f"taskwizard.commands.{module_name}")
-        module.add_arguments(name, sub_parser)
+        if command is None or command == name:
+            module = importlib.import_module(f"taskwizard.commands.{module_name}")
+            module.add_arguments(name, sub_parser)
     return parser
 
 
+def requested_command(argv: Sequence[str]) -> str | None:
+    """The sub-command ``argv`` names (its first word that is not an option), if any."""
+    first = next((arg for arg in argv if not arg.startswith("-")), None)
+    return first if first in COMMANDS else None
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    args = build_parser().parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    args = build_parser(requested_command(argv)).parse_args(argv)
     command = args.command or "home"
     module_name = COMMANDS[command][0] if command in COMMANDS else "wizard"
     module = importlib.import_module(f"taskwizard.commands.{module_name}")
