@@ -58,7 +58,7 @@ def new_config_entry() -> dict[str, Any]:
 
 
 def new_task() -> dict[str, Any]:
-    from taskwizard.model.catalog import LATEST_TASK_VERSION
+    from taskwizard.model.vocabulary import LATEST_TASK_VERSION
 
     return {
         "version": LATEST_TASK_VERSION,
