@@ -14,6 +14,7 @@ from tests.tui_helpers import (
     SIZE,
     field,
     focused_field,
+    footer_greyed,
     new_app,
     problem_text,
     replace_text,
@@ -38,8 +39,8 @@ async def test_pods_problem_shows_after_touching_next_greyed_and_f8(tmp_path: Pa
         # The pod id is an error, but an untouched field does not shout...
         assert screen.errors_here() == 1
         assert problem_text(pods) == ""
-        # ...while Next is greyed out, with the reason on the status line.
-        assert screen.query_one("#next-button", Button).disabled
+        # ...while Next is greyed out in the footer, with the reason on the status line.
+        assert footer_greyed(app, "next")
         assert screen.check_action("next", ()) is None
         status = str(screen.query_one("#step-status", Static).render())
         assert status and "No problems" not in status
@@ -47,11 +48,11 @@ async def test_pods_problem_shows_after_touching_next_greyed_and_f8(tmp_path: Pa
         await settle(pilot)
         assert app.state.task["pods"]["identifiers"] == ["Bad Podx"]
         assert "Bad Podx" in problem_text(pods)  # touched: now it shows, in the model's words
-        assert screen.query_one("#next-button", Button).disabled
+        assert footer_greyed(app, "next")
         await replace_text(pilot, "owner/good-pod")
         assert problem_text(pods) == ""
         assert screen.errors_here() == 0
-        assert not screen.query_one("#next-button", Button).disabled
+        assert not footer_greyed(app, "next")
         # F8 goes to the first remaining problem: the empty slug on the Template step.
         await pilot.press("f8")
         await settle(pilot)
@@ -209,19 +210,18 @@ async def test_every_step_fits_and_survives_resizing(tmp_path: Path, size: tuple
     async with app.run_test(size=size) as pilot:
         await settle(pilot)
         screen = wizard(app)
-        preview = screen.query_one("#preview")
-        assert preview.display is (size[0] >= 110)
+        assert screen.preview_shown is (size[0] >= 110)
         for step in ("models", "pods", "data", "review"):
             screen.show_step(step)
             await settle(pilot)
             view = screen.step_view
             assert view is not None and view.size.width >= 40, (step, view)
-            assert screen.query_one("#next-button").region.bottom <= size[1]
+            assert screen.query_one("#step-status").region.bottom < size[1]
         await pilot.press("f2")
         await settle(pilot)
-        assert preview.display is not (size[0] >= 110)
+        assert screen.preview_shown is not (size[0] >= 110)
         other = (120, 40) if size == (80, 24) else (80, 24)
         await pilot.resize_terminal(*other)
         await settle(pilot)
         assert screen.step_view is not None
-        assert screen.query_one("#next-button").region.bottom <= other[1]
+        assert screen.query_one("#step-status").region.bottom < other[1]

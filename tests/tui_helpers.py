@@ -9,6 +9,7 @@ from typing import Any
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
+from textual.widgets._footer import FooterKey
 
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.screens.wizard import WizardScreen
@@ -57,6 +58,13 @@ async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
 
 async def type_text(pilot: Pilot[Any], text: str) -> None:
     await pilot.press(*text)
+
+
+def footer_greyed(app: TaskWizardApp, action: str) -> bool:
+    """Whether the footer shows a wizard action (Next, Back, Save live there) greyed out."""
+    keys = [k for k in app.screen.query(FooterKey) if k.action == action]
+    assert keys, f"no footer key for {action!r}"
+    return keys[0].has_class("-disabled")
 
 
 def field(app: TaskWizardApp, field_id: str) -> Field:
@@ -120,5 +128,5 @@ async def replace_text(pilot: Pilot[Any], text: str) -> None:
 def problem_text(target: Field) -> str:
     from textual.widgets import Static
 
-    box = target.query_one(".field--problem", Static)
-    return "" if box.has_class("-empty") else str(box.render())
+    box = next(target.query(".field--problem").results(Static), None)  # mounted when needed
+    return "" if box is None or box.has_class("-empty") else str(box.render())

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Button, Footer, Input, OptionList, Static
+from textual.widgets import Footer, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from taskwizard.editing import RAW_DOC_PREFIX
@@ -26,7 +26,7 @@ from taskwizard.state import STEP_IDS, STEPS, DocName, split_field_key, step_of
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
-from taskwizard.tui.widgets.raw_yaml import RawYamlEditor
+from taskwizard.tui.widgets.fields import Field
 
 if TYPE_CHECKING:
     from taskwizard.tui.app import TaskWizardApp
@@ -74,19 +74,18 @@ class WizardScreen(Screen[None]):
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        yield Static("", id="wizard-title")
+        # The first step is composed with the screen: one frame, not two.
+        widgets, self._view, _ = self._build_step(self.tw_app.state.step, first_frame=True)
+        title = self._texts["wizard-title"] = self._title_text()
+        yield Static(title, id="wizard-title")
         with Horizontal(id="wizard-body"):
             yield OptionList(id="step-list")
             with Vertical(id="step-column"):
-                # The first step is composed with the screen: one frame, not two.
-                widgets, self._view, _ = self._build_step(self.tw_app.state.step)
                 yield Vertical(*widgets, id="step-host")
+                # Next, Back and Save are the footer's keys (greyed out while
+                # unavailable); this line says why, one key (F8) from the problem.
                 yield Static("", id="step-status")
-                with Horizontal(id="step-buttons"):
-                    yield Button("◀ Back", id="back-button")
-                    yield Button("Next ▶", id="next-button", variant="primary")
-            with VerticalScroll(id="preview"):
-                yield Static("", id="preview-body")
+            # The preview pane is mounted the first time it is shown (_apply_preview_visibility).
         yield Footer()
 
     def on_mount(self) -> None:
@@ -110,7 +109,22 @@ class WizardScreen(Screen[None]):
     def _apply_preview_visibility(self) -> None:
         wide = (self.size.width or self.app.size.width) >= 110
         visible = self._preview_forced if self._preview_forced is not None else wide
-        self.query_one("#preview").display = visible
+        preview = self._preview_pane()
+        if preview is None:
+            if not visible:
+                return  # never shown yet: not mounted at all (start-up at 80 columns)
+            preview = VerticalScroll(Static("", id="preview-body"), id="preview")
+            self.query_one("#wizard-body", Horizontal).mount(preview)
+        preview.display = visible
+
+    def _preview_pane(self) -> VerticalScroll | None:
+        panes = self.query("#preview").results(VerticalScroll)
+        return next(panes, None)
+
+    @property
+    def preview_shown(self) -> bool:
+        preview = self._preview_pane()
+        return preview is not None and bool(preview.display)
 
     # ------------------------------------------------------------- steps
     @property
@@ -130,7 +144,7 @@ class WizardScreen(Screen[None]):
         self.call_next(self._swap_step, widgets, view, focus if keep_focus else None)
 
     def _build_step(
-        self, step_id: str, *, raw: bool = False
+        self, step_id: str, *, raw: bool = False, first_frame: bool = False
     ) -> tuple[list[Widget], StepView | None, bool]:
         """The widgets showing a step (its form, or its raw YAML); sets state.step."""
         state = self.tw_app.state
@@ -155,12 +169,17 @@ class WizardScreen(Screen[None]):
                     id="raw-doc-note",
                 )
             )
+            from taskwizard.tui.widgets.raw_yaml import RawYamlEditor  # TextArea: ~10 ms import
+
             widgets.append(RawYamlEditor(broken, doc, (), None, id="raw-editor"))
             return widgets, None, False
         else:
             view = step_view_class(step_id)(id=f"step-{step_id}")
+            view.first_frame = first_frame
             if self.raw_mode and view.raw_view is not None:
                 doc, parent, keys = view.raw_view
+                from taskwizard.tui.widgets.raw_yaml import RawYamlEditor
+
                 widgets.append(RawYamlEditor(step_id, doc, parent, keys, id="raw-editor"))
                 view = None
             else:
@@ -180,15 +199,29 @@ class WizardScreen(Screen[None]):
 
     def _after_step_mounted(self, focus: str | None) -> None:
         if self._first_paint:
-            # Draw the first screen before the validators exist: their pydantic
-            # schemas take a moment to build, so they are imported on a thread
-            # while the user can already type (untouched fields show no problems
-            # anyway); the first validation runs as soon as they are ready.
+            # The first frame is on the terminal: mount what the first step held
+            # back for it, then load the validators.
             self._first_paint = False
-            # After the first frame is on the terminal, not competing with it.
-            self.call_after_refresh(self.set_timer, 0.05, self._warm_validators)
-        else:
-            self.revalidate()
+            self._focus_step(focus)
+            self.run_worker(self._complete_first_step(focus), group="first-step")
+            return
+        self.revalidate()
+        self._focus_step(focus)
+
+    async def _complete_first_step(self, focus: str | None) -> None:
+        view = self.step_view
+        if view is not None:
+            deferred = await view.mount_deferred()
+            if focus and any(isinstance(w, Field) and w.key == focus for w in deferred):
+                self._focus_step(focus)  # a resumed draft stopped in one of them
+        # Draw the first screen before the validators exist: their pydantic
+        # schemas take a moment to build, so they are imported on a thread
+        # while the user can already type (untouched fields show no problems
+        # anyway); the first validation runs as soon as they are ready.
+        self.set_timer(0.05, self._warm_validators)
+
+    def _focus_step(self, focus: str | None) -> None:
+        """Focus the field ``focus`` names (a field key), else the step's first field."""
         if self.raw_mode:
             self.query_one("#raw-editor TextArea").focus()
             return
@@ -266,16 +299,18 @@ class WizardScreen(Screen[None]):
             self.refresh_bindings()
 
     def _update_title(self) -> None:
+        self._set_text(self.query_one("#wizard-title", Static), self._title_text())
+
+    def _title_text(self) -> str:
         state = self.tw_app.state
         source = state.config_source or state.task_source
         what = f"editing {source.path}" if source else "new task template"
         slug = state.entry.get("slug") if not state.task_only else None
         name = f" · {slug}" if isinstance(slug, str) and slug else ""
         number = STEP_IDS.index(self.step_id) + 1
-        self._set_text(
-            self.query_one("#wizard-title", Static),
+        return (
             f"[b]taskwizard[/b] — {what}{name} · step {number} of {len(STEP_IDS)}: "
-            f"{STEP_TITLES[self.step_id]}",
+            f"{STEP_TITLES[self.step_id]}"
         )
 
     def _set_text(self, widget: Static, text: str) -> None:
@@ -335,9 +370,6 @@ class WizardScreen(Screen[None]):
         state = self.tw_app.state
         errors = self.errors_here()
         total = self.total_errors()
-        next_button = self.query_one("#next-button", Button)
-        next_button.disabled = errors > 0 or self.step_id == STEP_IDS[-1]
-        self.query_one("#back-button", Button).disabled = self.step_id == STEP_IDS[0]
         status = self.query_one("#step-status", Static)
         untouched = "*" not in state.touched and not any(
             self._step_of(*split_field_key(key)) == self.step_id for key in state.touched
@@ -371,7 +403,7 @@ class WizardScreen(Screen[None]):
     def _update_preview(self) -> None:
         """Redraw the preview 0.2 s after the last edit: dumping a 50-template config
         on every keystroke costs 20-50 ms, and nobody reads the preview mid-word."""
-        if not self.query_one("#preview").display:
+        if not self.preview_shown:
             return
         if self._preview_timer is not None:
             self._preview_timer.stop()
@@ -379,8 +411,7 @@ class WizardScreen(Screen[None]):
 
     def _render_preview(self) -> None:
         self._preview_timer = None
-        preview = self.query_one("#preview")
-        if not preview.display:
+        if not self.preview_shown:
             return
         doc = PREVIEW_DOC.get(self.step_id, "task")
         text = self.tw_app.state.render(doc)
@@ -397,11 +428,11 @@ class WizardScreen(Screen[None]):
     # ----------------------------------------------------------- events
     @on(StateEdited)
     def _state_edited(self, event: StateEdited) -> None:
-        editor = self.query("#raw-editor")
+        raw_step = self._raw_editor_step()
         if (
-            editor
-            and editor.first(RawYamlEditor).step_id.startswith(RAW_DOC_PREFIX)
-            and editor.first(RawYamlEditor).step_id not in self.tw_app.state.raw_text
+            raw_step is not None
+            and raw_step.startswith(RAW_DOC_PREFIX)
+            and raw_step not in self.tw_app.state.raw_text
         ):
             self.notify("The file parses now: its steps are open.", timeout=4)
             self.show_step(self.step_id)
@@ -413,6 +444,15 @@ class WizardScreen(Screen[None]):
         else:
             self._schedule_revalidate()
         self.tw_app.autosave()
+
+    def _raw_editor_step(self) -> str | None:
+        """The step (or broken file) the raw YAML editor on screen is for, if one is."""
+        editors = self.query("#raw-editor")
+        if not editors:
+            return None
+        from taskwizard.tui.widgets.raw_yaml import RawYamlEditor
+
+        return editors.first(RawYamlEditor).step_id
 
     def _schedule_revalidate(self) -> None:
         """Validate once per burst of keystrokes: edits that queue up while one
@@ -466,14 +506,6 @@ class WizardScreen(Screen[None]):
         if event.option.id and event.option.id != self.step_id:
             self.show_step(event.option.id)
             self.tw_app.autosave()
-
-    @on(Button.Pressed, "#next-button")
-    def _next_pressed(self) -> None:
-        self.action_next()
-
-    @on(Button.Pressed, "#back-button")
-    def _back_pressed(self) -> None:
-        self.action_back()
 
     # ---------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -537,10 +569,9 @@ class WizardScreen(Screen[None]):
         bind_focused_field(self)
 
     def action_toggle_preview(self) -> None:
-        preview = self.query_one("#preview")
-        self._preview_forced = not preview.display
+        self._preview_forced = not self.preview_shown
         self._apply_preview_visibility()
-        self._render_preview()
+        self.call_after_refresh(self._render_preview)  # once a new pane is mounted
 
     def action_toggle_raw(self) -> None:
         view_cls = step_view_class(self.step_id)

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.widget import Widget
 from textual.widgets import Static
 
 from taskwizard.model.problems import DocPath, Problem, path_text
@@ -50,7 +51,14 @@ class StepView(VerticalScroll):
     def tw_app(self) -> TaskWizardApp:
         return self.app  # type: ignore[return-value]
 
+    #: Set when this step is the app's first screen. ``compose_form`` may then put
+    #: the widgets that sit below the fold at 80x24 in ``deferred`` instead of
+    #: yielding them; the wizard mounts them right after the first frame, which
+    #: is drawn sooner without them.
+    first_frame: bool = False
+
     def compose(self) -> ComposeResult:
+        self.deferred: list[Widget] = []
         if self.intro:
             yield Static(self.intro, classes="step--intro")
         yield from self.compose_form()
@@ -58,6 +66,13 @@ class StepView(VerticalScroll):
 
     def compose_form(self) -> ComposeResult:
         yield from ()
+
+    async def mount_deferred(self) -> list[Widget]:
+        """Mount what ``compose_form`` held back for the first frame (in its place)."""
+        widgets, self.deferred = self.deferred, []
+        if widgets:
+            await self.mount_all(widgets, before="#step-other-problems")
+        return widgets
 
     def fields(self) -> list[Field]:
         return list(self.query(Field))

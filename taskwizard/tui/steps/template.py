@@ -5,7 +5,7 @@ from __future__ import annotations
 from textual.app import ComposeResult
 from textual.widgets import Static
 
-from taskwizard.model import catalog
+from taskwizard.model import vocabulary
 from taskwizard.model.slug import sanitise_slug
 from taskwizard.tui.messages import StateEdited
 from taskwizard.tui.steps.base import RawView, StepView
@@ -29,7 +29,7 @@ class TemplateStep(StepView):
 
     def compose_form(self) -> ComposeResult:
         base = self.tw_app.state.entry_path
-        help_ = catalog.FIELD_HELP
+        help_ = vocabulary.FIELD_HELP
         yield Field(
             "config",
             (*base, "slug"),
@@ -54,39 +54,47 @@ class TemplateStep(StepView):
             "Type",
             kind="choice",
             required=True,
-            choices=catalog.TEMPLATE_TYPES,
+            choices=vocabulary.TEMPLATE_TYPES,
             id="field-type",
             help=help_.get("type", ""),
         )
-        yield Field(
-            "config",
-            (*base, "description"),
-            "Description",
-            kind="text",
-            required=True,
-            id="field-description",
-            help=help_.get("description", ""),
-        )
-        yield Field(
-            "config",
-            (*base, "tags"),
-            "Tags",
-            kind="multi",
-            required=True,
-            keep_empty=True,
-            choices=catalog.TAGS,
-            id="field-tags",
-            hint="Space toggles a tag. No tag at all is allowed.",
-            help=help_.get("tags", ""),
-        )
-        yield Field(
-            "config",
-            (*base, "sampleDatasetDownloadUrl"),
-            "Sample dataset URL",
-            id="field-sample-url",
-            placeholder="https://… (optional)",
-            help=help_.get("sampleDatasetDownloadUrl", ""),
-        )
+        # At the fold at 80x24 and below it: held back from the app's first frame
+        # (StepView.first_frame), they follow it ~0.1-0.3 s later.
+        below_fold = [
+            Field(
+                "config",
+                (*base, "description"),
+                "Description",
+                kind="text",
+                required=True,
+                id="field-description",
+                help=help_.get("description", ""),
+            ),
+            Field(
+                "config",
+                (*base, "tags"),
+                "Tags",
+                kind="multi",
+                required=True,
+                keep_empty=True,
+                choices=vocabulary.TAGS,
+                id="field-tags",
+                hint="Space toggles a tag. No tag at all is allowed.",
+                help=help_.get("tags", ""),
+            ),
+            Field(
+                "config",
+                (*base, "sampleDatasetDownloadUrl"),
+                "Sample dataset URL",
+                id="field-sample-url",
+                placeholder="https://… (optional)",
+                help=help_.get("sampleDatasetDownloadUrl", ""),
+            ),
+        ]
+        if self.first_frame:
+            self.deferred = list(below_fold)
+        else:
+            yield from below_fold
 
     def on_mount(self) -> None:
         self._update_slug_preview()

@@ -14,14 +14,19 @@ from typing import TYPE_CHECKING, Any, Literal
 from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.widget import Widget
-from textual.widgets import Checkbox, Input, Label, Select, SelectionList, Static, TextArea
+from textual.widgets import Input, Label, Select, Static
 
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName, field_key
 from taskwizard.tui.messages import StateEdited
 
 if TYPE_CHECKING:
+    from textual.widgets import Checkbox, SelectionList, TextArea
+
     from taskwizard.tui.app import TaskWizardApp
+
+# Checkbox, SelectionList and TextArea are imported where they are used: the
+# wizard's first frame has none of them, and TextArea alone takes ~10 ms to import.
 
 FieldKind = Literal["str", "text", "int", "float", "bool", "choice", "multi", "str_list"]
 
@@ -57,6 +62,16 @@ def format_value(value: Any, kind: FieldKind) -> str:
 
 def split_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
+
+
+def _placeholder_name(value: Any) -> str | None:
+    """``variables.placeholder_name``, without importing the variables model (a few
+    ms at start-up) for the values that cannot be a placeholder."""
+    if not isinstance(value, str) or "{{" not in value:
+        return None
+    from taskwizard.model.variables import placeholder_name
+
+    return placeholder_name(value)
 
 
 def _templatable_in_catalog(path: DocPath) -> bool:
@@ -114,7 +129,7 @@ class Field(Vertical):
         # Required fields keep an empty value in the document so the key keeps its place.
         self.keep_empty = required if keep_empty is None else keep_empty
         self._shown_problems: tuple[tuple[str, str], ...] | None = None
-        self._shown_binding: str | None = None
+        self._shown_binding = ""
         #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
         #: string fields of the task by default; others when the catalog says templatable.
         self.templatable = (
@@ -140,9 +155,7 @@ class Field(Vertical):
     @property
     def bound_variable(self) -> str | None:
         """The template variable this field is bound to (its value is a placeholder)."""
-        from taskwizard.model.variables import placeholder_name
-
-        return placeholder_name(self.tw_app.state.get(self.doc, self.path))
+        return _placeholder_name(self.tw_app.state.get(self.doc, self.path))
 
     def shown_value(self) -> Any:
         """The value the editor shows (subclasses may show a default for a missing key)."""
@@ -150,41 +163,57 @@ class Field(Vertical):
 
     # ----------------------------------------------------------- compose
     def compose(self) -> ComposeResult:
+        # The binding and problem lines are mounted when first needed: most
+        # fields never show either, and every widget costs start-up time.
         label = self.label + (" *" if self.required else "")
         yield Label(label, classes="field--label")
         yield self._make_editor()
-        bound = self._binding_text()
-        yield Static(bound, classes="field--bound" + ("" if bound else " -empty"))
+        self._shown_binding = self._binding_text()
+        if self._shown_binding:
+            yield Static(self._shown_binding, classes="field--bound")
         if self.hint:
             yield Static(self.hint, classes="field--hint")
-        yield Static("", classes="field--problem -empty")
 
     def _binding_text(self) -> str:
         name = self.bound_variable
         return f"⇄ bound to {{{{ {name} }}}}  (Ctrl+B to unbind)" if name else ""
+
+    def _note(self, kind: Literal["bound", "problem"]) -> Static:
+        """The field's binding or problem line, mounted the first time it is needed."""
+        found = self.query_children(f".field--{kind}").results(Static)
+        box = next(found, None)
+        if box is None:
+            box = Static("", classes=f"field--{kind} -empty")
+            if kind == "bound":
+                self.mount(box, after=self.editor)
+            else:
+                self.mount(box)
+        return box
 
     def show_binding(self) -> None:
         text = self._binding_text()
         if text == self._shown_binding:
             return  # unchanged: no re-layout on this keystroke
         self._shown_binding = text
-        box = self.query_one(".field--bound", Static)
+        box = self._note("bound")
         box.update(text)
         box.set_class(not text, "-empty")
 
     def _make_editor(self) -> Widget:
-        from taskwizard.model.variables import is_placeholder
-
         value = self.shown_value()
         editor_id = "editor"
-        if is_placeholder(value) and self.kind in ("bool", "choice", "multi"):
+        if self.kind in ("bool", "choice", "multi") and _placeholder_name(value) is not None:
             # Bound: the placeholder is shown as text until the field is unbound.
             return Input(str(value), id=editor_id, type="text")
         if self.kind == "text":
+            from textual.widgets import TextArea
+
             area = TextArea(format_value(value, "str"), id=editor_id, soft_wrap=True)
             area.show_line_numbers = False
             return area
         if self.kind == "bool":
+            from textual.widgets import Checkbox
+
             return Checkbox(self.label, bool(value), id=editor_id)
         if self.kind == "choice":
             options = [(c, c) for c in self.choices]
@@ -197,6 +226,8 @@ class Field(Vertical):
                 prompt=self.placeholder or "Choose…",
             )
         if self.kind == "multi":
+            from textual.widgets import SelectionList
+
             selected = set(value) if isinstance(value, list) else set()
             return SelectionList[str](*[(c, c, c in selected) for c in self.choices], id=editor_id)
         return Input(
@@ -222,14 +253,18 @@ class Field(Vertical):
             text = format_value(value, self.kind)
             if editor.value != text:
                 editor.value = text
-        elif isinstance(editor, TextArea):
+            return
+        if isinstance(editor, Select):
+            editor.value = value if value in self.choices else Select.NULL
+            return
+        from textual.widgets import Checkbox, SelectionList, TextArea
+
+        if isinstance(editor, TextArea):
             text = format_value(value, "str")
             if editor.text != text:
                 editor.text = text
         elif isinstance(editor, Checkbox):
             editor.value = bool(value)
-        elif isinstance(editor, Select):
-            editor.value = value if value in self.choices else Select.NULL
         elif isinstance(editor, SelectionList):
             selected = set(value) if isinstance(value, list) else set()
             editor.deselect_all()
@@ -238,10 +273,10 @@ class Field(Vertical):
                     editor.select(choice)
 
     def _value_from_editor(self) -> Any:
-        from taskwizard.model.variables import is_placeholder
-
         editor = self.editor
         if isinstance(editor, Input):
+            from taskwizard.model.variables import is_placeholder
+
             text = editor.value
             if is_placeholder(text.strip()):
                 return text.strip()
@@ -253,13 +288,15 @@ class Field(Vertical):
             if not text and not self.keep_empty:
                 return None
             return text
+        if isinstance(editor, Select):
+            return None if editor.value is Select.NULL else editor.value
+        from textual.widgets import Checkbox, SelectionList, TextArea
+
         if isinstance(editor, TextArea):
             text = editor.text
             return text if text or self.keep_empty else None
         if isinstance(editor, Checkbox):
             return editor.value
-        if isinstance(editor, Select):
-            return None if editor.value is Select.NULL else editor.value
         if isinstance(editor, SelectionList):
             chosen = set(editor.selected)
             # Keep Bitfount's order of choices, not the order of clicks.
@@ -301,11 +338,11 @@ class Field(Vertical):
 
     def show_problems(self, problems: Sequence[Problem]) -> None:
         """Show the problems at this field's path (the caller picks the visible ones)."""
-        box = self.query_one(".field--problem", Static)
         shown = tuple((p.severity, p.message) for p in problems)
-        if shown == self._shown_problems:
+        if shown == self._shown_problems or (not shown and self._shown_problems is None):
             return  # nothing changed: no re-layout on this keystroke
         self._shown_problems = shown
+        box = self._note("problem")
         if not problems:
             box.update("")
             box.set_classes("field--problem -empty")

@@ -1,0 +1,108 @@
+"""What `taskwizard new` does before its first frame stays small: no heavy imports,
+only the requested command's arguments, and the first step's fields below the fold
+follow the first frame (checked here by what is imported and mounted, not by time;
+the time is measured by benchmarks/bench_startup.py)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from taskwizard.cli import build_parser, requested_command
+from taskwizard.drafts import DraftStore
+from taskwizard.state import WizardState, field_key
+from taskwizard.tui.app import TaskWizardApp
+from tests.tui_helpers import focused_field, new_app, settle, wizard
+
+TEMPLATE_FIELDS = [
+    "field-slug",
+    "field-title",
+    "field-type",
+    "field-description",
+    "field-tags",
+    "field-sample-url",
+]
+
+
+def _modules_after(code: str) -> set[str]:
+    result = subprocess.run(
+        [sys.executable, "-c", code + "\nimport sys; print('\\n'.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return set(result.stdout.split())
+
+
+def test_the_wizard_path_imports_no_validator_yaml_or_heavy_widget() -> None:
+    loaded = _modules_after(
+        "from taskwizard.cli import build_parser, requested_command\n"
+        "build_parser(requested_command(['new'])).parse_args(['new'])\n"
+        "from taskwizard.tui.app import TaskWizardApp\n"
+        "from taskwizard.tui.screens.wizard import WizardScreen\n"
+        "from taskwizard.tui.steps.template import TemplateStep\n"
+        "TaskWizardApp('new')"
+    )
+    for heavy in (
+        "pydantic",
+        "yaml",
+        "httpx",
+        "taskwizard.model.catalog",
+        "taskwizard.model.validate",
+        "taskwizard.model.variables",
+        "taskwizard.commands.upload",
+        "taskwizard.commands.hub",
+        "textual.widgets._text_area",
+        "textual.widgets._selection_list",
+    ):
+        assert heavy not in loaded, f"{heavy} is imported on the way to the first frame"
+
+
+def test_only_the_requested_commands_arguments_are_built() -> None:
+    assert requested_command(["new"]) == "new"
+    assert requested_command(["--version"]) is None
+    assert requested_command(["upload", "--username", "new"]) == "upload"
+    assert requested_command(["bogus"]) is None
+    validate = build_parser("validate")
+    assert validate.parse_args(["validate", "--format", "json", "a.yaml"]).format == "json"
+    every = build_parser()
+    assert every.parse_args(["upload", "--dry-run", "c.yaml"]).dry_run is True
+
+
+def test_help_still_lists_every_command() -> None:
+    exe = Path(sys.executable).parent / "taskwizard"
+    out = subprocess.run([str(exe), "--help"], capture_output=True, text=True, check=True).stdout
+    for name in ("new", "edit", "resume", "drafts", "validate", "upload", "hub", "setup"):
+        assert f"    {name} " in out
+
+
+@pytest.mark.anyio
+async def test_fields_held_back_from_the_first_frame_follow_it_in_order(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        view = wizard(app).step_view
+        assert view is not None and view.deferred == []
+        assert [f.id for f in view.fields()] == TEMPLATE_FIELDS  # in the Tab order
+        assert focused_field(app) is view.fields()[0]
+        for _ in range(3):
+            await pilot.press("tab")
+        await settle(pilot, 1)
+        assert focused_field(app) is view.fields()[3]  # Description, after Type
+
+
+@pytest.mark.anyio
+async def test_a_resumed_draft_focuses_a_field_that_followed_the_first_frame(
+    tmp_path: Path,
+) -> None:
+    state = WizardState()
+    state.focus = field_key("config", (*state.entry_path, "sampleDatasetDownloadUrl"))
+    draft_id = DraftStore().create(state)
+    app = TaskWizardApp("resume", draft_id=draft_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        target = focused_field(app)
+        assert target is not None and target.id == "field-sample-url"
