@@ -3,6 +3,7 @@ and validate_paths over real files (examples, YAML traps)."""
 
 from __future__ import annotations
 
+import os
 import shutil
 from pathlib import Path
 
@@ -61,6 +62,29 @@ def test_model_file_is_never_run(tmp_path: Path) -> None:
     code = MODEL_CODE + f"\nopen({str(marker)!r}, 'w').close()\n"
     assert check_model_file(write(tmp_path, "MyCustomModel.py", code), display="m") == []
     assert not marker.exists()
+
+
+def test_model_file_is_read_again_only_when_it_changes(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = write(tmp_path, "MyCustomModel.py", MODEL_CODE)
+    assert check_model_file(path, display="m") == []
+    reads: list[Path] = []
+    real_read = Path.read_bytes
+
+    def counting_read(self: Path) -> bytes:
+        reads.append(self)
+        return real_read(self)
+
+    monkeypatch.setattr(Path, "read_bytes", counting_read)
+    assert check_model_file(path, display="m") == []  # unchanged: not read again
+    assert reads == []
+    path.write_text(MODEL_CODE.replace("MyCustomModel(", "Other("))
+    info = path.stat()
+    os.utime(path, ns=(info.st_atime_ns, info.st_mtime_ns + 1_000_000))
+    [problem] = check_model_file(path, display="m")  # changed: read and checked again
+    assert "defines no class named 'MyCustomModel'" in problem.message
+    assert reads == [path.absolute()]
 
 
 def test_model_file_missing(tmp_path: Path) -> None:

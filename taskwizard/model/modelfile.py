@@ -10,6 +10,7 @@ imports the file to find its class, which runs whatever the file does.
 from __future__ import annotations
 
 import ast
+import functools
 from pathlib import Path
 
 from taskwizard.model import catalog
@@ -24,23 +25,44 @@ def model_name(model_file: str | Path) -> str:
 
 
 def check_model_file(path: Path, *, display: str) -> list[Problem]:
-    """Bitfount's checks on a model's code, by reading it (never importing it)."""
+    """Bitfount's checks on a model's code, by reading it (never importing it).
+
+    The wizard runs this on every keystroke: a file whose size and modification
+    time have not changed is not read and parsed again (a ``stat`` is all it costs).
+    """
     try:
         if not path.exists():
             return [error(f"model file not found: {display}")]
         if not path.is_file():
             return [error(f"model file {display} is not a file")]
-        size = path.stat().st_size
-        if size > catalog.MODEL_FILE_MAX_BYTES:
+        info = path.stat()
+        if info.st_size > catalog.MODEL_FILE_MAX_BYTES:
             return [
                 error(
-                    f"model file {display} is {size:,} bytes; the Hub takes at most 3 MiB "
-                    f"({catalog.MODEL_FILE_MAX_BYTES:,} bytes) of model code"
+                    f"model file {display} is {info.st_size:,} bytes; the Hub takes at most "
+                    f"3 MiB ({catalog.MODEL_FILE_MAX_BYTES:,} bytes) of model code"
                 )
             ]
-        raw = path.read_bytes()
     except OSError as exc:
         return [error(f"cannot read model file {display}: {exc.strerror or exc}")]
+    found = _check_model_source(str(path.absolute()), info.st_mtime_ns, info.st_size, display)
+    return list(found)
+
+
+@functools.lru_cache(maxsize=64)
+def _check_model_source(
+    path_text: str, mtime_ns: int, size: int, display: str
+) -> tuple[Problem, ...]:
+    """The checks that need the file's content; cached by path, modification time and size."""
+    path = Path(path_text)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        return (error(f"cannot read model file {display}: {exc.strerror or exc}"),)
+    return tuple(_check_model_bytes(path, raw, display))
+
+
+def _check_model_bytes(path: Path, raw: bytes, display: str) -> list[Problem]:
     try:
         source = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
