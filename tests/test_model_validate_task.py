@@ -12,6 +12,7 @@ import pytest
 from taskwizard.model.catalog import ALGORITHMS, PROTOCOLS, TEMPLATABLE_TASK_FIELDS
 from taskwizard.model.problems import Problem
 from taskwizard.model.validate import detect_kind, locate, validate_task
+from taskwizard.model.vocabulary import task_major_version
 from taskwizard.model.yamlio import load_yaml_text
 
 BASE = """\
@@ -797,3 +798,27 @@ def test_unprefixed_domain_names_only_warn() -> None:
     problems = [p for p in validate_task(data) if p.path == ("task", "protocol", "name")]
     assert [p.severity for p in problems] == ["warning"]
     assert "'bitfount.GAScreeningProtocolAmethyst'" in problems[0].message
+
+
+@pytest.mark.parametrize(
+    ("version", "major"),
+    [
+        ("8.43.0", 8),
+        ("9.1", 9),
+        ("v9", 9),
+        ("V9", 9),
+        (" v10.0", 10),
+        ("9-rc1", 9),
+        ("latest", 8),
+        (8.43, 8),  # not a string: unparsable, as the uploader reads it
+        (None, 8),
+    ],
+)
+def test_one_reading_of_the_major_version(version: object, major: int) -> None:
+    from taskwizard.hub import plan
+    from taskwizard.model import validate
+
+    task = {} if version is None else {"version": version}
+    assert task_major_version(task) == major
+    # The validator and the upload plan read it the same way (one function).
+    assert validate.task_major_version is plan.task_major_version is task_major_version

@@ -14,7 +14,6 @@ import contextlib
 import copy
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Literal
 from taskwizard.hub import records
 from taskwizard.model.problems import Problem, error, has_errors
 from taskwizard.model.slug import sanitise_slug
+from taskwizard.model.vocabulary import task_major_version
 
 if TYPE_CHECKING:
     from taskwizard.hub.client import HubClient
@@ -132,13 +132,6 @@ def file_sha256(path: Path) -> str:
 
 
 # ------------------------------------------------------------- templates
-def template_major_version(template: Any) -> int:
-    """The task YAML's major ``version`` (absent or unparsable: 8, as the uploader)."""
-    version = template.get("version") if isinstance(template, dict) else None
-    match = re.match(r"\s*v?(\d+)", version) if isinstance(version, str) else None
-    return int(match.group(1)) if match else 8
-
-
 def _bitfount_models(template: Any) -> Iterator[dict[str, Any]]:
     task = template.get("task") if isinstance(template, dict) else None
     algorithms = task.get("algorithm") if isinstance(task, dict) else None
@@ -153,7 +146,7 @@ def prepare_template(template: Any, username: str) -> Any:
     """The uploader's offline rewrite for v7/v8: one algorithm becomes a list, and a
     ``bitfount_model`` without ``username`` gets the uploader's."""
     out = _jsonable(copy.deepcopy(template))
-    if template_major_version(out) >= 9:
+    if task_major_version(out) >= 9:
         return out
     task = out.get("task") if isinstance(out, dict) else None
     if isinstance(task, dict) and isinstance(task.get("algorithm"), dict):
@@ -167,7 +160,7 @@ def prepare_template(template: Any, username: str) -> Any:
 def fill_model_versions(template: Any, versions: dict[str, int], username: str) -> Any:
     """References to models of this config get their version (and the uploader as owner)."""
     out = copy.deepcopy(template)
-    if template_major_version(out) >= 9:
+    if task_major_version(out) >= 9:
         return out
     for ref in _bitfount_models(out):
         name = ref.get("model_ref")
@@ -178,7 +171,7 @@ def fill_model_versions(template: Any, versions: dict[str, int], username: str) 
 
 
 def referenced_models(template: Any, model_names: set[str]) -> tuple[str, ...]:
-    if template_major_version(template) >= 9:
+    if task_major_version(template) >= 9:
         return ()
     names = [ref.get("model_ref") for ref in _bitfount_models(template)]
     return tuple(dict.fromkeys(n for n in names if isinstance(n, str) and n in model_names))

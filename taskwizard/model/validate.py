@@ -45,6 +45,7 @@ from taskwizard.model.schema_task import (
 )
 from taskwizard.model.slug import sanitise_slug
 from taskwizard.model.variables import is_placeholder
+from taskwizard.model.vocabulary import task_major_version
 
 __all__ = [
     "FileReport",
@@ -90,16 +91,6 @@ def detect_kind(data: Any) -> Kind:
         if did_you_mean(key, ("pods", "task", "modeller")):
             return "task"
     return "unknown"
-
-
-def task_major_version(data: Any) -> int:
-    """The major version the uploader reads from ``version:`` (absent/unparsable = 8)."""
-    version = data.get("version") if isinstance(data, Mapping) else None
-    if isinstance(version, str):
-        head = version.strip().lstrip("vV").split(".", 1)[0]
-        if head.isdigit():
-            return int(head)
-    return 8
 
 
 # ====================================================================== task YAML

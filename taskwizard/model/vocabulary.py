@@ -9,6 +9,10 @@ while the catalog's protocols and algorithms are built later.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
+from typing import Any
+
 # --------------------------------------------------------------------------
 # Task-templates config vocabularies
 # --------------------------------------------------------------------------
@@ -206,6 +210,18 @@ KNOWN_TASK_VERSIONS: tuple[str, ...] = (
 unlisted versions against the first entry, see the reference §5)."""
 
 V9_FLOW_KEYS: tuple[str, ...] = ("federation", "roles", "worker")
+
+_MAJOR_VERSION = re.compile(r"\s*[vV]?(\d+)")
+
+
+def task_major_version(task: Any) -> int:
+    """The major version Bitfount's uploader reads from a task YAML's ``version:``
+    (absent or unparsable: 8). A leading ``v``/``V`` and whatever follows the major
+    number (``9.1``, ``v10.0``, ``9-rc1``) are allowed, as in a PEP 440 version.
+    The validator and the upload plan both use this one reading."""
+    version = task.get("version") if isinstance(task, Mapping) else None
+    match = _MAJOR_VERSION.match(version) if isinstance(version, str) else None
+    return int(match.group(1)) if match else 8
 
 
 # --------------------------------------------------------------------------
