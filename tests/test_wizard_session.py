@@ -248,3 +248,25 @@ async def test_review_paths_move_the_files_and_the_template_entry(tmp_path: Path
         await settle(pilot)
         assert app.state.task_path == str(folder / "tasks" / "mine.yaml")
         assert app.state.entry["template"] == "tasks/mine.yaml"
+
+
+async def test_keys_arriving_in_one_burst_land_in_the_fields_tab_moves_to(tmp_path: Path) -> None:
+    """A paste or `tmux send-keys "my-slug" Tab "My title"`: every key is queued before the
+    first is handled. Tab must move the focus before the keys after it are delivered."""
+    from textual import events
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        burst = [*"my-slug", "tab", *"My title", "tab", "tab", *"About it"]
+        for key in burst:
+            character = "\t" if key == "tab" else key
+            name = key if key == "tab" else ("space" if key == " " else key)
+            app.post_message(events.Key(name, character))  # queued all at once, as from a read
+        await settle(pilot, 5)
+        entry = app.state.entry
+        assert (entry["slug"], entry["title"], entry["description"]) == (
+            "my-slug",
+            "My title",
+            "About it",
+        )

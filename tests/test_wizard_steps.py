@@ -6,7 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Input, OptionList, Static, TextArea
 
 from taskwizard.tui.screens.wizard import WizardScreen
 from taskwizard.tui.widgets.file_picker import FilePickerDialog
@@ -169,6 +169,12 @@ async def test_raw_yaml_shows_line_and_column_then_updates_the_state(tmp_path: P
         assert app.state.task["pods"] == {"identifiers": ["a-pod"]}
         assert app.state.task["modeller"] == {"identity_verification_method": "key-based"}
         assert "pods" not in app.state.raw_text
+        # Tab indents in the raw YAML editor (elsewhere it moves to the next field).
+        area = screen.query_one("#raw-text", TextArea)
+        before = area.text
+        await pilot.press("tab")
+        await settle(pilot, 1)
+        assert app.focused is area and area.text == before + "  "
         await pilot.press("ctrl+e")
         await settle(pilot)
         assert not screen.raw_mode

@@ -25,7 +25,15 @@ class TaskWizardApp(App[None]):
     # The wizard's styles load with the app: `taskwizard new` makes the wizard the
     # first (default) screen, whose own CSS_PATH Textual would not load.
     CSS_PATH = ["app.tcss", "screens/wizard.tcss"]
-    BINDINGS = [Binding("ctrl+q", "quit", "Quit", priority=True)]
+    BINDINGS = [
+        Binding("ctrl+q", "quit", "Quit", priority=True),
+        # Tab and Shift+Tab move the focus as soon as they arrive. As Textual's
+        # usual (bubbling) bindings, keys that came in the same read as the Tab
+        # (a paste, tmux send-keys, a fast typist over SSH) had already been
+        # handed to the field being left, and were typed into it.
+        Binding("tab", "focus_next", "Next field", show=False, priority=True),
+        Binding("shift+tab", "focus_previous", "Previous field", show=False, priority=True),
+    ]
     ENABLE_COMMAND_PALETTE = True
 
     def __init__(
@@ -44,6 +52,12 @@ class TaskWizardApp(App[None]):
         self._autosaver: Autosaver | None = None
         self._store: DraftStore | None = None
         self._draft_wanted = False
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("focus_next", "focus_previous"):
+            # An editor that indents with Tab (the raw YAML view) keeps its Tab.
+            return getattr(self.focused, "tab_behavior", None) != "indent"
+        return True
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         yield from super().get_system_commands(screen)
