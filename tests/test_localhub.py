@@ -740,8 +740,10 @@ def test_environment_key_pair_is_used_when_set(
 def test_only_loopback_and_sane_usernames(tmp_path: Path) -> None:
     with pytest.raises(LocalHubError, match="loopback"):
         LocalHub(tmp_path, username=USER, host="0.0.0.0")
-    with pytest.raises(LocalHubError, match="username"):
-        LocalHub(tmp_path, username="a/b")
+    # Bitfount's own username rule (model/names.py), the one the setup checks.
+    for bad in ("a/b", "Alice", "a.b", "a-", "x" * 40):
+        with pytest.raises(LocalHubError, match="not a Bitfount username"):
+            LocalHub(tmp_path, username=bad)
 
 
 def test_second_hub_on_the_same_folder_is_refused(

@@ -102,12 +102,11 @@ class LocalHub:
             )
         if chunk_size < 1 or multipart_threshold < 0:
             raise ValueError("chunk_size must be positive and multipart_threshold not negative")
-        from taskwizard.hub.localhub.server import USERNAME_RE
+        from taskwizard.model.names import username_problem
 
-        if not USERNAME_RE.fullmatch(username):
-            raise LocalHubError(
-                f"{username!r} is not a usable hub username (letters, digits, '_', '.', '-')"
-            )
+        problem = username_problem(username)  # Bitfount's own rule, as the setup checks it
+        if problem is not None:
+            raise LocalHubError(f"{username!r} is not a Bitfount username: {problem}")
         self.data_dir = Path(data_dir).expanduser()
         self.username = username
         self.host = host

@@ -47,7 +47,6 @@ MAX_API_BODY = 16 * 1024 * 1024
 MAX_STORAGE_BODY = MAX_WEIGHTS_SIZE + 1024 * 1024
 COPY_SIZE = 1024 * 1024
 
-USERNAME_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,99}")
 SLUG_RE = re.compile(r"[0-9a-z]+(?:-[0-9a-z]+)*")
 MODEL_NAME_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,199}")
 HASH_RE = re.compile(r"[0-9a-f]{64}")
