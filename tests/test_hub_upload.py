@@ -20,81 +20,9 @@ from taskwizard.hub.client import HubAuthRejected, HubClient
 from taskwizard.hub.localhub import LocalHub
 from taskwizard.hub.plan import UploadPlan, build_plan, model_code_hash
 from taskwizard.hub.upload import FileProgress, UploadResult, execute_plan, retry_failed
+from tests.upload_project import MODEL_CODE, config_text, make_project, weights_bytes
 
 USER = "alice"
-
-MODEL_CODE = """\
-from bitfount.backends.pytorch import PyTorchBitfountModel
-
-
-class MyModel(PyTorchBitfountModel):
-    \"\"\"A model for tests.\"\"\"
-"""
-
-TASK_YAML = """\
-pods:
-  identifiers:
-    - "mnist-demo-dataset"
-task:
-  protocol:
-    name: bitfount.InferenceAndCSVReport
-  algorithm:
-    - name: bitfount.ModelInference
-      arguments:
-        class_outputs: ["0", "1"]
-      model:
-        bitfount_model:
-          model_ref: MyModel
-        hyperparameters:
-          batch_size: 4
-    - name: bitfount.CSVReportAlgorithm
-  data_structure:
-    assign:
-      target: "target"
-      image_cols: ["file"]
-"""
-
-
-def config_text(
-    *,
-    tags: str = "[Prediction]",
-    description: str = "Classifies images",
-    weights: bool = True,
-    sample_url: str | None = "https://example.com/sample.zip",
-    deprecated: tuple[str, ...] = (),
-) -> str:
-    text = f"""\
-task-templates:
-  - slug: My Template
-    title: My template
-    type: image-classification
-    description: {description}
-    template: task.yaml
-    tags: {tags}
-"""
-    if sample_url:
-        text += f"    sampleDatasetDownloadUrl: {sample_url}\n"
-    text += "models:\n  - model_file: MyModel.py\n"
-    if weights:
-        text += "    weights_file: MyModel.pt\n"
-    if deprecated:
-        text += "deprecated-task-templates:\n" + "".join(f"  - slug: {s}\n" for s in deprecated)
-    return text
-
-
-def make_project(root: Path, *, weights_size: int = 200_000, config: str | None = None) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "MyModel.py").write_text(MODEL_CODE)
-    (root / "MyModel.pt").write_bytes(_weights(weights_size))
-    (root / "task.yaml").write_text(TASK_YAML)
-    path = root / "task-templates.yaml"
-    path.write_text(config if config is not None else config_text())
-    return path
-
-
-def _weights(size: int, seed: int = 0) -> bytes:
-    block = hashlib.sha256(str(seed).encode()).digest() * 2048  # 64 KiB
-    return (block * (size // len(block) + 1))[:size]
 
 
 @pytest.fixture
@@ -170,7 +98,7 @@ def test_first_upload_creates_model_weights_and_template(
     assert result.model_versions == {"MyModel": 1}
 
     assert hub.model_code(USER, "MyModel", 1) == MODEL_CODE.encode()
-    assert hub.model_weights(USER, "MyModel", 1) == _weights(200_000)
+    assert hub.model_weights(USER, "MyModel", 1) == weights_bytes(200_000)
     (template,) = hub.templates(USER)
     ref = template["template"]["task"]["algorithm"][0]["model"]["bitfount_model"]
     assert ref == {"model_ref": "MyModel", "username": USER, "model_version": 1}
@@ -179,7 +107,7 @@ def test_first_upload_creates_model_weights_and_template(
     assert template["sampleDatasetDownloadUrl"] == "https://example.com/sample.zip"
     record = records.find_model_record(hub.url, USER, "MyModel", 1)
     assert record is not None and record.code_complete
-    assert record.weights_sha256 == hashlib.sha256(_weights(200_000)).hexdigest()
+    assert record.weights_sha256 == hashlib.sha256(weights_bytes(200_000)).hexdigest()
 
 
 def test_second_run_is_unchanged_and_needs_no_download(
@@ -211,7 +139,7 @@ def test_weights_compared_by_download_when_there_is_no_record(
     assert not any(r.path.startswith("/storage/download") for r in hub.request_log)
 
     paths.upload_records_file().unlink()
-    (config.parent / "MyModel.pt").write_bytes(_weights(200_000, seed=1))
+    (config.parent / "MyModel.pt").write_bytes(weights_bytes(200_000, seed=1))
     plan = build_plan(config, client, USER, cwd=tmp_path)
     assert plan.item("model:MyModel").action == "new_version"
     assert "differ" in plan.item("model:MyModel").reason
@@ -241,7 +169,7 @@ def test_changed_code_makes_new_versions_of_model_and_template(
     assert len(versions) == 2
     ref = hub.templates(USER)[0]["template"]["task"]["algorithm"][0]["model"]["bitfount_model"]
     assert ref["model_version"] == 2
-    assert hub.model_weights(USER, "MyModel", 2) == _weights(200_000)
+    assert hub.model_weights(USER, "MyModel", 2) == weights_bytes(200_000)
 
 
 def test_changed_weights_are_noticed_from_the_record(
@@ -249,7 +177,7 @@ def test_changed_weights_are_noticed_from_the_record(
 ) -> None:
     config = make_project(tmp_path / "p")
     upload(config, client)
-    (config.parent / "MyModel.pt").write_bytes(_weights(200_000, seed=7))
+    (config.parent / "MyModel.pt").write_bytes(weights_bytes(200_000, seed=7))
     hub.clear_request_log()
     plan = build_plan(config, client, USER, cwd=tmp_path)
     model = plan.item("model:MyModel")
@@ -325,7 +253,7 @@ def test_deprecated_templates_are_archived(
     assert plan.item("deprecated:my-template").reason == "already archived"
 
 
-def test_model_without_weights(tmp_path: Path, hub: LocalHub, client: HubClient) -> None:
+def test_model_withoutweights_bytes(tmp_path: Path, hub: LocalHub, client: HubClient) -> None:
     config = make_project(tmp_path / "p", config=config_text(weights=False))
     plan, result = upload(config, client)
     assert actions(plan) == {"model:MyModel": "new", "template:my-template": "new"}
@@ -347,7 +275,7 @@ def test_multipart_storage_upload(tmp_path: Path) -> None:
             hub.faults.drop("POST", r"^/api/upload", when="after")  # completed, answer lost
             plan, result = upload(config, client)
             assert result.ok, result.failed
-            assert hub.model_weights(USER, "MyModel", 1) == _weights(300_000)
+            assert hub.model_weights(USER, "MyModel", 1) == weights_bytes(300_000)
             parts = [r.status for r in hub.request_log if r.path.startswith("/storage/part/")]
             assert parts == [200, 200, None, 200, 200, 200]  # 4 × 64 KiB + the rest; 1 retry
             completions = [r.status for r in hub.request_log if r.path == "/api/upload"]
@@ -401,7 +329,7 @@ def test_flaky_server_makes_no_duplicates(tmp_path: Path, hub: LocalHub, client:
     assert result.model_versions == {"MyModel": 2}
     complete = [m["modelVersion"] for m in hub.models() if m["codeStatus"] == "complete"]
     assert complete == [2]
-    assert hub.model_weights(USER, "MyModel", 2) == _weights(300_000)
+    assert hub.model_weights(USER, "MyModel", 2) == weights_bytes(300_000)
     assert len(hub.template_versions(USER, "my-template")) == 1
     (template,) = hub.templates(USER)
     assert template["sampleDatasetDownloadUrl"] == "https://example.com/sample.zip"
@@ -428,7 +356,7 @@ def test_lost_template_create_and_dropped_upload_are_recovered(
         200,
     ]
     assert len(hub.models()) == 1
-    assert hub.model_weights(USER, "MyModel", 1) == _weights(300_000)
+    assert hub.model_weights(USER, "MyModel", 1) == weights_bytes(300_000)
     assert len(hub.template_versions(USER, "my-template")) == 1
     fired = [f.action for f in hub.faults.fired]
     assert any("after" in a for a in fired) and any("drop" in a for a in fired)
@@ -453,7 +381,9 @@ def test_failed_weights_retry_to_the_same_version(
     merged = retry_failed(plan, result, client, on_progress=events)
     assert merged.ok, merged.failed
     assert {e.file_id for e in events.events} == {"weights:MyModel", "template:my-template"}
-    assert len(hub.models()) == 1 and hub.model_weights(USER, "MyModel", 1) == _weights(200_000)
+    assert len(hub.models()) == 1 and hub.model_weights(USER, "MyModel", 1) == weights_bytes(
+        200_000
+    )
     assert len(hub.templates(USER)) == 1
 
 
@@ -520,7 +450,7 @@ def test_a_file_changed_after_planning_is_not_uploaded(
 ) -> None:
     config = make_project(tmp_path / "p")
     plan = build_plan(config, client, USER, cwd=tmp_path)
-    (config.parent / "MyModel.pt").write_bytes(_weights(123_456, seed=3))
+    (config.parent / "MyModel.pt").write_bytes(weights_bytes(123_456, seed=3))
     result = execute_plan(plan, client, on_progress=Events())
     assert result.files["model:MyModel"].state == "done"
     assert result.files["weights:MyModel"].error == (

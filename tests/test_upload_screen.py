@@ -6,7 +6,6 @@ are fast. Waiting for a worker uses a generous bound, never a timing assertion.
 
 from __future__ import annotations
 
-import hashlib
 import os
 import socket
 import stat
@@ -29,69 +28,11 @@ from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.screens.upload import UploadScreen, find_identity, settings_environment
 from taskwizard.tui.widgets.file_picker import FilePickerDialog
 from taskwizard.tui.widgets.upload_progress import UploadProgressList
+from tests.upload_project import MODEL_CODE, config_text, make_project, weights_bytes
 
 USER = "alice"
 SIZE = (80, 24)
 pytestmark = pytest.mark.anyio
-
-MODEL_CODE = """\
-from bitfount.backends.pytorch import PyTorchBitfountModel
-
-
-class MyModel(PyTorchBitfountModel):
-    \"\"\"A model for tests.\"\"\"
-"""
-
-TASK_YAML = """\
-pods:
-  identifiers:
-    - "mnist-demo-dataset"
-task:
-  protocol:
-    name: bitfount.InferenceAndCSVReport
-  algorithm:
-    - name: bitfount.ModelInference
-      arguments:
-        class_outputs: ["0", "1"]
-      model:
-        bitfount_model:
-          model_ref: MyModel
-        hyperparameters:
-          batch_size: 4
-    - name: bitfount.CSVReportAlgorithm
-  data_structure:
-    assign:
-      target: "target"
-      image_cols: ["file"]
-"""
-
-CONFIG = """\
-task-templates:
-  - slug: My Template
-    title: My template
-    type: image-classification
-    description: Classifies images
-    template: task.yaml
-    tags: [Prediction]
-models:
-  - model_file: MyModel.py
-    weights_file: MyModel.pt
-"""
-
-
-def weights_bytes(size: int) -> bytes:
-    block = hashlib.sha256(b"weights").digest() * 2048  # 64 KiB
-    return (block * (size // len(block) + 1))[:size]
-
-
-def make_project(root: Path, *, weights_size: int = 200_000, config: str = CONFIG) -> Path:
-    root.mkdir(parents=True, exist_ok=True)
-    (root / "MyModel.py").write_text(MODEL_CODE)
-    (root / "MyModel.pt").write_bytes(weights_bytes(weights_size))
-    (root / "task.yaml").write_text(TASK_YAML)
-    path = root / "task-templates.yaml"
-    path.write_text(config)
-    return path
 
 
 @pytest.fixture
@@ -233,7 +174,10 @@ async def test_an_invalid_config_lists_its_problems_and_cannot_be_uploaded(
     tmp_path: Path, hub: LocalHub
 ) -> None:
     config = make_project(
-        tmp_path / "p", config=CONFIG.replace("template: task.yaml", "template: missing.yaml")
+        tmp_path / "p",
+        config=config_text(sample_url=None).replace(
+            "template: task.yaml", "template: missing.yaml"
+        ),
     )
     app = home_app()
     async with app.run_test(size=SIZE) as pilot:
