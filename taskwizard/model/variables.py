@@ -26,6 +26,12 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 
 from taskwizard.model.catalog import FILTER_TYPES
+from taskwizard.model.placeholders import (
+    PLACEHOLDER_RE,
+    canonical_placeholder,
+    is_placeholder,
+    placeholder_name,
+)
 from taskwizard.model.problems import DocPath, Problem, error, path_text, warning
 
 __all__ = [
@@ -53,9 +59,6 @@ __all__ = [
 
 TEMPLATE_KEY: Final = "template"
 
-# What Bitfount's templated schema accepts as a placeholder: the whole value
-# (anchored, so ``match`` and ``fullmatch`` both work).
-PLACEHOLDER_RE: Final = re.compile(r"^\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}\Z")
 # A placeholder-looking piece anywhere in a string or key (never substituted there).
 _EMBEDDED_RE: Final = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _IDENTIFIER_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
@@ -155,24 +158,6 @@ FIELD_KINDS: Final[dict[str, tuple[str, ...]]] = {
 
 
 # --------------------------------------------------------------------------- placeholders
-
-
-def is_placeholder(value: Any) -> bool:
-    """True for a whole-value placeholder Bitfount's schema accepts (``{{x}}`` too)."""
-    return isinstance(value, str) and PLACEHOLDER_RE.fullmatch(value) is not None
-
-
-def placeholder_name(value: Any) -> str | None:
-    """The variable a whole-value placeholder names, else None."""
-    if not isinstance(value, str):
-        return None
-    match = PLACEHOLDER_RE.fullmatch(value)
-    return match.group(1) if match else None
-
-
-def canonical_placeholder(name: str) -> str:
-    """``{{ name }}`` — the only spelling Bitfount's substitution replaces."""
-    return "{{ " + name + " }}"
 
 
 def _is_identifier(name: Any) -> bool:

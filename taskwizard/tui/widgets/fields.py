@@ -16,6 +16,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
+from taskwizard.model.placeholders import is_placeholder, placeholder_name
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName, field_key
 from taskwizard.tui.messages import StateEdited
@@ -62,16 +63,6 @@ def format_value(value: Any, kind: FieldKind) -> str:
 
 def split_list(text: str) -> list[str]:
     return [part.strip() for part in text.split(",") if part.strip()]
-
-
-def _placeholder_name(value: Any) -> str | None:
-    """``variables.placeholder_name``, without importing the variables model (a few
-    ms at start-up) for the values that cannot be a placeholder."""
-    if not isinstance(value, str) or "{{" not in value:
-        return None
-    from taskwizard.model.variables import placeholder_name
-
-    return placeholder_name(value)
 
 
 def _templatable_in_catalog(path: DocPath) -> bool:
@@ -155,7 +146,7 @@ class Field(Vertical):
     @property
     def bound_variable(self) -> str | None:
         """The template variable this field is bound to (its value is a placeholder)."""
-        return _placeholder_name(self.tw_app.state.get(self.doc, self.path))
+        return placeholder_name(self.tw_app.state.get(self.doc, self.path))
 
     def shown_value(self) -> Any:
         """The value the editor shows (subclasses may show a default for a missing key)."""
@@ -202,7 +193,7 @@ class Field(Vertical):
     def _make_editor(self) -> Widget:
         value = self.shown_value()
         editor_id = "editor"
-        if self.kind in ("bool", "choice", "multi") and _placeholder_name(value) is not None:
+        if self.kind in ("bool", "choice", "multi") and placeholder_name(value) is not None:
             # Bound: the placeholder is shown as text until the field is unbound.
             return Input(str(value), id=editor_id, type="text")
         if self.kind == "text":
@@ -275,8 +266,6 @@ class Field(Vertical):
     def _value_from_editor(self) -> Any:
         editor = self.editor
         if isinstance(editor, Input):
-            from taskwizard.model.variables import is_placeholder
-
             text = editor.value
             if is_placeholder(text.strip()):
                 return text.strip()
