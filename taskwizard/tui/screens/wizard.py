@@ -169,23 +169,28 @@ class WizardScreen(Screen[None]):
                     id="raw-doc-note",
                 )
             )
-            from taskwizard.tui.widgets.raw_yaml import RawYamlEditor  # TextArea: ~10 ms import
-
-            widgets.append(RawYamlEditor(broken, doc, (), None, id="raw-editor"))
+            widgets.append(self._raw_editor(broken, doc, (), None))
             return widgets, None, False
         else:
             view = step_view_class(step_id)(id=f"step-{step_id}")
             view.first_frame = first_frame
             if self.raw_mode and view.raw_view is not None:
                 doc, parent, keys = view.raw_view
-                from taskwizard.tui.widgets.raw_yaml import RawYamlEditor
-
-                widgets.append(RawYamlEditor(step_id, doc, parent, keys, id="raw-editor"))
+                widgets.append(self._raw_editor(step_id, doc, parent, keys))
                 view = None
             else:
                 self.raw_mode = False
                 widgets.append(view)
         return widgets, view, True
+
+    @staticmethod
+    def _raw_editor(
+        step_id: str, doc: DocName, parent: DocPath, keys: tuple[str, ...] | None
+    ) -> Widget:
+        # Imported when first shown: its TextArea takes ~10 ms to import, off the first frame.
+        from taskwizard.tui.widgets.raw_yaml import RawYamlEditor
+
+        return RawYamlEditor(step_id, doc, parent, keys, id="raw-editor")
 
     async def _swap_step(
         self, widgets: list[Widget], view: StepView | None, focus: str | None
