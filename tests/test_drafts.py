@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -154,7 +155,7 @@ def test_find_by_prefix() -> None:
         store.find("nothing")
 
 
-CORRUPT = {
+CORRUPT: dict[str, Callable[[str], str]] = {
     "truncated": lambda good: good[: len(good) // 2],
     "bad-json": lambda good: "{this is not json}",
     "newer-format": lambda good: good.replace('"format": 1', '"format": 7'),
@@ -352,7 +353,7 @@ def test_autosaver_writes_within_delay_and_flushes() -> None:
         original(did, dump)
         written.set()
 
-    store.save_dump = spy  # type: ignore[method-assign]
+    store.save_dump = spy  # type: ignore[method-assign,assignment]
     saver = Autosaver(store, draft_id, delay=0.05)
     state.set("config", ("task-templates", 0, "title"), "typed")
     saver.note_change(state)
@@ -391,7 +392,7 @@ def test_autosaver_error_keeps_pending_and_reports() -> None:
         raise OSError(28, "No space left on device")
 
     original = store.save_dump
-    store.save_dump = fail  # type: ignore[method-assign]
+    store.save_dump = fail  # type: ignore[method-assign,assignment]
     saver.note_change(state)
     saver.flush()
     assert errors and saver.last_error is errors[0]

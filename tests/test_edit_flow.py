@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from tui_helpers import SIZE, settle
 
 from taskwizard.editing import CannotOpen, open_file, state_for_config, state_for_task
 from taskwizard.saving import apply_save, plan_save
@@ -16,7 +17,6 @@ from taskwizard.tui.dialogs.save import SaveDialog
 from taskwizard.tui.screens.open_file import TemplatePickDialog
 from taskwizard.tui.screens.wizard import WizardScreen
 from taskwizard.tui.widgets.raw_yaml import RawYamlEditor
-from tests.tui_helpers import SIZE, settle
 
 FIXTURES = Path(__file__).parent / "fixtures"
 pytestmark = pytest.mark.anyio

@@ -26,7 +26,7 @@ pytestmark = pytest.mark.anyio
 class RecordingApp(TaskWizardApp):
     """The real app; routes that leave the home screen are recorded instead."""
 
-    CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
+    CSS_PATH = [str(Path(app_module.__file__).with_name("app.tcss"))]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -45,7 +45,7 @@ class RecordingApp(TaskWizardApp):
     def open_upload(self, config_path: Path | None = None) -> None:
         self.calls.append(("open_upload", config_path))
 
-    def notify(self, message: str, **kwargs: Any) -> None:  # type: ignore[override]
+    def notify(self, message: str, **kwargs: Any) -> None:
         self.notes.append(message)
         super().notify(message, **kwargs)
 

@@ -8,7 +8,8 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from test_hub_upload import USER, config_text, make_project
+from test_hub_upload import USER
+from upload_project import config_text, make_project
 
 from taskwizard.commands import upload as upload_command
 from taskwizard.hub.localhub import LocalHub

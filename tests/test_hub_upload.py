@@ -12,6 +12,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from upload_project import MODEL_CODE, config_text, make_project, weights_bytes
 
 from taskwizard import paths
 from taskwizard.hub import records
@@ -20,7 +21,6 @@ from taskwizard.hub.client import HubAuthRejected, HubClient
 from taskwizard.hub.localhub import LocalHub
 from taskwizard.hub.plan import UploadPlan, build_plan, model_code_hash
 from taskwizard.hub.upload import FileProgress, UploadResult, execute_plan, retry_failed
-from tests.upload_project import MODEL_CODE, config_text, make_project, weights_bytes
 
 USER = "alice"
 

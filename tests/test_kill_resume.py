@@ -88,7 +88,8 @@ class Terminal:
             screen = self.screen(name)
             return screen if all(t in screen for t in texts) else None
 
-        return wait_for(shown, f"{texts} on the screen of {name}", lambda: self.screen(name))
+        found: str = wait_for(shown, f"{texts} on the screen of {name}", lambda: self.screen(name))
+        return found
 
     def close(self) -> None:
         if self.socket.exists():

@@ -821,4 +821,4 @@ def test_one_reading_of_the_major_version(version: object, major: int) -> None:
     task = {} if version is None else {"version": version}
     assert task_major_version(task) == major
     # The validator and the upload plan read it the same way (one function).
-    assert validate.task_major_version is plan.task_major_version is task_major_version
+    assert validate.task_major_version is plan.task_major_version is task_major_version  # type: ignore[attr-defined]

@@ -27,7 +27,7 @@ pytestmark = pytest.mark.anyio
 class RecordingApp(TaskWizardApp):
     """The real app; routes that would leave the home screen are recorded instead."""
 
-    CSS_PATH = str(Path(app_module.__file__).with_name("app.tcss"))
+    CSS_PATH = [str(Path(app_module.__file__).with_name("app.tcss"))]
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)

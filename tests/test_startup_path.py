@@ -10,12 +10,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from tui_helpers import focused_field, new_app, settle, wizard
 
 from taskwizard.cli import build_parser, requested_command
 from taskwizard.drafts import DraftStore
 from taskwizard.state import WizardState, field_key
 from taskwizard.tui.app import TaskWizardApp
-from tests.tui_helpers import focused_field, new_app, settle, wizard
 
 TEMPLATE_FIELDS = [
     "field-slug",

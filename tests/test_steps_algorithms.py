@@ -8,12 +8,12 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
+from tui_helpers import field, focus_field, new_app, settle, wizard
 
 from taskwizard.model.yamlio import dump_yaml
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
 from taskwizard.tui.dialogs.pick import PickDialog
 from taskwizard.tui.widgets.keyvalue import KeyValueRow
-from tests.tui_helpers import field, focus_field, new_app, settle, wizard
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 30)

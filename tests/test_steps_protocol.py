@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, SelectionList, TextArea
+from tui_helpers import field, focus_field, new_app, settle, type_text, wizard
 
 from taskwizard.model.yamlio import dump_yaml
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
 from taskwizard.tui.dialogs.pick import PickDialog
 from taskwizard.tui.widgets.arguments import YamlValueField
 from taskwizard.tui.widgets.keyvalue import KeyValueEditor, KeyValueRow
-from tests.tui_helpers import field, focus_field, new_app, settle, type_text, wizard
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 30)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, DataTable, Input, Static
+from upload_project import MODEL_CODE, config_text, make_project, weights_bytes
 
 from taskwizard import paths
 from taskwizard.hub.auth import Credentials
@@ -28,7 +29,6 @@ from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.screens.upload import UploadScreen, find_identity, settings_environment
 from taskwizard.tui.widgets.file_picker import FilePickerDialog
 from taskwizard.tui.widgets.upload_progress import UploadProgressList
-from tests.upload_project import MODEL_CODE, config_text, make_project, weights_bytes
 
 USER = "alice"
 SIZE = (80, 24)

@@ -8,13 +8,13 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
+from tui_helpers import field, focus_field, new_app, settle, wizard
 
 from taskwizard.model import variables
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
 from taskwizard.tui.dialogs.pick import PickDialog
 from taskwizard.tui.screens.wizard import WizardScreen
 from taskwizard.tui.widgets.binding import NewVariableDialog
-from tests.tui_helpers import field, focus_field, new_app, settle, wizard
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 30)

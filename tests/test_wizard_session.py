@@ -8,12 +8,7 @@ from pathlib import Path
 import pytest
 import yaml
 from textual.widgets import Button, Input, OptionList, SelectionList
-
-from taskwizard.model.validate import validate_paths
-from taskwizard.tui.dialogs.save import SaveDialog
-from taskwizard.tui.dialogs.saved import SavedDialog
-from taskwizard.tui.screens.wizard import WizardScreen
-from tests.tui_helpers import (
+from tui_helpers import (
     SIZE,
     field,
     new_app,
@@ -25,6 +20,11 @@ from tests.tui_helpers import (
     wizard,
     write_model_files,
 )
+
+from taskwizard.model.validate import validate_paths
+from taskwizard.tui.dialogs.save import SaveDialog
+from taskwizard.tui.dialogs.saved import SavedDialog
+from taskwizard.tui.screens.wizard import WizardScreen
 
 pytestmark = pytest.mark.anyio
 

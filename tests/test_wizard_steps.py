@@ -7,10 +7,7 @@ from pathlib import Path
 
 import pytest
 from textual.widgets import Button, Input, OptionList, Static, TextArea
-
-from taskwizard.tui.screens.wizard import WizardScreen
-from taskwizard.tui.widgets.file_picker import FilePickerDialog
-from tests.tui_helpers import (
+from tui_helpers import (
     SIZE,
     field,
     focused_field,
@@ -23,6 +20,9 @@ from tests.tui_helpers import (
     wizard,
     write_model_files,
 )
+
+from taskwizard.tui.screens.wizard import WizardScreen
+from taskwizard.tui.widgets.file_picker import FilePickerDialog
 
 pytestmark = pytest.mark.anyio
 
@@ -178,7 +178,7 @@ async def test_raw_yaml_shows_line_and_column_then_updates_the_state(tmp_path: P
         await pilot.press("ctrl+e")
         await settle(pilot)
         assert not screen.raw_mode
-        assert field(app, "field-pods").editor.value == "a-pod"  # type: ignore[attr-defined]
+        assert field(app, "field-pods").editor.value == "a-pod"
 
 
 async def test_review_lists_every_problem_and_enter_jumps_to_it(tmp_path: Path) -> None:

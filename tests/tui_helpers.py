@@ -6,6 +6,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 from textual.widget import Widget
 from textual.widgets import Input, TextArea
@@ -45,7 +46,7 @@ def new_app(folder: Path) -> TaskWizardApp:
     return app
 
 
-def wizard(app: TaskWizardApp) -> WizardScreen:
+def wizard(app: App[Any]) -> WizardScreen:
     screen = app.screen
     assert isinstance(screen, WizardScreen), f"expected the wizard, on {type(screen).__name__}"
     return screen
