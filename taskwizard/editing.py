@@ -68,24 +68,8 @@ def open_file(path: Path) -> OpenedFile:
     from taskwizard.saving import source_of
 
     path = Path(path)
-    if not path.exists():
-        raise CannotOpen(f"{path}: no such file")
-    if path.is_dir():
-        raise CannotOpen(f"{path}: is a folder — choose a YAML file")
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise CannotOpen(f"{path}: cannot be read ({exc.strerror or exc})") from exc
-    if b"\x00" in raw[:8192]:
-        raise CannotOpen(f"{path}: is a binary file, not YAML — nothing was changed")
-    try:
-        text = raw.decode("utf-8-sig")
-    except UnicodeDecodeError as exc:
-        line = raw[: exc.start].count(b"\n") + 1
-        raise CannotOpen(
-            f"{path}:{line}: is not UTF-8 text (byte {exc.start}); "
-            "save it as UTF-8 and open it again"
-        ) from exc
+    raw = read_for_edit(path)
+    text = raw.decode("utf-8-sig")
     loaded = load_yaml_text(raw, filename=str(path))
     source = source_of(path)
     if not loaded.ok:
@@ -93,6 +77,21 @@ def open_file(path: Path) -> OpenedFile:
         return OpenedFile(path, kind, text, None, source, list(loaded.problems), parsed=False)
     kind = detect_kind(loaded.data)
     return OpenedFile(path, kind, text, loaded.data, source, list(loaded.problems))
+
+
+def read_for_edit(path: Path) -> bytes:
+    """The bytes of a file to edit, by taskwizard's one reading rule (``model.reading``:
+    regular files of at most 5 MiB, never blocking on a pipe or a device), refusing what
+    cannot be YAML text (binary, NUL bytes, UTF-16/32, not UTF-8) with :class:`CannotOpen`.
+
+    ``taskwizard edit`` calls it before the app starts, to exit 2 with the message.
+    """
+    from taskwizard.model.reading import Unreadable, read_text_file
+
+    try:
+        return read_text_file(path)
+    except Unreadable as exc:
+        raise CannotOpen(f"{exc} — nothing was changed") from None
 
 
 def _guess_kind_from_text(text: str) -> FileKind:

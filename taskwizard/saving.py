@@ -64,7 +64,9 @@ class SavePlan:
 
 
 def source_of(path: Path) -> SourceFile:
-    data = path.read_bytes()
+    from taskwizard.model.reading import read_file_bytes
+
+    data = read_file_bytes(path)  # the one reading rule (raises an OSError when refused)
     return SourceFile(
         path=str(path),
         sha256=hashlib.sha256(data).hexdigest(),
@@ -93,8 +95,10 @@ def _plan_file(
 
     if not path.exists():
         return FileChange(role, path, "new", dump_yaml(data))
+    from taskwizard.model.reading import read_file_bytes
+
     try:
-        raw = path.read_bytes()
+        raw = read_file_bytes(path)
         old_text = (
             raw.decode("utf-8-sig") if raw.startswith(b"\xef\xbb\xbf") else raw.decode("utf-8")
         )

@@ -13,6 +13,7 @@ from tui_helpers import SIZE, settle
 from taskwizard.editing import CannotOpen, open_file, state_for_config, state_for_task
 from taskwizard.saving import apply_save, plan_save
 from taskwizard.tui.app import TaskWizardApp
+from taskwizard.tui.dialogs.notice import NoticeDialog
 from taskwizard.tui.dialogs.save import SaveDialog
 from taskwizard.tui.screens.open_file import TemplatePickDialog
 from taskwizard.tui.screens.wizard import WizardScreen
@@ -240,8 +241,8 @@ async def test_missing_file_shows_a_message_and_writes_nothing(tmp_path: Path) -
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
         assert not isinstance(app.screen, WizardScreen)
-        notes = [n.message for n in app._notifications]
-        assert any("no such file" in n for n in notes)
+        assert isinstance(app.screen, NoticeDialog)
+        assert "no such file" in app.screen.message
     assert os.listdir(tmp_path) == []
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import re
 import sys
 from typing import Any
 
@@ -31,16 +32,11 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
 
 
 def _unreadable(path: str) -> str | None:
-    if not os.path.exists(path):
-        return "no such file"
-    if os.path.isdir(path):
-        return "is a folder, not a file"
-    try:
-        with open(path, "rb"):
-            pass
-    except OSError as exc:
-        return exc.strerror or str(exc)
-    return None
+    """Why a path on the command line cannot be validated (exit 2), by taskwizard's one
+    reading rule: regular files of at most 5 MiB (a FIFO or /dev/zero never hangs it)."""
+    from taskwizard.model.reading import unreadable_reason
+
+    return unreadable_reason(path)
 
 
 def _plural(n: int, word: str) -> str:
@@ -59,13 +55,14 @@ def run(name: str, args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
+    from taskwizard.model.reading import printable
     from taskwizard.model.validate import validate_paths
 
     bad = False
     for path in args.paths:
         reason = _unreadable(path)
         if reason is not None:
-            print(f"taskwizard validate: cannot read {path}: {reason}", file=sys.stderr)
+            print(f"taskwizard validate: cannot read {printable(path)}: {reason}", file=sys.stderr)
             bad = True
     if bad:
         return 2
@@ -103,13 +100,15 @@ def _run(args: argparse.Namespace) -> int:
                 for r in reports
             ],
         }
-        print(json.dumps(out, indent=2, ensure_ascii=False))
+        text = json.dumps(out, indent=2, ensure_ascii=False)
+        # a non-UTF-8 file name holds lone surrogates: write them as JSON escapes
+        print(re.sub("[\udc80-\udcff]", lambda m: f"\\u{ord(m.group()):04x}", text))
         return 1 if errors else 0
 
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     problems = sorted((p for r in reports for p in r.problems), key=lambda p: p.sort_key())
     for problem in problems:
-        line = problem.format()
+        line = printable(problem.format())  # ESC or newline bytes in a file name stay inert
         if colour:
             tag = f"{problem.severity}:"
             code = "31" if problem.is_error else "33"

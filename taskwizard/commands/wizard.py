@@ -27,12 +27,12 @@ def run(name: str, args: argparse.Namespace) -> int:
         )
         return 2
     if name == "edit":
-        path: Path = args.path
-        if not path.exists():
-            print(f"taskwizard edit: {path}: no such file", file=sys.stderr)
-            return 2
-        if path.is_dir():
-            print(f"taskwizard edit: {path}: is a folder; give a YAML file", file=sys.stderr)
+        from taskwizard.model.reading import Unreadable, read_text_file
+
+        try:  # the one reading rule: a pipe, a device, a binary or non-UTF-8 file → exit 2
+            read_text_file(args.path)
+        except Unreadable as exc:
+            print(f"taskwizard edit: {exc}; nothing was changed", file=sys.stderr)
             return 2
     # Start-up allocates hundreds of thousands of objects that all stay alive
     # (modules, classes, the first screen's widgets): collecting garbage

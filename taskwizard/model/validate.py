@@ -955,14 +955,42 @@ def find_config_file(name: str, config_dir: Path, cwd: Path) -> tuple[Path | Non
     """
     candidate = Path(name).expanduser()
     if candidate.is_absolute():
-        return (candidate if candidate.exists() else None), False
+        return (candidate if _present(candidate) else None), False
     in_config = config_dir / candidate
-    if in_config.exists():
+    if _present(in_config):
         return in_config, False
     in_cwd = cwd / candidate
-    if in_cwd.exists():
+    if _present(in_cwd):
         return in_cwd, True
     return None, False
+
+
+def _present(path: Path) -> bool:
+    """It exists, or is a symbolic link (a broken link or a loop is reported as such when read,
+    not as a missing file)."""
+    return path.exists() or path.is_symlink()
+
+
+def _template_is_config_or_outside(
+    found: Path, config_path: Path, name: str, tpath: DocPath, via_cwd: bool
+) -> Problem | None:
+    """An error when ``template:`` names the config itself; a warning when it leaves the
+    config's folder (``../x``, an absolute path elsewhere): the file travels with the config
+    only if it lives under it, and a path like ``../secrets.json`` is likely a mistake."""
+    if _identity(found) == _identity(config_path):
+        return error(
+            f"template {name!r} is this config itself; name the task YAML file (the one with "
+            "pods: and task:)",
+            tpath,
+        )
+    folder = _identity(config_path).parent
+    if not via_cwd and not _identity(found).is_relative_to(folder):
+        return warning(
+            f"template {name!r} is outside the config's folder ({folder}); keep the task YAML "
+            "next to the config (or below it) so the two travel together",
+            tpath,
+        )
+    return None
 
 
 def _cwd_warning(what: str, name: str) -> str:
@@ -1028,6 +1056,11 @@ def _check_config_files(
         if found.is_dir():
             problems.append(error(f"template {name!r} is a folder, not a task YAML", tpath))
             continue
+        own = _template_is_config_or_outside(found, config_path, name, tpath, via_cwd)
+        if own is not None:
+            problems.append(own)
+            if own.is_error:
+                continue
         if via_cwd:
             problems.append(warning(_cwd_warning("template", name), tpath))
             display = name
@@ -1166,7 +1199,7 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[Fi
         if key in done:
             return []
         done.add(key)
-        if not path.exists():
+        if not path.exists() and not path.is_symlink():
             reports.append(
                 FileReport(
                     display,

@@ -49,9 +49,13 @@ import yaml
 from yaml.constructor import SafeConstructor
 
 from taskwizard.model.problems import DocPath, Problem, Severity, path_text
-
-MAX_YAML_BYTES: int = 5 * 1024 * 1024
-"""Largest file taskwizard reads (5 MiB): real configs are a few KiB."""
+from taskwizard.model.reading import (
+    MAX_YAML_BYTES,
+    Unreadable,
+    read_file_bytes,
+    too_big_message,
+    utf16_or_32,
+)
 
 MAX_EXPANDED_NODES: int = 100_000
 """Most values a document may hold once aliases are expanded."""
@@ -216,23 +220,27 @@ def _line_col(text: str, offset: int) -> tuple[int, int]:
 
 
 def load_yaml_file(path: str | os.PathLike[str]) -> LoadedYaml:
-    """Read a YAML file; never raises for bad content or a missing/unreadable file."""
+    """Read a YAML file; never raises for bad content or a missing/unreadable file.
+
+    The file is read by ``reading.read_file_bytes`` (regular files of at most 5 MiB
+    only), the one rule every path into taskwizard shares.
+    """
     filename = os.fspath(path)
     try:
-        size = os.path.getsize(filename)
-        if size > MAX_YAML_BYTES:
-            return _failed(filename, _too_big_message(size))
-        with open(filename, "rb") as handle:
-            raw = handle.read(MAX_YAML_BYTES + 1)
-    except FileNotFoundError:
-        return _failed(filename, "file not found — check the path")
-    except IsADirectoryError:
-        return _failed(filename, "this is a folder, not a YAML file")
-    except PermissionError:
-        return _failed(filename, "permission denied — taskwizard cannot read this file")
-    except OSError as exc:
-        return _failed(filename, f"could not read the file: {exc.strerror or exc}")
+        raw = read_file_bytes(filename)
+    except Unreadable as exc:
+        return _failed(filename, _first_word_reason(exc.reason))
     return load_yaml_text(raw, filename)
+
+
+def _first_word_reason(reason: str) -> str:
+    """``reading``'s reasons follow the file name ("is a folder ..."); a problem's message
+    stands after ``file:line:col:``, so it says "this file is a folder ..."."""
+    if reason.startswith("is "):
+        return "this file " + reason
+    if reason.startswith("no such file"):
+        return "file not found" + reason.removeprefix("no such file")
+    return reason
 
 
 def load_yaml_text(text: str | bytes, filename: str = "<text>") -> LoadedYaml:
@@ -283,17 +291,15 @@ def _failed(filename: str, message: str) -> LoadedYaml:
 
 
 def _too_big_message(size: int) -> str:
-    return (
-        f"the file is too big for a task YAML ({size:,} bytes; taskwizard reads at most "
-        f"{MAX_YAML_BYTES:,}) — is this the right file?"
-    )
+    return too_big_message(size)
 
 
 def _decode(raw: bytes, filename: str) -> str | Problem:
-    if raw.startswith((b"\xff\xfe", b"\xfe\xff")):
+    encoding = utf16_or_32(raw)
+    if encoding is not None:
         return Problem(
             "error",
-            "the file is UTF-16 text; save it as UTF-8 (YAML files should be UTF-8)",
+            f"the file is {encoding} text; save it as UTF-8 (YAML files should be UTF-8)",
             (),
             filename,
             1,

@@ -13,7 +13,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from taskwizard.editing import OpenedFile, TemplateChoice
+from taskwizard.editing import CannotOpen, OpenedFile, TemplateChoice
 
 if TYPE_CHECKING:
     from taskwizard.state import WizardState
@@ -84,7 +84,6 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
         )
         return
     from taskwizard.editing import (
-        CannotOpen,
         open_file,
         state_for_broken_config,
         state_for_config,
@@ -94,9 +93,7 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
     try:
         opened = open_file(path)
     except CannotOpen as exc:
-        app.notify(f"{exc}", title="Cannot open", severity="error", timeout=10)
-        if len(app.screen_stack) <= 1:
-            app.show_home()
+        _cannot_open(app, exc)
         return
     if opened.kind == "config" and opened.parsed:
 
@@ -106,7 +103,11 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
                     app.show_home()
                 return
             index = None if answer == NEW_TEMPLATE else int(answer)
-            state, notes = state_for_config(opened, index)
+            try:  # the entry's task YAML may be a pipe, /dev/zero, binary, too big
+                state, notes = state_for_config(opened, index)
+            except CannotOpen as exc:
+                _cannot_open(app, exc)
+                return
             for note in notes:
                 app.notify(note, timeout=8)
             _begin(app, state, opened)
@@ -124,6 +125,17 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
             timeout=10,
         )
     _begin(app, state_for_task(opened), opened)
+
+
+def _cannot_open(app: TaskWizardApp, exc: CannotOpen) -> None:
+    """Say why in a dialog; afterwards the user is where they were (home when nothing else)."""
+    from taskwizard.tui.dialogs.notice import NoticeDialog
+
+    def closed(_: None) -> None:
+        if len(app.screen_stack) <= 1:
+            app.show_home()
+
+    app.push_screen(NoticeDialog(str(exc), title="Cannot open this file"), closed)
 
 
 def _begin(app: TaskWizardApp, state: WizardState, opened: OpenedFile) -> None:
