@@ -181,9 +181,16 @@ def test_tab_in_block_scalar_content_is_not_blamed_for_another_error() -> None:
     assert "tab character" not in problem.message and "unclosed '['" in problem.message
 
 
-def test_tab_inside_a_value_is_fine() -> None:
-    loaded = load_yaml_text('a: "x\\ty"\nb:\tc\n')
-    assert loaded.ok and loaded.data == {"a": "x\ty", "b": "c"}
+def test_tab_inside_a_quoted_value_is_fine() -> None:
+    loaded = load_yaml_text('a: "x\\ty"\nb: "c\td"\n')
+    assert loaded.ok and loaded.data == {"a": "x\ty", "b": "c\td"}
+
+
+def test_tab_after_the_colon_is_refused_as_pyyaml_does() -> None:
+    # libyaml reads 'b:\tc' as {'b': 'c'}; Bitfount's yaml.safe_load (pure Python) refuses it
+    problem = only(load_yaml_text("a: 1\nb:\tc\n").problems)
+    assert problem.is_error and (problem.line, problem.column) == (2, 3)
+    assert "tab character here" in problem.message
 
 
 def test_non_utf8_names_byte_offset_line_and_column() -> None:
