@@ -9,12 +9,34 @@ kept; the wizard uses the path to show the problem under its field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
 from typing import Literal
 
 Severity = Literal["error", "warning"]
 DocPath = tuple[str | int, ...]
+
+
+MESSAGE_VALUE_CHARS = 60
+"""A value quoted in a message is cut to this many characters (and "…")..."""
+_CUT_FROM = 80  # ...when it is longer than this (a long file path stays whole)
+
+# a value in quotes (not an apostrophe: no letter before the opening or after the closing one)
+_QUOTED = re.compile(rf"""(?<!\w)(?:'[^'\n]{{{_CUT_FROM},}}'|"[^"\n]{{{_CUT_FROM},}}")(?!\w)""")
+_LONG_RUN = re.compile(rf"\S{{{MESSAGE_VALUE_CHARS + 21},}}")
+
+
+def shorten_values(message: str) -> str:
+    """``message`` with every quoted value longer than 80 characters cut to 60 + "…" (a 1 MiB
+    value must not be echoed whole into a message); unquoted runs without a space are cut
+    too when the message is still long."""
+    message = _QUOTED.sub(
+        lambda m: m.group()[: MESSAGE_VALUE_CHARS + 1] + "…" + m.group()[-1], message
+    )
+    if len(message) > 1000:
+        message = _LONG_RUN.sub(lambda m: m.group()[:MESSAGE_VALUE_CHARS] + "…", message)
+    return message
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +47,10 @@ class Problem:
     file: str | None = None
     line: int | None = None  # 1-based
     column: int | None = None  # 1-based
+
+    def __post_init__(self) -> None:
+        if len(self.message) > 200:
+            object.__setattr__(self, "message", shorten_values(self.message))
 
     @property
     def is_error(self) -> bool:

@@ -41,6 +41,7 @@ from __future__ import annotations
 
 import os
 import re
+import sys
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
@@ -280,6 +281,19 @@ def load_yaml_text(text: str | bytes, filename: str = "<text>") -> LoadedYaml:
         reader.values,
         reader.keys,
         reader.indirect,
+    )
+
+
+def _too_many_digits(value: str) -> str | None:
+    """Python refuses to read an integer of more than 4,300 digits (``sys.int_info``), so
+    Bitfount's loader fails on it; say so in words rather than with Python's own advice."""
+    digits = sum(char.isdigit() for char in value)
+    limit = getattr(sys, "get_int_max_str_digits", lambda: 0)()
+    if not limit or digits <= limit:
+        return None
+    return (
+        f"this number has {digits:,} digits; Python (and so Bitfount's YAML loader) cannot read "
+        f"an integer of more than {limit:,} digits — quote it if it is text, or shorten it"
     )
 
 
@@ -607,6 +621,10 @@ class _Reader:
 
     # -- constructing
     def _count(self, node: Node) -> None:
+        """Count the values an alias brings in; values written out in the file need no cap
+        (its 5 MiB size bounds them), so a file with 200,000 keys and no alias is fine."""
+        if self.expanding is None:
+            return
         self.expanded += 1
         if self.expanded > MAX_EXPANDED_NODES:
             raise self._fatal(
@@ -672,7 +690,8 @@ class _Reader:
         except (yaml.YAMLError, ValueError, TypeError, OverflowError) as exc:
             self._problem(
                 "error",
-                f"could not read this value as {tag.rsplit(':', 1)[-1]}: {exc}",
+                _too_many_digits(node.value)
+                or f"could not read this value as {tag.rsplit(':', 1)[-1]}: {exc}",
                 node.start,
                 path,
             )
