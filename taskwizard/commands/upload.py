@@ -273,7 +273,7 @@ def print_summary(result: object, plan: UploadPlan, out: TextIO) -> None:
         f"{counts[s]} {s}" for s in ("done", "unchanged", "failed", "cancelled") if s in counts
     ]
     print(f"\nSummary: {', '.join(parts) or 'nothing to do'}.", file=out)
-    for event in result.failed:
-        print(f"  {event.kind} {event.name}: {event.state} — {event.error}", file=out)
+    for event in result.failed:  # why is on its FAILED line above: said once
+        print(f"  {event.kind} {event.name}: {event.state}", file=out)
     if result.failed:
         print("Run the same command again to retry: unchanged files are skipped.", file=out)

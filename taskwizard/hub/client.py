@@ -12,7 +12,9 @@ backoff on connection errors, timeouts, 408/425/429 and 5xx.
 from __future__ import annotations
 
 import contextlib
+import html
 import os
+import re
 import threading
 import time
 import uuid
@@ -42,6 +44,8 @@ BACKOFF_S: tuple[float, ...] = (1.0, 2.0, 4.0)
 MAX_RETRY_AFTER_S = 60.0
 STORAGE_OK = frozenset({200, 201, 203, 204})
 CHUNK_SIZE = 1024 * 1024
+#: Where the hub says whose credentials a request carries (see ``HubClient.whoami``).
+WHOAMI_PATH = "/api/users/me"
 #: Transport errors that prove the request never reached the server.
 _NOT_SENT = (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout)
 #: Presigned storage URLs carry their own authorisation: never send hub credentials there.
@@ -61,6 +65,10 @@ class HubError(Exception):
 
 class HubAuthRejected(HubError, AuthError):
     """401/403 from the hub; the message names the credentials' source and the fix."""
+
+
+class WrongUser(AuthError):
+    """The credentials belong to another user than the one uploading."""
 
 
 class HubUnavailable(HubError):
@@ -165,6 +173,42 @@ class HubClient:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+    # ------------------------------------------------------------- identity
+    def whoami(self) -> str | None:
+        """Whose credentials these are, as the hub knows them; None when it does not say.
+
+        Bitfount's SDK learns the user of a device-code login from the id token's
+        ``https://www.bitfount.com/username`` claim (used here without a request); for an
+        API key it never asks, and SDK 13 names no endpoint for it. So the hub is asked
+        ``GET /api/users/me`` (``{"username": ...}``, which the local hub answers); a hub
+        without that route (404/405) leaves it unknown.
+        """
+        if self.credentials is not None and self.credentials.username:
+            return self.credentials.username
+        response = self._hub("GET", WHOAMI_PATH)
+        if response.status_code in (404, 405):
+            return None
+        self._raise_for(response, "asking the hub whose credentials these are")
+        name = _json(response).get("username")
+        return name if isinstance(name, str) and name else None
+
+    def confirm_user(self, username: str) -> bool:
+        """Raise :class:`WrongUser` when the credentials are another user's; True when the hub
+        confirmed they are ``username``'s, False when it could not say. Call it before writing
+        anything: the hub files every create under the credentials' owner, whatever the
+        username in the URL (so bob's plan with alice's key made duplicates under alice)."""
+        owner = self.whoami()
+        if owner is None:
+            return False
+        if owner != username:
+            source = self.credentials.source if self.credentials else "these credentials"
+            raise WrongUser(
+                f"{source} belongs to {owner!r} on {self.base_url}, not {username!r}: nothing "
+                f"was uploaded. Upload as {owner} (--username {owner}), or use {username}'s "
+                "credentials"
+            )
+        return True
 
     # ------------------------------------------------------------ templates
     def get_task_template(self, user: str, slug: str) -> JSON | None:
@@ -358,7 +402,8 @@ class HubClient:
         )
         if response.status_code not in STORAGE_OK:
             raise HubError(
-                f"storage refused {path.name} ({response.status_code}: {_message(response)})",
+                f"storage refused {path.name} ({response.status_code}: {_message(response)})"
+                + _storage_hint(response.status_code),
                 status=response.status_code,
             )
 
@@ -395,7 +440,8 @@ class HubClient:
             if response.status_code not in STORAGE_OK:
                 raise HubError(
                     f"storage refused part {number} of {path.name} "
-                    f"({response.status_code}: {_message(response)})",
+                    f"({response.status_code}: {_message(response)})"
+                    + _storage_hint(response.status_code),
                     status=response.status_code,
                 )
             etag = response.headers.get("ETag", "").strip('"')
@@ -642,11 +688,38 @@ def _json(response: httpx.Response) -> JSON:
     return data if isinstance(data, dict) else {"value": data}
 
 
+_S3_FIELD = re.compile(r"<(Code|Message)>([^<]{0,300})</\1>")
+
+
+def _s3_error(text: str) -> str | None:
+    """An S3-style XML error body (``<Error><Code>AccessDenied</Code><Message>Access
+    Denied</Message>...``) in words: "AccessDenied: Access Denied"; None if it is not one."""
+    if not text.lstrip().startswith("<"):
+        return None
+    found = dict(_S3_FIELD.findall(text))
+    if not found:
+        return "an error page from storage"
+    code, message = found.get("Code", ""), html.unescape(found.get("Message", "")).strip()
+    return f"{code}: {message}" if code and message else (code or message)
+
+
+def _storage_hint(status: int) -> str:
+    if status == 403:
+        return (
+            " — the storage did not accept the upload link (expired, or not for this file); "
+            "run the upload again"
+        )
+    return ""
+
+
 def _message(response: httpx.Response) -> str:
     try:
         data = response.json()
     except ValueError:
         text = response.text.strip()
+        s3 = _s3_error(text)
+        if s3 is not None:
+            return s3
         return text[:200] if text else (response.reason_phrase or "no details")
     if isinstance(data, dict):
         for key in ("errorMessage", "message", "error", "detail"):

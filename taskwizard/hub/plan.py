@@ -272,6 +272,8 @@ def build_plan(
     data = loaded.data
     if not isinstance(data, dict) or plan.refused:
         return plan
+    if client is not None and not client.confirm_user(username):  # WrongUser propagates
+        plan.problems.append(_unconfirmed_user(config_path, username))
     config_dir = config_path.resolve().parent
 
     models = [m for m in data.get("models") or [] if isinstance(m, dict)]
@@ -299,6 +301,17 @@ def build_plan(
     if plan.refused:
         plan.items = []
     return plan
+
+
+def _unconfirmed_user(config_path: Path, username: str) -> Problem:
+    return Problem(
+        "warning",
+        f"the hub does not say whose these credentials are, so they could not be checked "
+        f"against {username!r}; if they are another user's, the hub files the uploads under "
+        "that user",
+        (),
+        str(config_path),
+    )
 
 
 def _plan_model(
@@ -380,6 +393,22 @@ def _plan_model(
         if record is not None and not record.code_complete:
             model.action = "new_version"
             model.reason = f"the last upload of version {version} from this machine did not finish"
+        elif (
+            weights is not None
+            and (record is None or record.weights_sha256 is None)
+            and _weights_missing(client, plan.username, name, version)
+        ):
+            # An earlier weights upload failed (e.g. storage 403): the code of this version is
+            # right, so its weights are registered again for it (PUT /api/models takes any
+            # version) instead of making a new version with identical code.
+            model.action, model.reason = "unchanged", f"code hash equals version {version}"
+            weights.hub_version = version
+            weights.action = "new"
+            weights.reason = (
+                f"version {version} has no weights (an earlier upload did not finish): "
+                f"uploaded again for version {version}"
+            )
+            return items
         elif weights is not None:
             changed = _weights_changed(client, plan.username, name, version, weights, record)
             if changed:
@@ -396,6 +425,22 @@ def _plan_model(
         else:
             weights.action, weights.reason = "unchanged", f"equal to version {version}'s weights"
     return items
+
+
+def _weights_missing(client: HubClient, user: str, name: str, version: int) -> bool:
+    """The hub has no weights for this version: it gives no ``weightsDownloadUrl`` (how the
+    SDK's ``get_weights`` tells), or the link leads to no object (403/404 from storage)."""
+    from taskwizard.hub.client import HubError
+
+    hub = client.get_model(user, name, version)
+    url = hub.get("weightsDownloadUrl") if hub else None
+    if not url:
+        return True
+    try:
+        with client.download(str(url)):
+            return False
+    except HubError as exc:
+        return exc.status in (403, 404)
 
 
 def _weights_changed(

@@ -231,9 +231,17 @@ class HubApp:
             return self.task_templates(method, parts[1:], query, headers, body, user)
         if parts == ["models"]:
             return self.models(method, query, headers, body, user)
+        if parts == ["users", "me"] and method == "GET":
+            return self.whoami(user)
         if parts == ["upload"] and method == "POST":
             return self.complete_multipart(self.read_json(headers, body), user)
         return error_reply(404, f"no such endpoint: {method} {path}")
+
+    @staticmethod
+    def whoami(user: str) -> Reply:
+        """``GET /api/users/me``: whose credentials the request carries (``HubClient.whoami``
+        asks before an upload writes anything)."""
+        return json_reply(200, {"username": user})
 
     def index_page(self) -> Reply:
         user = html.escape(self.credentials.username)
