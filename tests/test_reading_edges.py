@@ -362,3 +362,34 @@ async def test_picker_shows_a_dialog_and_ctrl_q_still_quits(
     assert app.return_code in (0, None)
     drafts = tw_dirs["cache"] / "drafts"
     assert not drafts.exists() or not any(drafts.glob("*.json"))
+
+
+def test_model_and_weights_links_that_loop_are_named_so(tmp_path: Path) -> None:
+    (tmp_path / "models").mkdir()
+    for name in ("M.py", "M.pt"):
+        (tmp_path / "models" / name).symlink_to(tmp_path / "models" / name)
+    config = tmp_path / "task-templates.yaml"
+    config.write_text("models:\n  - model_file: models/M.py\n    weights_file: models/M.pt\n")
+    result = taskwizard("validate", str(config), cwd=tmp_path)
+    assert result.returncode == 1
+    assert "models/M.py is a symbolic link loop" in result.stdout
+    assert "models/M.pt is a symbolic link loop" in result.stdout
+    assert "not found" not in result.stdout
+
+
+@pytest.mark.anyio
+@pytest.mark.timeout(60)
+async def test_edit_of_a_fifo_in_the_app_shows_a_dialog(tmp_path: Path, fifo: Path) -> None:
+    from taskwizard.tui.app import TaskWizardApp
+    from taskwizard.tui.dialogs.notice import NoticeDialog
+    from tests.tui_helpers import SIZE, settle
+
+    unblock_readers(fifo, 5)
+    app = TaskWizardApp("edit", path=fifo)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, NoticeDialog)
+        assert "named pipe" in app.screen.message
+        await pilot.press("enter")
+        await settle(pilot)
+        assert not isinstance(app.screen, NoticeDialog)

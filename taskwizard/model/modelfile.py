@@ -32,7 +32,7 @@ def check_model_file(path: Path, *, display: str) -> list[Problem]:
     """
     try:
         if not path.exists():
-            return [error(f"model file not found: {display}")]
+            return [error(_missing("model file", path, display))]
         if not path.is_file():
             return [error(f"model file {display} is not a file")]
         info = path.stat()
@@ -155,10 +155,21 @@ def _base_name(node: ast.expr) -> str:
     return ""
 
 
+def _missing(what: str, path: Path, display: str) -> str:
+    """ "not found", or what is wrong with a symbolic link (a loop, a missing target)."""
+    if path.is_symlink():
+        from taskwizard.model.reading import unreadable_reason
+
+        reason = unreadable_reason(path, limit=catalog.WEIGHTS_FILE_MAX_BYTES)
+        if reason is not None:
+            return f"{what} {display} {reason}"
+    return f"{what} not found: {display}"
+
+
 def check_weights_file(path: Path, *, display: str) -> list[Problem]:
     try:
         if not path.exists():
-            return [error(f"weights file not found: {display}")]
+            return [error(_missing("weights file", path, display))]
         if not path.is_file():
             return [error(f"weights file {display} is not a file")]
         size = path.stat().st_size
