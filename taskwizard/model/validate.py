@@ -972,19 +972,19 @@ def _present(path: Path) -> bool:
 
 
 def _template_is_config_or_outside(
-    found: Path, config_path: Path, name: str, tpath: DocPath, via_cwd: bool
+    found: Path, config: Path, name: str, tpath: DocPath, via_cwd: bool
 ) -> Problem | None:
     """An error when ``template:`` names the config itself; a warning when it leaves the
     config's folder (``../x``, an absolute path elsewhere): the file travels with the config
     only if it lives under it, and a path like ``../secrets.json`` is likely a mistake."""
-    if _identity(found) == _identity(config_path):
+    if found == config:  # both resolved (``_identity``)
         return error(
             f"template {name!r} is this config itself; name the task YAML file (the one with "
             "pods: and task:)",
             tpath,
         )
-    folder = _identity(config_path).parent
-    if not via_cwd and not _identity(found).is_relative_to(folder):
+    folder = config.parent
+    if not via_cwd and not found.is_relative_to(folder):
         return warning(
             f"template {name!r} is outside the config's folder ({folder}); keep the task YAML "
             "next to the config (or below it) so the two travel together",
@@ -1036,6 +1036,7 @@ def _check_config_files(
             )
         )
     templates = data.get("task-templates")
+    config_real = _identity(config_path)
     for i, entry in enumerate(templates if isinstance(templates, list) else []):
         if not isinstance(entry, Mapping):
             continue
@@ -1056,7 +1057,7 @@ def _check_config_files(
         if found.is_dir():
             problems.append(error(f"template {name!r} is a folder, not a task YAML", tpath))
             continue
-        own = _template_is_config_or_outside(found, config_path, name, tpath, via_cwd)
+        own = _template_is_config_or_outside(_identity(found), config_real, name, tpath, via_cwd)
         if own is not None:
             problems.append(own)
             if own.is_error:
