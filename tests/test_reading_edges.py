@@ -12,7 +12,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -80,15 +79,6 @@ def fifo(tmp_path: Path) -> Path:
     path = tmp_path / "pipe.yaml"
     os.mkfifo(path)
     return path
-
-
-@pytest.fixture
-def unix_socket(tmp_path: Path) -> Iterator[Path]:
-    path = tmp_path / "sock.yaml"
-    server = socket.socket(socket.AF_UNIX)
-    server.bind(str(path))
-    yield path
-    server.close()
 
 
 def unblock_readers(path: Path, seconds: float) -> threading.Thread:
@@ -211,15 +201,33 @@ def test_validate_config_whose_template_is_a_fifo(tmp_path: Path, fifo: Path) ->
 
 @pytest.mark.timeout(CLI_TIMEOUT + 30)
 @pytest.mark.parametrize(
-    ("target", "expected"), [("/dev/zero", "is a device"), ("loop", "symbolic link loop")]
+    ("target", "expected"),
+    [
+        ("/dev/zero", "is a device"),
+        ("loop", "symbolic link loop"),
+        ("socket", "is a socket"),
+        ("big", "too big"),
+    ],
 )
 def test_validate_refuses_devices_and_link_loops(
     tmp_path: Path, target: str, expected: str
 ) -> None:
+    server = None
     if target == "loop":
         (tmp_path / "loop.yaml").symlink_to(tmp_path / "loop.yaml")
         target = "loop.yaml"
-    result = taskwizard("validate", target, cwd=tmp_path)
+    elif target == "socket":
+        server = socket.socket(socket.AF_UNIX)
+        server.bind(str(tmp_path / "sock.yaml"))
+        target = "sock.yaml"
+    elif target == "big":
+        (tmp_path / "big.yaml").write_bytes(b"a: " + b"x" * MAX_YAML_BYTES + b"\n")
+        target = "big.yaml"
+    try:
+        result = taskwizard("validate", target, cwd=tmp_path)
+    finally:
+        if server is not None:
+            server.close()
     assert result.returncode == 2
     assert expected in result.stderr
 
