@@ -172,3 +172,26 @@ def test_progress_events_carry_the_words_too(tmp_path: Path, hub: LocalHub) -> N
         execute_plan(plan, c, on_progress=events.append)
     failed = [e for e in events if e.state == "failed" and e.file_id == "weights:MyModel"]
     assert failed and "storage refused MyModel.pt (403" in (failed[-1].error or "")
+
+
+@pytest.mark.anyio
+async def test_the_upload_screen_names_the_owner_and_writes_nothing(
+    tmp_path: Path, hub: LocalHub
+) -> None:
+    from taskwizard.settings import Settings, save_settings
+    from taskwizard.tui.app import TaskWizardApp
+    from taskwizard.tui.screens.upload import UploadScreen
+    from tests.test_upload_screen import fast_client, shown, wait_for
+
+    save_settings(Settings(username="bob", hub="local", hub_url=hub.url))
+    config = make_project(tmp_path / "p")
+    hub.clear_request_log()
+    app = TaskWizardApp("home")
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = app.screen
+        assert isinstance(screen, UploadScreen)
+        await wait_for(pilot, lambda: screen.identity.problem is not None, "the refusal")
+        assert screen.phase == "identity"
+        assert "belongs to 'alice'" in shown(screen, "#identity-intro")
+    assert writes(hub) == [] and hub.models() == []
