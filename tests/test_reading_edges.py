@@ -365,6 +365,9 @@ async def test_picker_shows_a_dialog_and_ctrl_q_still_quits(
         await settle(pilot)
         assert isinstance(app.screen, NoticeDialog)
         assert "nothing was changed" in app.screen.message
+        await pilot.press("enter")  # OK: back to the list of entries, not to a setup
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatePickDialog)
         await pilot.press("ctrl+q")
         await settle(pilot)
     assert app.return_code in (0, None)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -106,13 +107,17 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
             try:  # the entry's task YAML may be a pipe, /dev/zero, binary, too big
                 state, notes = state_for_config(opened, index)
             except CannotOpen as exc:
-                _cannot_open(app, exc)
+                # Say why, then back to the list: another entry may open fine.
+                _cannot_open(app, exc, then=lambda: app.push_screen(pick(), chosen))
                 return
             for note in notes:
                 app.notify(note, timeout=8)
             _begin(app, state, opened)
 
-        app.push_screen(TemplatePickDialog(opened), chosen)
+        def pick() -> TemplatePickDialog:
+            return TemplatePickDialog(opened)
+
+        app.push_screen(pick(), chosen)
         return
     if opened.kind == "config":
         _begin(app, state_for_broken_config(opened), opened)
@@ -127,12 +132,17 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
     _begin(app, state_for_task(opened), opened)
 
 
-def _cannot_open(app: TaskWizardApp, exc: CannotOpen) -> None:
-    """Say why in a dialog; afterwards the user is where they were (home when nothing else)."""
+def _cannot_open(
+    app: TaskWizardApp, exc: CannotOpen, *, then: Callable[[], object] | None = None
+) -> None:
+    """Say why in a dialog; afterwards ``then``, or the user is where they were (home when
+    nothing else)."""
     from taskwizard.tui.dialogs.notice import NoticeDialog
 
     def closed(_: None) -> None:
-        if len(app.screen_stack) <= 1:
+        if then is not None:
+            then()
+        elif len(app.screen_stack) <= 1:
             app.show_home()
 
     app.push_screen(NoticeDialog(str(exc), title="Cannot open this file"), closed)
