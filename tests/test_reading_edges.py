@@ -404,3 +404,31 @@ async def test_edit_of_a_fifo_in_the_app_shows_a_dialog(tmp_path: Path, fifo: Pa
         await pilot.press("enter")
         await settle(pilot)
         assert not isinstance(app.screen, NoticeDialog)
+
+
+def test_permission_denied_is_said_even_when_running_as_root(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = tmp_path / "secret.yaml"
+    path.write_text(TASK)
+
+    def refuse(*args: object, **kwargs: object) -> int:
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("taskwizard.model.reading.os.open", refuse)
+    with pytest.raises(Unreadable, match="permission denied — taskwizard cannot read it"):
+        read_text_file(path)
+    with pytest.raises(CannotOpen, match="permission denied"):
+        open_file(path)
+
+
+@pytest.mark.timeout(60)
+def test_the_upload_plan_refuses_a_template_that_is_a_fifo(tmp_path: Path, fifo: Path) -> None:
+    from taskwizard.hub.plan import build_plan
+
+    config = tmp_path / "task-templates.yaml"
+    config.write_text(CONFIG.format(template=fifo.name))
+    unblock_readers(fifo, 5)
+    plan = build_plan(config, None, "alice", cwd=tmp_path)
+    assert plan.refused
+    assert any("named pipe (FIFO)" in p.message for p in plan.problems)
