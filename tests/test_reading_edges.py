@@ -349,10 +349,11 @@ def test_picking_an_entry_whose_template_cannot_be_read(
 async def test_picker_shows_a_dialog_and_ctrl_q_still_quits(
     tmp_path: Path, fifo: Path, template: str, tw_dirs: dict[str, Path]
 ) -> None:
+    from tui_helpers import SIZE, settle
+
     from taskwizard.tui.app import TaskWizardApp
     from taskwizard.tui.dialogs.notice import NoticeDialog
     from taskwizard.tui.screens.open_file import TemplatePickDialog
-    from tests.tui_helpers import SIZE, settle
 
     config = tmp_path / "task-templates.yaml"
     config.write_text(CONFIG.format(template=template))
@@ -391,9 +392,10 @@ def test_model_and_weights_links_that_loop_are_named_so(tmp_path: Path) -> None:
 @pytest.mark.anyio
 @pytest.mark.timeout(60)
 async def test_edit_of_a_fifo_in_the_app_shows_a_dialog(tmp_path: Path, fifo: Path) -> None:
+    from tui_helpers import SIZE, settle
+
     from taskwizard.tui.app import TaskWizardApp
     from taskwizard.tui.dialogs.notice import NoticeDialog
-    from tests.tui_helpers import SIZE, settle
 
     unblock_readers(fifo, 5)
     app = TaskWizardApp("edit", path=fifo)

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+from upload_project import make_project, weights_bytes
 
 from taskwizard.commands import upload as upload_command
 from taskwizard.hub.auth import Credentials
@@ -15,7 +16,6 @@ from taskwizard.hub.client import WHOAMI_PATH, HubClient, HubError, WrongUser
 from taskwizard.hub.localhub import LocalHub
 from taskwizard.hub.plan import build_plan
 from taskwizard.hub.upload import FileProgress, execute_plan
-from tests.upload_project import make_project, weights_bytes
 
 USER = "alice"
 
@@ -178,10 +178,11 @@ def test_progress_events_carry_the_words_too(tmp_path: Path, hub: LocalHub) -> N
 async def test_the_upload_screen_names_the_owner_and_writes_nothing(
     tmp_path: Path, hub: LocalHub
 ) -> None:
+    from test_upload_screen import fast_client, shown, wait_for
+
     from taskwizard.settings import Settings, save_settings
     from taskwizard.tui.app import TaskWizardApp
     from taskwizard.tui.screens.upload import UploadScreen
-    from tests.test_upload_screen import fast_client, shown, wait_for
 
     save_settings(Settings(username="bob", hub="local", hub_url=hub.url))
     config = make_project(tmp_path / "p")
