@@ -68,3 +68,11 @@ def test_short_values_and_apostrophes_are_left_alone() -> None:
     assert error(message).message == message
     path = "'/home/someone/" + "a" * 50 + "/task.yaml'"  # 74 characters: kept whole
     assert path in Problem("error", f"template file not found: {path} " + "." * 200).message
+
+
+def test_a_5000_digit_version_string_does_not_crash_validate(tmp_path: Path) -> None:
+    task = tmp_path / "t.yaml"
+    task.write_text(f"version: '{'9' * 5000}'\npods:\n  identifiers: [a/b]\ntask: {{}}\n")
+    [report] = validate_paths([task], cwd=tmp_path)  # raised ValueError before
+    assert report.problems
+    assert all(len(p.message) < 1000 for p in report.problems)

@@ -221,7 +221,11 @@ def task_major_version(task: Any) -> int:
     The validator and the upload plan both use this one reading."""
     version = task.get("version") if isinstance(task, Mapping) else None
     match = _MAJOR_VERSION.match(version) if isinstance(version, str) else None
-    return int(match.group(1)) if match else 8
+    if match is None:
+        return 8
+    digits = match.group(1)
+    # thousands of digits would make int() raise (Python's 4,300-digit limit): "very big"
+    return int(digits) if len(digits) <= 18 else 10**18
 
 
 # --------------------------------------------------------------------------
