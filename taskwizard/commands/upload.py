@@ -77,8 +77,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             print(f"taskwizard upload: cannot make the plan: {exc}{hint}", file=sys.stderr)
             return 1
         out.flush()  # keep the order of stdout and stderr lines in CI logs
+        from taskwizard.model.reading import printable
+
         for problem in plan.problems:
-            print(problem.format(), file=sys.stderr)
+            print(printable(problem.format()), file=sys.stderr)
         if plan.refused:
             print(
                 f"taskwizard upload: {args.config} has errors; fix them and run again "
