@@ -80,12 +80,17 @@ def test_upload_as_bob_with_alices_key_is_refused_before_any_write(
     assert not any("bob" in r.query for r in hub.request_log)
 
 
-def test_a_hub_that_does_not_say_gives_a_warning_not_a_refusal(tmp_path: Path) -> None:
+@pytest.mark.parametrize("status", [404, 405, 403, 200])
+def test_a_hub_that_does_not_say_gives_a_warning_not_a_refusal(tmp_path: Path, status: int) -> None:
     config = make_project(tmp_path / "p")
     asked: list[str] = []
 
     def handler(request: httpx.Request) -> httpx.Response:
         asked.append(request.url.path)
+        if request.url.path == WHOAMI_PATH:
+            if status == 200:
+                return httpx.Response(200, text="<html>the hub's web app</html>")
+            return httpx.Response(status, json={"message": "no such route"})
         return httpx.Response(404, json={"message": "not found"})
 
     creds = Credentials.from_api_key("id", "key", "an API key")

@@ -181,15 +181,16 @@ class HubClient:
         Bitfount's SDK learns the user of a device-code login from the id token's
         ``https://www.bitfount.com/username`` claim (used here without a request); for an
         API key it never asks, and SDK 13 names no endpoint for it. So the hub is asked
-        ``GET /api/users/me`` (``{"username": ...}``, which the local hub answers); a hub
-        without that route (404/405) leaves it unknown.
+        ``GET /api/users/me`` (``{"username": ...}``, which the local hub answers); any other
+        answer leaves it unknown.
         """
         if self.credentials is not None and self.credentials.username:
             return self.credentials.username
-        response = self._hub("GET", WHOAMI_PATH)
-        if response.status_code in (404, 405):
+        # Not ``_hub``: a hub that does not know the route may answer anything (404, 405,
+        # even 401/403 or a web page) — that means "unknown", never a failed upload.
+        response = self._retrying(lambda: self._hub_once("GET", WHOAMI_PATH), f"GET {WHOAMI_PATH}")
+        if response.status_code != 200:
             return None
-        self._raise_for(response, "asking the hub whose credentials these are")
         name = _json(response).get("username")
         return name if isinstance(name, str) and name else None
 
