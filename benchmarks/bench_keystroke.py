@@ -156,7 +156,7 @@ async def run(
     from textual.widgets import Input, Static
 
     from taskwizard.tui.app import TaskWizardApp
-    from taskwizard.tui.screens.open_file import TemplatePickDialog
+    from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
     from taskwizard.tui.screens.wizard import WizardScreen
     from taskwizard.tui.widgets.fields import Field
 

@@ -327,7 +327,7 @@ async def upload_done(pilot: Pilot[Any]) -> None:
 
 
 async def open_template_pick(pilot: Pilot[Any]) -> None:
-    from taskwizard.tui.screens.open_file import TemplatePickDialog
+    from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
 
     await settle(pilot)
     app = pilot.app
@@ -337,7 +337,7 @@ async def open_template_pick(pilot: Pilot[Any]) -> None:
 
 
 async def file_picker(pilot: Pilot[Any]) -> None:
-    from taskwizard.tui.widgets.file_picker import FilePickerDialog
+    from taskwizard.tui.dialogs.file_picker import FilePickerDialog
 
     await settle(pilot)
     await pilot.press("o")  # Open, on the home screen: which file?

@@ -15,7 +15,7 @@ from taskwizard.saving import apply_save, plan_save
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.notice import NoticeDialog
 from taskwizard.tui.dialogs.save import SaveDialog
-from taskwizard.tui.screens.open_file import TemplatePickDialog
+from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
 from taskwizard.tui.screens.wizard import WizardScreen
 from taskwizard.tui.widgets.raw_yaml import RawYamlEditor
 

@@ -15,7 +15,7 @@ from taskwizard.drafts import DraftStore, DraftSummary
 from taskwizard.state import WizardState
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
-from taskwizard.tui.dialogs.rename import TextPromptDialog
+from taskwizard.tui.dialogs.text_prompt import TextPromptDialog
 from taskwizard.tui.screens.home import HomeScreen, column_widths, when
 from taskwizard.tui.screens.setup import SetupScreen
 

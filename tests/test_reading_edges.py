@@ -353,7 +353,7 @@ async def test_picker_shows_a_dialog_and_ctrl_q_still_quits(
 
     from taskwizard.tui.app import TaskWizardApp
     from taskwizard.tui.dialogs.notice import NoticeDialog
-    from taskwizard.tui.screens.open_file import TemplatePickDialog
+    from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
 
     config = tmp_path / "task-templates.yaml"
     config.write_text(CONFIG.format(template=template))

@@ -26,8 +26,8 @@ from taskwizard.hub.client import HubClient
 from taskwizard.hub.localhub import LocalHub
 from taskwizard.settings import Settings, load_secrets, load_settings, save_settings
 from taskwizard.tui.app import TaskWizardApp
+from taskwizard.tui.dialogs.file_picker import FilePickerDialog
 from taskwizard.tui.screens.upload import UploadScreen, find_identity, settings_environment
-from taskwizard.tui.widgets.file_picker import FilePickerDialog
 from taskwizard.tui.widgets.upload_progress import UploadProgressList
 
 USER = "alice"

@@ -12,9 +12,9 @@ from tui_helpers import field, focus_field, new_app, settle, wizard
 
 from taskwizard.model import variables
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
+from taskwizard.tui.dialogs.new_variable import NewVariableDialog
 from taskwizard.tui.dialogs.pick import PickDialog
 from taskwizard.tui.screens.wizard import WizardScreen
-from taskwizard.tui.widgets.binding import NewVariableDialog
 
 pytestmark = pytest.mark.anyio
 SIZE = (100, 30)

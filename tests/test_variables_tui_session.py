@@ -14,10 +14,10 @@ from taskwizard.model import variables
 from taskwizard.model.validate import validate_paths
 from taskwizard.model.yamlio import load_yaml_file
 from taskwizard.tui.app import TaskWizardApp
+from taskwizard.tui.dialogs.new_variable import NewVariableDialog
 from taskwizard.tui.dialogs.pick import PickDialog
 from taskwizard.tui.dialogs.save import SaveDialog
 from taskwizard.tui.screens.wizard import WizardScreen
-from taskwizard.tui.widgets.binding import NewVariableDialog
 from taskwizard.tui.widgets.fields import Field
 
 pytestmark = pytest.mark.anyio

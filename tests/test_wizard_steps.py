@@ -21,8 +21,8 @@ from tui_helpers import (
     write_model_files,
 )
 
+from taskwizard.tui.dialogs.file_picker import FilePickerDialog
 from taskwizard.tui.screens.wizard import WizardScreen
-from taskwizard.tui.widgets.file_picker import FilePickerDialog
 
 pytestmark = pytest.mark.anyio
 

@@ -210,7 +210,7 @@ class TaskWizardApp(App[None]):
             self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
 
     def open_file(self, path: Path | None = None) -> None:
-        from taskwizard.tui.screens.open_file import start_edit
+        from taskwizard.tui.edit_session import start_edit
 
         start_edit(self, path)
 

@@ -1,10 +1,6 @@
-"""Open an existing task-templates config or task YAML in the wizard."""
+"""Which task template of an opened config to edit."""
 
 from __future__ import annotations
-
-from collections.abc import Callable
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from textual import on
 from textual.app import ComposeResult
@@ -14,11 +10,7 @@ from textual.screen import ModalScreen
 from textual.widgets import OptionList, Static
 from textual.widgets.option_list import Option
 
-from taskwizard.editing import CannotOpen, OpenedFile, TemplateChoice
-
-if TYPE_CHECKING:
-    from taskwizard.state import WizardState
-    from taskwizard.tui.app import TaskWizardApp
+from taskwizard.editing import OpenedFile, TemplateChoice
 
 NEW_TEMPLATE = "__new__"
 
@@ -64,91 +56,3 @@ class TemplatePickDialog(ModalScreen[int | None | str]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
-
-
-def start_edit(app: TaskWizardApp, path: Path | None) -> None:
-    """Open ``path`` (or ask for one) and start an edit session on it."""
-    if path is None:
-        from taskwizard.tui.widgets.file_picker import FilePickerDialog
-
-        def picked(chosen: Path | None) -> None:
-            if chosen is not None:
-                start_edit(app, chosen)
-
-        app.push_screen(
-            FilePickerDialog(
-                title="Open a task-templates config or task YAML",
-                start=app.default_folder(),
-                suffixes=(".yaml", ".yml"),
-            ),
-            picked,
-        )
-        return
-    from taskwizard.editing import (
-        open_file,
-        state_for_broken_config,
-        state_for_config,
-        state_for_task,
-    )
-
-    try:
-        opened = open_file(path)
-    except CannotOpen as exc:
-        _cannot_open(app, exc)
-        return
-    if opened.kind == "config" and opened.parsed:
-
-        def chosen(answer: int | None | str) -> None:
-            if answer is None:
-                if len(app.screen_stack) <= 1:
-                    app.show_home()
-                return
-            index = None if answer == NEW_TEMPLATE else int(answer)
-            try:  # the entry's task YAML may be a pipe, /dev/zero, binary, too big
-                state, notes = state_for_config(opened, index)
-            except CannotOpen as exc:
-                # Say why, then back to the list: another entry may open fine.
-                _cannot_open(app, exc, then=lambda: app.push_screen(pick(), chosen))
-                return
-            for note in notes:
-                app.notify(note, timeout=8)
-            _begin(app, state, opened)
-
-        def pick() -> TemplatePickDialog:
-            return TemplatePickDialog(opened)
-
-        app.push_screen(pick(), chosen)
-        return
-    if opened.kind == "config":
-        _begin(app, state_for_broken_config(opened), opened)
-        return
-    if opened.kind == "unknown" and opened.parsed:
-        app.notify(
-            f"{path}: this is neither a task-templates config (task-templates:/models:) nor a task "
-            "YAML (pods:/task:). It opens as a task YAML so you can fix it.",
-            severity="warning",
-            timeout=10,
-        )
-    _begin(app, state_for_task(opened), opened)
-
-
-def _cannot_open(
-    app: TaskWizardApp, exc: CannotOpen, *, then: Callable[[], object] | None = None
-) -> None:
-    """Say why in a dialog; afterwards ``then``, or the user is where they were (home when
-    nothing else)."""
-    from taskwizard.tui.dialogs.notice import NoticeDialog
-
-    def closed(_: None) -> None:
-        if then is not None:
-            then()
-        elif len(app.screen_stack) <= 1:
-            app.show_home()
-
-    app.push_screen(NoticeDialog(str(exc), title="Cannot open this file"), closed)
-
-
-def _begin(app: TaskWizardApp, state: WizardState, opened: OpenedFile) -> None:
-    if opened.problems or not opened.parsed:
-        state.touch_all()  # an opened file's problems show at once
-    app.start_new(state)

@@ -212,7 +212,7 @@ class HomeScreen(Screen[None]):
 
     # ---------------------------------------------------------- draft actions
     def action_rename(self) -> None:
-        from taskwizard.tui.dialogs.rename import TextPromptDialog
+        from taskwizard.tui.dialogs.text_prompt import TextPromptDialog
 
         draft = self.selected()
         if draft is None:

@@ -51,13 +51,13 @@ from taskwizard.settings import (
 )
 
 SetupMode = Literal["first-run", "settings"]
-STEPS: tuple[tuple[str, str], ...] = (
+SETUP_STEPS: tuple[tuple[str, str], ...] = (
     ("username", "Your Bitfount username"),
     ("hub", "Which Hub"),
     ("auth", "How to sign in"),
     ("folder", "Default folder for new files"),
 )
-STEP_IDS = tuple(step for step, _ in STEPS)
+SETUP_STEP_IDS = tuple(step for step, _ in SETUP_STEPS)
 OFFLINE_USERNAME = "local-user"
 
 HUB_LABELS: dict[str, str] = {
@@ -198,19 +198,20 @@ class SetupScreen(Screen[bool]):
     # ------------------------------------------------------------------ steps
     @property
     def step(self) -> str:
-        return STEP_IDS[self.step_index]
+        return SETUP_STEP_IDS[self.step_index]
 
     def show_step(self, index: int) -> None:
-        if STEP_IDS[index] != "auth":
+        if SETUP_STEP_IDS[index] != "auth":
             self._cancel_login()
         self.step_index = index
         step = self.step
         self.query_one("#setup-steps", ContentSwitcher).current = f"step-{step}"
         heading = "Set up taskwizard" if self.mode == "first-run" else "Settings"
         self.query_one("#setup-title", Static).update(
-            f"{heading} · {index + 1}/{len(STEPS)} {STEPS[index][1]} · Enter next · Esc back"
+            f"{heading} · {index + 1}/{len(SETUP_STEPS)} {SETUP_STEPS[index][1]}"
+            " · Enter next · Esc back"
         )
-        last = index == len(STEPS) - 1
+        last = index == len(SETUP_STEPS) - 1
         self.query_one("#setup-next", Button).label = "Finish ✔" if last else "Next ▶"
         self.query_one("#setup-back", Button).label = (
             "◀ Back" if index else ("Cancel" if self.mode == "settings" else "Later")
@@ -235,7 +236,7 @@ class SetupScreen(Screen[bool]):
         error = self.check_step(self.step)
         if error is not None:
             return
-        if self.step_index == len(STEPS) - 1:
+        if self.step_index == len(SETUP_STEPS) - 1:
             self.finish()
         else:
             self.show_step(self.step_index + 1)
@@ -616,7 +617,7 @@ class SetupScreen(Screen[bool]):
         return secrets
 
     def finish(self) -> None:
-        for index, step in enumerate(STEP_IDS):
+        for index, step in enumerate(SETUP_STEP_IDS):
             if self.check_step(step) is not None:
                 self.show_step(index)
                 self.check_step(step)

@@ -791,7 +791,7 @@ def _error_text(error: BaseException | None) -> str:
 def start_upload(app: TaskWizardApp, config_path: Path | None) -> None:
     """Open the upload screen for ``config_path``, asking for a config file first if None."""
     if config_path is None:
-        from taskwizard.tui.widgets.file_picker import FilePickerDialog
+        from taskwizard.tui.dialogs.file_picker import FilePickerDialog
 
         def picked(chosen: Path | None) -> None:
             if chosen is not None:

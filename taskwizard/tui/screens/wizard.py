@@ -569,7 +569,7 @@ class WizardScreen(Screen[None]):
 
     def action_bind_variable(self) -> None:
         """Ctrl+B on any field that can take a placeholder: bind it to a template variable."""
-        from taskwizard.tui.widgets.binding import bind_focused_field
+        from taskwizard.tui.widgets.variable_binding import bind_focused_field
 
         bind_focused_field(self)
 

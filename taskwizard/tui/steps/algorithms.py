@@ -16,7 +16,7 @@ from taskwizard.model.problems import DocPath
 from taskwizard.state import field_key
 from taskwizard.tui.dialogs.pick import PickDialog, PickOption
 from taskwizard.tui.messages import StateEdited
-from taskwizard.tui.steps.protocol import RefocusingStep
+from taskwizard.tui.steps.base import RefocusingStep
 from taskwizard.tui.widgets.arguments import (
     ArgumentsForm,
     ComponentField,

@@ -161,7 +161,7 @@ class ModelsStep(StepView):
     # -------------------------------------------------------------- picking
     @on(Button.Pressed, ".pick-model, .pick-weights")
     def pick_file(self, event: Button.Pressed) -> None:
-        from taskwizard.tui.widgets.file_picker import FilePickerDialog
+        from taskwizard.tui.dialogs.file_picker import FilePickerDialog
 
         kind, index_text = str(event.button.id).removeprefix("pick-").split("-")
         index = int(index_text)

@@ -2,63 +2,17 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 from textual.app import ComposeResult
 from textual.widgets import Static
 
 from taskwizard.model import catalog
-from taskwizard.model.problems import DocPath, Problem
-from taskwizard.state import DocName
-from taskwizard.tui.messages import StateEdited
-from taskwizard.tui.steps.base import StepView
+from taskwizard.model.problems import DocPath
+from taskwizard.tui.steps.base import RefocusingStep
 from taskwizard.tui.widgets.arguments import ArgumentsForm, ComponentField, component_options
 from taskwizard.tui.widgets.fields import Field
 
 NAME_PATH: DocPath = ("task", "protocol", "name")
 ARGUMENTS_PATH: DocPath = ("task", "protocol", "arguments")
-
-
-class RefocusingStep(StepView):
-    """A step that rebuilds its form on structural edits and puts the focus back."""
-
-    #: CSS selector (or ``field:<key>``) to focus after the next rebuild.
-    refocus: str | None = None
-
-    _rebuilding = False
-
-    async def recompose(self) -> None:
-        self._rebuilding = True
-        try:
-            await super().recompose()
-        finally:
-            self._rebuilding = False
-        revalidate = getattr(self.screen, "revalidate", None)
-        if callable(revalidate):
-            revalidate()  # a validation that ran mid-rebuild could not show its problems
-        target, self.refocus = self.refocus, None
-        if target is None:
-            return
-        if target.startswith("field:"):
-            field = next((f for f in self.fields() if f.key == target[6:]), None)
-            if field is not None:
-                field.focus_editor()
-                field.scroll_visible(animate=False)
-            return
-        found = self.query(target)
-        if found:
-            found.first().focus()
-            found.first().scroll_visible(animate=False)
-
-    def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
-        if self._rebuilding:
-            return  # half-mounted; recompose() validates again when it is done
-        super().show_problems(problems, visible)
-
-    def rebuild(self, doc: str, path: DocPath, *, focus: str | None = None) -> None:
-        """Tell the wizard the form's shape changed (it recomposes this step)."""
-        self.refocus = focus
-        self.post_message(StateEdited("task" if doc == "task" else "config", path, structural=True))
 
 
 class ProtocolStep(RefocusingStep):

@@ -22,12 +22,13 @@ from textual.widgets import Button, Input, Static
 
 from taskwizard.model import catalog, variables
 from taskwizard.model.problems import DocPath, Problem, path_text
+from taskwizard.tui.dialogs.new_variable import NewVariableDialog
 from taskwizard.tui.messages import StateEdited
-from taskwizard.tui.steps.protocol import RefocusingStep
+from taskwizard.tui.steps.base import RefocusingStep
 from taskwizard.tui.widgets.arguments import YamlValueField
-from taskwizard.tui.widgets.binding import NewVariableDialog, replace_task
 from taskwizard.tui.widgets.fields import Field
 from taskwizard.tui.widgets.keyvalue import YamlScalarField, format_scalar, parse_yaml_value
+from taskwizard.tui.widgets.variable_binding import replace_task
 
 TEMPLATE: DocPath = ("template",)
 #: Seconds of quiet typing before the preview is substituted, validated and redrawn.
