@@ -63,6 +63,7 @@ from textual.pilot import Pilot  # noqa: E402
 
 from taskwizard.state import WizardState  # noqa: E402
 from taskwizard.tui.app import StartMode, TaskWizardApp  # noqa: E402
+from taskwizard.wizard_steps import STEP_IDS  # noqa: E402
 
 SIZE = (100, 30)
 #: What the screens show as the user's folder: a placeholder, never a real path.
@@ -355,14 +356,8 @@ SCENES: tuple[Scene, ...] = (
     Scene("setup", "home", nothing, example=False, settings=False),
     Scene("home", "home", nothing, example=False),
     Scene("wizard-template", "new", nothing, example=False),
-    Scene("template", "new", step("template")),
-    Scene("models", "new", step("models")),
-    Scene("pods", "new", step("pods")),
-    Scene("protocol", "new", step("protocol")),
-    Scene("algorithms", "new", step("algorithms")),
-    Scene("data", "new", step("data")),
-    Scene("variables", "new", step("variables")),
-    Scene("review", "new", step("review")),
+    # one scene per wizard step, from the step registry
+    *(Scene(step_id, "new", step(step_id)) for step_id in STEP_IDS),
     Scene("raw-yaml", "new", step("data", raw=True)),
     Scene("help", "new", step("template", keys=("f1",))),
     Scene("save-dialog", "new", save_dialog),

@@ -23,19 +23,6 @@ from taskwizard.model.problems import DocPath, Problem
 
 DocName = Literal["config", "task"]
 
-#: The wizard's steps, in order: (id, title).
-STEPS: tuple[tuple[str, str], ...] = (
-    ("template", "Template"),
-    ("models", "Models"),
-    ("pods", "Pods & modeller"),
-    ("protocol", "Protocol"),
-    ("algorithms", "Algorithms"),
-    ("data", "Data structure"),
-    ("variables", "Variables"),
-    ("review", "Review & save"),
-)
-STEP_IDS = tuple(step for step, _ in STEPS)
-
 
 @dataclass
 class SourceFile:
@@ -268,30 +255,6 @@ _ADAPTER: Any = None
 
 
 # ------------------------------------------------------------------ helpers
-def step_of(doc: DocName, path: DocPath) -> str:
-    """The wizard step that edits the value at ``path`` (problems jump there)."""
-    if doc == "config":
-        if path[:1] == ("models",):
-            return "models"
-        if path[:1] == ("task-templates",):
-            return "template"
-        return "review"
-    head = path[:1]
-    if head in (("pods",), ("modeller",)):
-        return "pods"
-    if head == ("template",):
-        return "variables"
-    if head == ("task",):
-        sub = path[1:2]
-        if sub == ("protocol",):
-            return "protocol"
-        if sub == ("algorithm",):
-            return "algorithms"
-        if sub == ("data_structure",) or sub == ("aggregator",):
-            return "data"
-    return "review"
-
-
 def field_key(doc: DocName, path: DocPath) -> str:
     return doc + ":" + ".".join(str(p) for p in path)
 

@@ -23,6 +23,7 @@ from tui_helpers import (
 
 from taskwizard.tui.dialogs.file_picker import FilePickerDialog
 from taskwizard.tui.screens.wizard import WizardScreen
+from taskwizard.wizard_steps import STEP_IDS
 
 pytestmark = pytest.mark.anyio
 
@@ -217,7 +218,7 @@ async def test_every_step_fits_and_survives_resizing(tmp_path: Path, size: tuple
         await settle(pilot)
         screen = wizard(app)
         assert screen.preview_shown is (size[0] >= 110)
-        for step in ("models", "pods", "data", "review"):
+        for step in STEP_IDS:  # every step of the registry
             screen.show_step(step)
             await settle(pilot)
             view = screen.step_view

@@ -14,7 +14,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     import json
 
     from taskwizard.drafts import DraftStore
-    from taskwizard.state import STEPS
+    from taskwizard.wizard_steps import STEP_TITLES
 
     store = DraftStore()
     drafts = store.list()
@@ -43,7 +43,7 @@ def run(name: str, args: argparse.Namespace) -> int:
         print(f"No drafts in {store.folder}.")
         return 0
 
-    step_titles = dict(STEPS)
+    step_titles = STEP_TITLES
     table = [("ID", "NAME", "TEMPLATE", "LAST EDITED", "STEP", "CHECK")]
     for d in drafts:
         table.append(

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from textual.app import SystemCommand
 from textual.screen import Screen
 
-from taskwizard.state import STEPS
+from taskwizard.wizard_steps import STEPS
 
 if TYPE_CHECKING:
     from taskwizard.tui.app import TaskWizardApp

@@ -22,12 +22,11 @@ from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from taskwizard.drafts import DraftError, DraftStore, DraftSummary
-from taskwizard.state import STEPS
+from taskwizard.wizard_steps import STEP_TITLES
 
 if TYPE_CHECKING:
     from taskwizard.tui.app import TaskWizardApp
 
-STEP_TITLES = dict(STEPS)
 #: (option id, key, label) of the menu; each id is also the action's name.
 MENU: tuple[tuple[str, str, str], ...] = (
     ("new", "n", "New task template"),

@@ -22,18 +22,24 @@ from textual.widgets.option_list import Option
 
 from taskwizard.editing import RAW_DOC_PREFIX
 from taskwizard.model.problems import DocPath, Problem
-from taskwizard.state import STEP_IDS, STEPS, DocName, split_field_key, step_of
+from taskwizard.state import DocName, split_field_key
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
 from taskwizard.tui.widgets.fields import Field
+from taskwizard.wizard_steps import (
+    STEP_IDS,
+    STEP_TITLES,
+    STEPS,
+    preview_doc,
+    step_heading,
+    step_of,
+)
 
 if TYPE_CHECKING:
     from taskwizard.tui.app import TaskWizardApp
 
-STEP_TITLES = dict(STEPS)
 #: Which document the preview shows on each step.
-PREVIEW_DOC: dict[str, DocName] = {"template": "config", "models": "config"}
 
 
 class WizardScreen(Screen[None]):
@@ -312,11 +318,7 @@ class WizardScreen(Screen[None]):
         what = f"editing {source.path}" if source else "new task template"
         slug = state.entry.get("slug") if not state.task_only else None
         name = f" · {slug}" if isinstance(slug, str) and slug else ""
-        number = STEP_IDS.index(self.step_id) + 1
-        return (
-            f"[b]taskwizard[/b] — {what}{name} · step {number} of {len(STEP_IDS)}: "
-            f"{STEP_TITLES[self.step_id]}"
-        )
+        return f"[b]taskwizard[/b] — {what}{name} · {step_heading(self.step_id)}"
 
     def _set_text(self, widget: Static, text: str) -> None:
         """Update a Static only when its text changes (an update re-lays the screen out)."""
@@ -418,7 +420,7 @@ class WizardScreen(Screen[None]):
         self._preview_timer = None
         if not self.preview_shown:
             return
-        doc = PREVIEW_DOC.get(self.step_id, "task")
+        doc = preview_doc(self.step_id)
         text = self.tw_app.state.render(doc)
         name = "task-templates config" if doc == "config" else "task YAML"
         body = self.query_one("#preview-body", Static)

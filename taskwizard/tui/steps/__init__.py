@@ -5,18 +5,10 @@ from __future__ import annotations
 import importlib
 
 from taskwizard.tui.steps.base import StepView
+from taskwizard.wizard_steps import STEP_SPECS
 
-#: step id -> "module:Class" under taskwizard.tui.steps
-STEP_VIEWS: dict[str, str] = {
-    "template": "template:TemplateStep",
-    "models": "models:ModelsStep",
-    "pods": "pods:PodsStep",
-    "protocol": "protocol:ProtocolStep",
-    "algorithms": "algorithms:AlgorithmsStep",
-    "data": "data:DataStep",
-    "variables": "variables:VariablesStep",
-    "review": "review:ReviewStep",
-}
+#: step id -> "module:Class" under taskwizard.tui.steps (from the step registry)
+STEP_VIEWS: dict[str, str] = {spec.id: spec.view for spec in STEP_SPECS}
 
 
 def step_view_class(step_id: str) -> type[StepView]:

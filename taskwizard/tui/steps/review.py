@@ -15,14 +15,14 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from taskwizard.model.problems import Problem, path_text
-from taskwizard.state import STEPS, DocName, step_of
+from taskwizard.state import DocName
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps.base import StepView
+from taskwizard.wizard_steps import STEP_TITLES, step_of
 
 if TYPE_CHECKING:
     from taskwizard.tui.screens.wizard import WizardScreen
 
-STEP_TITLES = dict(STEPS)
 DOC_NAMES: dict[DocName, str] = {"config": "config", "task": "task YAML"}
 
 
