@@ -74,16 +74,6 @@ def source_of(path: Path) -> SourceFile:
     )
 
 
-def default_paths(state: WizardState, folder: Path) -> tuple[Path, Path]:
-    """Where a new template's files go when the user has not chosen yet."""
-    from taskwizard.model.slug import sanitise_slug
-
-    slug = sanitise_slug(str(state.entry.get("slug") or "")) or "task"
-    config = Path(state.config_path) if state.config_path else folder / "task-templates.yaml"
-    task = Path(state.task_path) if state.task_path else config.parent / f"{slug}.yaml"
-    return config, task
-
-
 def _plan_file(
     role: Literal["config", "task"],
     path: Path,
@@ -125,7 +115,7 @@ def _plan_file(
 
 
 def plan_save(state: WizardState, folder: Path) -> SavePlan:
-    config_path, task_path = default_paths(state, folder)
+    config_path, task_path = state.default_paths(folder)
     changes = []
     if not state.config_only:
         state.task_path = str(task_path)

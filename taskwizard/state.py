@@ -194,6 +194,15 @@ class WizardState:
 
         return dump_yaml(self.doc(doc))
 
+    def default_paths(self, folder: Path) -> tuple[Path, Path]:
+        """Where the config and task YAML go: the chosen paths, else defaults in ``folder``."""
+        from taskwizard.model.slug import sanitise_slug
+
+        slug = sanitise_slug(str(self.entry.get("slug") or "")) or "task"
+        config = Path(self.config_path) if self.config_path else folder / "task-templates.yaml"
+        task = Path(self.task_path) if self.task_path else config.parent / f"{slug}.yaml"
+        return config, task
+
     def sync_template_path(self) -> None:
         """Point the entry's ``template:`` at the task file, relative to the config.
 
@@ -205,9 +214,7 @@ class WizardState:
         if self.task_path:
             task = Path(self.task_path)
         else:
-            from taskwizard.saving import default_paths
-
-            task = default_paths(self, Path.cwd())[1]
+            task = self.default_paths(Path.cwd())[1]
             if not self.config_path:
                 # Saved next to the config, wherever that ends up: a bare file name.
                 self.entry["template"] = task.name

@@ -55,11 +55,9 @@ class ModelsStep(StepView):
 
     def _anchor_config_path(self) -> None:
         """Model paths are relative to the config's folder, so the config needs a place now."""
-        from taskwizard.saving import default_paths
-
         state = self.tw_app.state
         if state.config_path is None and not state.task_only:
-            state.config_path = str(default_paths(state, self.tw_app.default_folder())[0])
+            state.config_path = str(state.default_paths(self.tw_app.default_folder())[0])
 
     def compose_form(self) -> ComposeResult:
         self._anchor_config_path()

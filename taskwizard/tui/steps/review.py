@@ -73,10 +73,8 @@ class ReviewStep(StepView):
         yield Static("", id="task-preview", classes="review-file")
 
     def _fill_default_paths(self) -> None:
-        from taskwizard.saving import default_paths
-
         state = self.tw_app.state
-        config, task = default_paths(state, self.tw_app.default_folder())
+        config, task = state.default_paths(self.tw_app.default_folder())
         state.config_path = state.config_path or str(config)
         state.task_path = state.task_path or str(task)
         state.sync_template_path()
