@@ -307,7 +307,7 @@ def test_expired_bearer_token_is_refused_before_sending() -> None:
 def test_resolve_target_uses_flags_then_bitfount_environment_then_settings(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from taskwizard.hub.client import resolve_target
+    from taskwizard.hub.targets import resolve_target
     from taskwizard.settings import Secrets, Settings, save_secrets, save_settings
 
     save_settings(Settings(username="carol", hub="local", hub_url="http://127.0.0.1:4000"))
@@ -337,7 +337,7 @@ def test_resolve_target_uses_flags_then_bitfount_environment_then_settings(
 
 
 def test_resolve_target_refuses_missing_username_and_another_users_login() -> None:
-    from taskwizard.hub.client import resolve_target
+    from taskwizard.hub.targets import resolve_target
     from taskwizard.settings import Secrets, Settings, save_secrets, save_settings
 
     with pytest.raises(HubConfigError, match="--username USER"):

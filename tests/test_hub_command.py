@@ -161,37 +161,6 @@ def test_unreachable_hub_exits_1_with_a_hint(
     assert "cannot make the plan" in capsys.readouterr().err
 
 
-def test_live_progress_on_a_terminal_rewrites_one_line() -> None:
-    import io
-
-    from taskwizard.hub.upload import FileProgress
-
-    out = io.StringIO()
-    printer = upload_command.ProgressPrinter(out, live=True)
-    base = FileProgress("weights:M", "M.pt", "weights", "new", "uploading", 0, 4 * 2**20)
-    printer(base)
-    printer(
-        FileProgress(
-            "weights:M", "M.pt", "weights", "new", "uploading", 4 * 2**20, 4 * 2**20, 2**20
-        )
-    )
-    printer(
-        FileProgress(
-            "weights:M",
-            "M.pt",
-            "weights",
-            "new",
-            "done",
-            4 * 2**20,
-            4 * 2**20,
-            detail="weights of version 2",
-        )
-    )
-    text = out.getvalue()
-    assert "\r\x1b[2Kweights M.pt  100%  4.0 MiB/4.0 MiB  1.0 MiB/s  0s left" in text
-    assert text.endswith("\r\x1b[2Kweights M.pt: done — weights of version 2\n")
-
-
 def test_local_hub_key_pair_is_found_without_any_setup(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:

@@ -24,10 +24,11 @@ from taskwizard import paths
 from taskwizard.hub.auth import Credentials
 from taskwizard.hub.client import HubClient
 from taskwizard.hub.localhub import LocalHub
+from taskwizard.hub.targets import find_identity, settings_environment
 from taskwizard.settings import Settings, load_secrets, load_settings, save_settings
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.file_picker import FilePickerDialog
-from taskwizard.tui.screens.upload import UploadScreen, find_identity, settings_environment
+from taskwizard.tui.screens.upload import UploadScreen
 from taskwizard.tui.widgets.upload_progress import UploadProgressList
 
 USER = "alice"

@@ -11,10 +11,14 @@ import argparse
 import sys
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.progress import Progress, TaskID
+
     from taskwizard.hub.plan import UploadPlan
     from taskwizard.hub.upload import FileProgress
 
@@ -48,9 +52,10 @@ def run(name: str, args: argparse.Namespace) -> int:
 
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from taskwizard.hub.auth import AuthError
-    from taskwizard.hub.client import HubError, resolve_target
+    from taskwizard.hub.client import HubError
     from taskwizard.hub.environments import HubConfigError
     from taskwizard.hub.plan import build_plan
+    from taskwizard.hub.targets import resolve_target
 
     try:
         target = resolve_target(env=args.env, hub_url=args.hub, username=args.username)
@@ -131,14 +136,15 @@ def _execute(plan: UploadPlan, client: object, out: TextIO) -> int:
             failure.append(exc)
 
     worker = threading.Thread(target=work, name="upload", daemon=True)
-    worker.start()
-    try:
-        while worker.is_alive():
-            worker.join(0.2)
-    except KeyboardInterrupt:
-        print("\ncancelling after the current chunk…", file=out, flush=True)
-        cancel.set()
-        worker.join()
+    with printer:
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.2)
+        except KeyboardInterrupt:
+            printer.message("cancelling after the current chunk…")
+            cancel.set()
+            worker.join()
     if failure:
         exc = failure[0]
         print(f"taskwizard upload: stopped by an unexpected error: {exc!r}", file=sys.stderr)
@@ -149,57 +155,123 @@ def _execute(plan: UploadPlan, client: object, out: TextIO) -> int:
 
 
 # ------------------------------------------------------------------ output
-ACTION_TEXT = {
-    "new": "new",
-    "new_version": "new version",
-    "tags_only": "update tags/URL",
-    "unarchive": "unarchive",
-    "archive": "archive",
-    "unchanged": "unchanged",
-    "unknown": "?",
-}
+def _console(out: TextIO, *, terminal: bool) -> Console:
+    """A rich console on ``out`` (a terminal; rich measures it and handles the control codes)."""
+    from rich.console import Console
+
+    return Console(file=out, force_terminal=terminal, highlight=False, soft_wrap=False)
 
 
-def print_plan(plan: UploadPlan, out: TextIO) -> None:
+def print_plan(plan: UploadPlan, out: TextIO, *, terminal: bool | None = None) -> None:
+    """The plan as a table: drawn by rich on a terminal, plain aligned lines for CI logs."""
+    from taskwizard.hub.plan import ACTION_WORDS
     from taskwizard.hub.upload import format_bytes
 
-    rows = [("KIND", "NAME", "ACTION", "SIZE", "WHY")]
-    for item in plan.items:
-        rows.append(
-            (
-                item.kind,
-                item.name,
-                ACTION_TEXT[item.action],
-                format_bytes(item.size) if item.kind in ("model", "weights") else "",
-                item.reason,
-            )
+    header = ("KIND", "NAME", "ACTION", "SIZE", "WHY")
+    rows = [
+        (
+            item.kind,
+            item.name,
+            ACTION_WORDS[item.action],
+            format_bytes(item.size) if item.kind in ("model", "weights") else "",
+            item.reason,
         )
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    print(f"\nPlan for {plan.config_path}:" + (f" ({plan.note})" if plan.note else ""), file=out)
-    if len(rows) == 1:
+        for item in plan.items
+    ]
+    title = f"Plan for {plan.config_path}:" + (f" ({plan.note})" if plan.note else "")
+    if terminal is None:
+        terminal = out.isatty()
+    if terminal:
+        _print_plan_table(title, header, rows, out)
+        return
+    widths = [max(len(row[i]) for row in [header, *rows]) for i in range(4)]
+    print(f"\n{title}", file=out)
+    if not rows:
         print("  (the config names no models or templates)", file=out)
-    for row in rows:
+    for row in [header, *rows]:
         cells = [row[i].ljust(widths[i]) for i in range(4)]
         print("  " + "  ".join(cells) + "  " + row[4], file=out)
     print(file=out)
 
 
+def _print_plan_table(
+    title: str, header: tuple[str, ...], rows: Sequence[tuple[str, ...]], out: TextIO
+) -> None:
+    from rich import box
+    from rich.table import Table
+    from rich.text import Text
+
+    console = _console(out, terminal=True)
+    console.print()
+    console.print(Text(title, style="bold"))
+    if not rows:
+        console.print("  (the config names no models or templates)", markup=False)
+    else:
+        table = Table(box=box.SIMPLE_HEAD, padding=(0, 1), pad_edge=True)
+        for name in header:
+            table.add_column(name, justify="right" if name == "SIZE" else "left")
+        table.columns[-1].overflow = "fold"
+        for row in rows:
+            table.add_row(*(Text(cell) for cell in row))
+        console.print(table)
+    console.print()
+
+
 class ProgressPrinter:
-    """Per-file progress: a live line on a terminal, plain lines for CI logs."""
+    """Per-file progress: rich progress bars on a terminal, plain lines for CI logs.
+
+    Called from the upload's worker thread; use it as a context manager around the upload
+    (the bars are drawn while it is open and vanish after, leaving one line per file).
+    """
+
+    #: On a terminal, a file's bar is redrawn at most this often (its end always is).
+    REDRAW_S = 0.1
 
     def __init__(self, out: TextIO, *, live: bool) -> None:
         self.out = out
         self.live = live
-        self._last_line = 0.0
         self._last_quarter: dict[str, int] = {}
         self._lock = threading.Lock()
+        self._progress: Progress | None = None
+        self._tasks: dict[str, TaskID] = {}
+        self._last_redraw = 0.0
+
+    def __enter__(self) -> ProgressPrinter:
+        if self.live:
+            from rich.progress import BarColumn, Progress, TextColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description}"),
+                BarColumn(bar_width=30),
+                TextColumn("{task.percentage:>3.0f}%"),
+                TextColumn("{task.fields[sizes]}  {task.fields[speed]}{task.fields[eta]}"),
+                console=_console(self.out, terminal=True),
+                auto_refresh=False,
+                transient=True,
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        with self._lock:
+            if self._progress is not None:
+                self._progress.stop()
+                self._progress = None
 
     def __call__(self, event: FileProgress) -> None:
         with self._lock:
-            if self.live:
-                self._live(event)
+            if self._progress is not None:
+                self._live(self._progress, event)
             else:
                 self._plain(event)
+
+    def message(self, line: str) -> None:
+        """A line of its own (e.g. "cancelling…"), above the bars on a terminal."""
+        with self._lock:
+            if self._progress is not None:
+                self._progress.console.print(line, markup=False, highlight=False)
+            else:
+                self._print(line)
 
     def _label(self, event: FileProgress) -> str:
         return f"{event.kind} {event.name}"
@@ -227,28 +299,38 @@ class ProgressPrinter:
             return
         self._print(self._final(event))
 
-    def _live(self, event: FileProgress) -> None:
+    def _live(self, progress: Progress, event: FileProgress) -> None:
+        from rich.text import Text
+
         from taskwizard.hub.upload import format_bytes
 
         if event.state == "waiting":
             return
+        task = self._tasks.get(event.file_id)
         if event.state == "uploading":
-            now = time.monotonic()
-            if now - self._last_line < 0.1 and event.bytes_done < event.bytes_total:
-                return
-            self._last_line = now
             left = event.seconds_left
+            sizes = f"{format_bytes(event.bytes_done)}/{format_bytes(event.bytes_total)}"
+            speed = f"{format_bytes(event.speed)}/s"
             eta = f"  {left:.0f}s left" if left is not None else ""
-            line = (
-                f"{self._label(event)}  {event.fraction * 100:3.0f}%  "
-                f"{format_bytes(event.bytes_done)}/{format_bytes(event.bytes_total)}  "
-                f"{format_bytes(event.speed)}/s{eta}"
+            total = max(event.bytes_total, 1)
+            if task is None:
+                task = progress.add_task(
+                    self._label(event), total=total, sizes=sizes, speed=speed, eta=eta
+                )
+                self._tasks[event.file_id] = task
+            progress.update(
+                task, completed=event.bytes_done, total=total, sizes=sizes, speed=speed, eta=eta
             )
-            self.out.write("\r\x1b[2K" + line)
-            self.out.flush()
+            now = time.monotonic()
+            if now - self._last_redraw >= self.REDRAW_S or event.bytes_done >= event.bytes_total:
+                self._last_redraw = now
+                progress.refresh()
             return
-        self.out.write("\r\x1b[2K")
-        self._print(self._final(event))
+        if task is not None:
+            progress.remove_task(task)
+            del self._tasks[event.file_id]
+            progress.refresh()  # the bar goes before its file's last line is printed
+        progress.console.print(Text(self._final(event)))
 
     def _final(self, event: FileProgress) -> str:
         label = self._label(event)

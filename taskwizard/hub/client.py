@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import html
-import os
 import re
 import threading
 import time
@@ -30,12 +29,8 @@ from taskwizard.hub.auth import (
     AuthError,
     Credentials,
     HubAuth,
-    credentials_from_environment,
-    credentials_from_settings,
-    local_hub_credentials,
     rejected_message,
 )
-from taskwizard.hub.environments import Environment, HubConfigError, resolve_hub
 
 T = TypeVar("T")
 
@@ -590,77 +585,6 @@ class HubClient:
             f"{what}: the hub answered {response.status_code} ({_message(response)})",
             status=response.status_code,
         )
-
-
-# ------------------------------------------------------------------ target
-@dataclass(frozen=True, slots=True)
-class HubTarget:
-    """Which hub, as whom, with which credentials: what an upload talks to."""
-
-    environment: Environment
-    username: str
-    credentials: Credentials | None
-
-    @property
-    def hub_url(self) -> str:
-        return self.environment.hub_url
-
-    def client(self, *, read_only: bool = False, **kwargs: Any) -> HubClient:
-        if self.credentials is None:
-            raise AuthError(
-                f"no credentials for {self.hub_url}: set BITFOUNT_API_KEY_ID and "
-                "BITFOUNT_API_KEY, or run `taskwizard setup`"
-                + (
-                    " (`taskwizard hub` prints the local hub's key pair)"
-                    if self.environment.name == "local"
-                    else ""
-                )
-            )
-        return HubClient(self.hub_url, self.credentials, read_only=read_only, **kwargs)
-
-
-def resolve_target(
-    *, env: str | None = None, hub_url: str | None = None, username: str | None = None
-) -> HubTarget:
-    """The hub, user and credentials an upload uses; the command and the screen share it.
-
-    Hub: ``env``/``hub_url`` if given, else ``BITFOUNT_ENVIRONMENT`` (as the SDK), else
-    the settings. User: ``username``, else the settings. Credentials: the API key pair
-    in ``BITFOUNT_API_KEY_ID``/``BITFOUNT_API_KEY``; else, for a local hub, the key pair
-    ``taskwizard hub`` keeps for the user; else what ``taskwizard setup`` saved for that
-    hub; else None. Raises :class:`HubConfigError` (no username, unknown
-    hub) or :class:`AuthError` (half an API key pair, a login of another user), each
-    with a message that says what to do.
-    """
-    from taskwizard import settings as settings_module
-
-    settings = settings_module.load_settings()
-    if env or hub_url:
-        environment = resolve_hub(env, hub_url)
-    elif "BITFOUNT_ENVIRONMENT" in os.environ:
-        environment = resolve_hub(os.environ["BITFOUNT_ENVIRONMENT"].strip() or "production", None)
-    elif settings.hub in ("local", "custom"):
-        environment = resolve_hub(settings.hub, settings.hub_url)
-    else:
-        environment = resolve_hub(settings.hub, None)
-    user = username or settings.username
-    if not user:
-        raise HubConfigError(
-            "no Bitfount username: pass --username USER, or run `taskwizard setup` to save it"
-        )
-    credentials = credentials_from_environment()
-    if credentials is None and environment.name == "local":
-        credentials = local_hub_credentials(user)
-    if credentials is None:
-        credentials = credentials_from_settings(
-            environment.hub_url, settings=settings, secrets=settings_module.load_secrets()
-        )
-    if credentials is not None and credentials.username and credentials.username != user:
-        raise AuthError(
-            f"{credentials.source} belongs to {credentials.username!r}, not {user!r}: "
-            f"upload as {credentials.username} (--username), or log in as {user}"
-        )
-    return HubTarget(environment, user, credentials)
 
 
 # ------------------------------------------------------------------ helpers

@@ -30,6 +30,16 @@ if TYPE_CHECKING:
 
 Action = Literal["new", "new_version", "tags_only", "unarchive", "archive", "unchanged", "unknown"]
 ItemKind = Literal["model", "weights", "template", "deprecated"]
+#: How ``taskwizard upload`` and the upload screen name each action: one table, so they agree.
+ACTION_WORDS: dict[Action, str] = {
+    "new": "new",
+    "new_version": "new version",
+    "tags_only": "update tags/URL",
+    "unarchive": "unarchive",
+    "archive": "archive",
+    "unchanged": "unchanged",
+    "unknown": "?",
+}
 
 ZSTD_MAGIC = b"\x28\xb5\x2f\xfd"
 HASH_CHUNK = 1024 * 1024

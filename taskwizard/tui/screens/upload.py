@@ -13,7 +13,6 @@ from __future__ import annotations
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Literal
 from urllib.parse import urlsplit
@@ -38,98 +37,23 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from taskwizard.hub.auth import AuthError, Credentials
-from taskwizard.hub.environments import ENVIRONMENTS, Environment
-from taskwizard.hub.plan import Action, ItemKind, PlanItem, UploadPlan
+from taskwizard.hub.environments import Environment
+from taskwizard.hub.plan import ACTION_WORDS, ItemKind, PlanItem, UploadPlan
+from taskwizard.hub.targets import UploadIdentity, find_identity, hub_choices, hub_link
 from taskwizard.hub.upload import FileProgress, FileState, UploadResult, format_bytes
 from taskwizard.tui.widgets.upload_progress import KIND_LABELS, UploadProgressList
 
 if TYPE_CHECKING:
     from taskwizard.hub.client import HubClient
     from taskwizard.hub.localhub import LocalHub
-    from taskwizard.settings import Settings
     from taskwizard.tui.app import TaskWizardApp
 
 Phase = Literal["identity", "planning", "plan-failed", "planned", "uploading", "finished"]
 ClientFactory = Callable[[str, Credentials], "HubClient"]
 
-ACTION_LABELS: dict[Action, str] = {
-    "new": "new",
-    "new_version": "new version",
-    "tags_only": "tags only",
-    "unarchive": "un-archive",
-    "archive": "archive",
-    "unchanged": "unchanged",
-    "unknown": "?",
-}
 #: Byte updates of one file reach the screen at most this often (state changes always do).
 PROGRESS_INTERVAL_S = 0.05
 ENV_HINT = "or set BITFOUNT_API_KEY_ID and BITFOUNT_API_KEY before starting taskwizard"
-
-
-# ------------------------------------------------------------- who and where
-@dataclass
-class UploadIdentity:
-    """The hub, the user and the credentials an upload will use (and what is missing)."""
-
-    environment: Environment
-    username: str | None
-    credentials: Credentials | None
-    #: Why the credentials found can't be used (half-set environment variables, ...).
-    problem: str | None = None
-
-    @property
-    def complete(self) -> bool:
-        return bool(self.username) and self.credentials is not None and self.problem is None
-
-
-def settings_environment(settings: Settings) -> Environment:
-    """The hub the settings name (a local or custom hub with its URL)."""
-    url = settings.resolved_hub_url()
-    if settings.hub in ENVIRONMENTS and settings.hub != "local":
-        return ENVIRONMENTS[settings.hub]
-    if settings.hub == "local":
-        return Environment("local", url or ENVIRONMENTS["local"].hub_url)
-    return Environment("custom", url or "")
-
-
-def hub_choices(settings: Settings) -> list[Environment]:
-    """The settings' hub first, then every other known hub (the local one included)."""
-    first = settings_environment(settings)
-    others = [env for name, env in ENVIRONMENTS.items() if name != first.name]
-    return [first, *others] if first.hub_url else others
-
-
-def find_identity(environment: Environment, username: str | None) -> UploadIdentity:
-    """Whom to upload as and with what, exactly as ``taskwizard upload`` decides it
-    (:func:`taskwizard.hub.client.resolve_target`). Without a username only the
-    environment's key pair can be known; the rest is looked up once the user gives one."""
-    from taskwizard.hub.auth import credentials_from_environment
-    from taskwizard.hub.client import resolve_target
-    from taskwizard.hub.environments import HubConfigError
-
-    try:
-        if not username:
-            return UploadIdentity(environment, None, credentials_from_environment())
-        target = resolve_target(
-            env=environment.name,
-            hub_url=environment.hub_url,
-            username=username,
-        )
-    except (AuthError, HubConfigError) as exc:
-        return UploadIdentity(environment, username, None, str(exc))
-    return UploadIdentity(environment, target.username, target.credentials)
-
-
-def hub_link(environment: Environment, user: str, item: PlanItem) -> str:
-    """Where to find an uploaded item on the hub (link text, not a promise of a web page)."""
-    base = environment.hub_url
-    if item.kind in ("template", "deprecated"):
-        if environment.name == "local":
-            return f"{base}/api/task-templates/{user}/{item.slug}"
-        return f"{base}/task-templates/{user}/{item.slug}"
-    if environment.name == "local":
-        return f"{base}/api/models?modellerName={user}&modelName={item.model_name}"
-    return f"{base} → models → {user}/{item.model_name}"
 
 
 # ------------------------------------------------------------------- screen
@@ -479,7 +403,7 @@ class UploadScreen(Screen[None]):
             table.add_row(
                 KIND_LABELS[item.kind],
                 item.name,
-                ACTION_LABELS[item.action],
+                ACTION_WORDS[item.action],
                 _size_text(item),
                 item.reason,
                 key=item.id,
