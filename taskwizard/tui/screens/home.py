@@ -22,10 +22,11 @@ from textual.widgets import DataTable, Footer, OptionList, Static
 from textual.widgets.option_list import Option
 
 from taskwizard.drafts import DraftError, DraftStore, DraftSummary
+from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.wizard_steps import STEP_TITLES
 
 if TYPE_CHECKING:
-    from taskwizard.tui.app import TaskWizardApp
+    pass
 
 #: (option id, key, label) of the menu; each id is also the action's name.
 MENU: tuple[tuple[str, str, str], ...] = (
@@ -43,7 +44,7 @@ ABOUT = (
 )
 
 
-class HomeScreen(Screen[None]):
+class HomeScreen(TaskWizardNode, Screen[None]):
     CSS_PATH = "home.tcss"
     BINDINGS = [
         Binding("n", "new", "New"),
@@ -62,10 +63,6 @@ class HomeScreen(Screen[None]):
         super().__init__()
         self.drafts: list[DraftSummary] = []
         self._pruned = False
-
-    @property
-    def tw_app(self) -> TaskWizardApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def store(self) -> DraftStore:

@@ -41,6 +41,7 @@ from taskwizard.hub.environments import Environment
 from taskwizard.hub.plan import ACTION_WORDS, ItemKind, PlanItem, UploadPlan
 from taskwizard.hub.targets import UploadIdentity, find_identity, hub_choices, hub_link
 from taskwizard.hub.upload import FileProgress, FileState, UploadResult, format_bytes
+from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.widgets.upload_progress import KIND_LABELS, UploadProgressList
 
 if TYPE_CHECKING:
@@ -57,7 +58,7 @@ ENV_HINT = "or set BITFOUNT_API_KEY_ID and BITFOUNT_API_KEY before starting task
 
 
 # ------------------------------------------------------------------- screen
-class UploadScreen(Screen[None]):
+class UploadScreen(TaskWizardNode, Screen[None]):
     CSS_PATH = "upload.tcss"
     BINDINGS = [
         Binding("escape", "escape", "Back / cancel"),
@@ -102,10 +103,6 @@ class UploadScreen(Screen[None]):
         #: The local hub this screen started (it stops when the screen closes).
         self.local_hub: LocalHub | None = None
         self.hub_unreachable = False
-
-    @property
-    def tw_app(self) -> TaskWizardApp:
-        return self.app  # type: ignore[return-value]
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:

@@ -23,6 +23,7 @@ from textual.widgets.option_list import Option
 from taskwizard.editing import RAW_DOC_PREFIX
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName, split_field_key
+from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
@@ -37,12 +38,12 @@ from taskwizard.wizard_steps import (
 )
 
 if TYPE_CHECKING:
-    from taskwizard.tui.app import TaskWizardApp
+    pass
 
 #: Which document the preview shows on each step.
 
 
-class WizardScreen(Screen[None]):
+class WizardScreen(TaskWizardNode, Screen[None]):
     #: Focus goes to the step's first field once the step is mounted, not to the step list.
     AUTO_FOCUS = ""
     BINDINGS = [
@@ -73,10 +74,6 @@ class WizardScreen(Screen[None]):
         self.raw_mode = False
         self._preview_forced: bool | None = None
         self._preview_timer: Timer | None = None
-
-    @property
-    def tw_app(self) -> TaskWizardApp:
-        return self.app  # type: ignore[return-value]
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:

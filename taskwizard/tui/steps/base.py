@@ -18,17 +18,18 @@ from textual.widgets import Static
 
 from taskwizard.model.problems import DocPath, Problem, path_text
 from taskwizard.state import DocName
+from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import StateEdited
 from taskwizard.tui.widgets.fields import Field
 
 if TYPE_CHECKING:
-    from taskwizard.tui.app import TaskWizardApp
+    pass
 
 #: (document, mapping path, keys shown or None for all) of a step's raw YAML view.
 RawView = tuple[DocName, DocPath, tuple[str, ...] | None]
 
 
-class StepView(VerticalScroll):
+class StepView(TaskWizardNode, VerticalScroll):
     step_id: ClassVar[str] = ""
     title: ClassVar[str] = ""
     intro: ClassVar[str] = ""
@@ -47,10 +48,6 @@ class StepView(VerticalScroll):
     def raw_view(self) -> RawView | None:
         """``RAW_VIEW``, unless a step works it out from the state."""
         return self.RAW_VIEW
-
-    @property
-    def tw_app(self) -> TaskWizardApp:
-        return self.app  # type: ignore[return-value]
 
     #: Set when this step is the app's first screen. ``compose_form`` may then put
     #: the widgets that sit below the fold at 80x24 in ``deferred`` instead of

@@ -19,12 +19,12 @@ from textual.widgets import Input, Label, Select, Static
 from taskwizard.model.placeholders import is_placeholder, placeholder_name
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName, field_key
+from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import StateEdited
 
 if TYPE_CHECKING:
     from textual.widgets import Checkbox, SelectionList, TextArea
 
-    from taskwizard.tui.app import TaskWizardApp
 
 # Checkbox, SelectionList and TextArea are imported where they are used: the
 # wizard's first frame has none of them, and TextArea alone takes ~10 ms to import.
@@ -73,7 +73,7 @@ def _templatable_in_catalog(path: DocPath) -> bool:
     return ".".join(str(p) for p in parts) in TEMPLATABLE_TASK_FIELDS
 
 
-class Field(Vertical):
+class Field(TaskWizardNode, Vertical):
     """A labelled editor for the value at ``doc``/``path``, with its problems below."""
 
     DEFAULT_CSS = """
@@ -138,10 +138,6 @@ class Field(Vertical):
     @property
     def key(self) -> str:
         return field_key(self.doc, self.path)
-
-    @property
-    def tw_app(self) -> TaskWizardApp:
-        return self.app  # type: ignore[return-value]
 
     @property
     def bound_variable(self) -> str | None:

@@ -18,14 +18,14 @@ from textual.widgets import Static, TextArea
 
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName
+from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import StateEdited
 
 if TYPE_CHECKING:
     from taskwizard.model.yamlio import LoadedYaml
-    from taskwizard.tui.app import TaskWizardApp
 
 
-class RawYamlEditor(Vertical):
+class RawYamlEditor(TaskWizardNode, Vertical):
     DEFAULT_CSS = """
     RawYamlEditor { height: 1fr; }
     RawYamlEditor > TextArea { height: 1fr; min-height: 8; }
@@ -48,10 +48,6 @@ class RawYamlEditor(Vertical):
         self.mapping_path = parent
         #: None = the whole mapping at ``parent``.
         self.keys = tuple(keys) if keys is not None else None
-
-    @property
-    def tw_app(self) -> TaskWizardApp:
-        return self.app  # type: ignore[return-value]
 
     def current_subset(self) -> dict[str, Any]:
         node = self.tw_app.state.get(self.doc, self.mapping_path, {})
