@@ -67,8 +67,6 @@ class DraftSummary:
     problems: int | None
     status: DraftStatus
     path: Path
-    #: The config (or task) file an edit session edits; None for a new template.
-    editing: str | None = None
 
 
 class DraftStore:
@@ -451,7 +449,6 @@ def _summary(record: dict[str, Any], state: WizardState, file: Path) -> DraftSum
     entry_path = ("task-templates", state.template_index)
     title = get_in(state.config, (*entry_path, "title"), "") or ""
     slug = get_in(state.config, (*entry_path, "slug"), "") or ""
-    source = state.config_source or state.task_source
     status: DraftStatus = "saved" if record.get("status") == "saved" else "editing"
     return DraftSummary(
         id=record["id"],
@@ -463,7 +460,6 @@ def _summary(record: dict[str, Any], state: WizardState, file: Path) -> DraftSum
         problems=count_errors(state),
         status=status,
         path=file,
-        editing=source.path if source else state.config_path,
     )
 
 

@@ -81,3 +81,15 @@ def test_names_say_what_the_modules_hold() -> None:
     assert "class TextPromptDialog" in (tui / "dialogs" / "text_prompt.py").read_text()
     assert "def bind_focused_field" in (tui / "widgets" / "variable_binding.py").read_text()
     assert "class RefocusingStep" in (tui / "steps" / "base.py").read_text()
+
+
+def test_dead_code_is_gone() -> None:
+    from dataclasses import fields
+
+    from taskwizard.drafts import DraftSummary
+    from taskwizard.hub import upload
+
+    assert not hasattr(upload, "FINAL_STATES")
+    assert "editing" not in {f.name for f in fields(DraftSummary)}
+    wizard = (PACKAGE / "tui" / "screens" / "wizard.py").read_text()
+    assert 'if action == "toggle_raw"' not in wizard  # check_action allowed it anyway

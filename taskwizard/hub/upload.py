@@ -24,7 +24,6 @@ from taskwizard.hub.client import CreateOutcomeUnknown, HubClient, HubError, Upl
 from taskwizard.hub.plan import Action, ItemKind, PlanItem, UploadPlan, template_body
 
 FileState = Literal["waiting", "uploading", "done", "unchanged", "failed", "cancelled"]
-FINAL_STATES: frozenset[str] = frozenset({"done", "unchanged", "failed", "cancelled"})
 
 
 def format_bytes(count: int | float | None) -> str:

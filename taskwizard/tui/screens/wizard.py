@@ -519,8 +519,6 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             return None if self.errors_here() or self.step_id == STEP_IDS[-1] else True
         if action == "save":
             return None if self.total_errors() else True
-        if action == "toggle_raw":
-            return True
         return True
 
     def action_next(self) -> None:
