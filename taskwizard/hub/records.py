@@ -6,6 +6,9 @@ and version, the SHA-256 and size of the weights it sent (and whether the code
 upload of that version finished), in ``paths.upload_records_file()``.
 
 An unreadable record file is never an error: it only means "no record".
+Saving is a read-modify-write of the whole file, so it holds a lock across processes
+(``uploads.json.lock``, via filelock): ``taskwizard upload`` and the TUI uploading at
+once must not lose each other's records.
 """
 
 from __future__ import annotations
@@ -17,10 +20,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+from filelock import FileLock
+
 from taskwizard import paths
 from taskwizard.atomic import atomic_write_text
 
 RECORDS_FORMAT = 1
+#: How long a save waits for another process's save before giving up (an OSError).
+LOCK_TIMEOUT_S = 60.0
 _lock = threading.Lock()
 
 
@@ -73,8 +80,10 @@ def save_model_record(
     the code hash recorded before them.
     """
     key = (hub_url.rstrip("/"), user, model, version)
-    with _lock:
-        path = paths.upload_records_file()
+    path = paths.upload_records_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    other_processes = FileLock(f"{path}.lock", timeout=LOCK_TIMEOUT_S, mode=0o600)
+    with _lock, other_processes:
         records = _load(path)
         existing = next((r for r in records if r.key() == key), None)
         merged = asdict(existing) if existing is not None else asdict(ModelRecord(*key))
