@@ -547,6 +547,26 @@ def _plan_template(
     cwd: Path,
     model_items: dict[str, PlanItem],
 ) -> PlanItem | None:
+    item = _template_item(plan, entry, config_dir, cwd, model_items)
+    if item is None or client is None:
+        return item
+    hub = client.get_task_template(plan.username, item.name)
+    if hub is None:
+        item.action, item.reason = "new", "not on the hub yet"
+        item.patch_sample_url = item.sample_url is not None
+        return item
+    _compare_template(item, hub, model_items, plan.username)
+    return item
+
+
+def _template_item(
+    plan: UploadPlan,
+    entry: dict[str, Any],
+    config_dir: Path,
+    cwd: Path,
+    model_items: dict[str, PlanItem],
+) -> PlanItem | None:
+    """The config entry's template as it would be uploaded (None: its YAML does not load)."""
     from taskwizard.model.yamlio import load_yaml_file
 
     slug = sanitise_slug(str(entry.get("slug", "")))
@@ -556,8 +576,6 @@ def _plan_template(
         plan.problems.extend(loaded.problems)
         return None
     prepared = prepare_template(loaded.data, plan.username)
-    refs = referenced_models(prepared, set(model_items))
-    tags = [str(t) for t in entry.get("tags") or []]
     sample_url = entry.get("sampleDatasetDownloadUrl")
     item = PlanItem(
         id=f"template:{slug}",
@@ -570,68 +588,44 @@ def _plan_template(
         title=str(entry.get("title", "")),
         template_type=str(entry.get("type", "")),
         description=str(entry.get("description", "")),
-        tags=tags,
+        tags=[str(t) for t in entry.get("tags") or []],
         sample_url=str(sample_url) if sample_url is not None else None,
         template=prepared,
-        model_refs=refs,
+        model_refs=referenced_models(prepared, set(model_items)),
     )
     item.size = len(json.dumps(template_body(item, {}, plan.username)).encode())
-    if client is None:
-        return item
+    return item
 
-    hub = client.get_task_template(plan.username, slug)
-    if hub is None:
-        item.action, item.reason = "new", "not on the hub yet"
-        item.patch_sample_url = item.sample_url is not None
-        return item
+
+def _compare_template(
+    item: PlanItem, hub: dict[str, Any], model_items: dict[str, PlanItem], username: str
+) -> None:
+    """Set the action and reason of a template the hub has: new version, patch, or unchanged."""
     notes: list[str] = []
     if hub.get("state") == "archived":
         item.unarchive = True
         notes.append("archived on the hub: publish it again")
-    hub_sample = hub.get("sampleDatasetDownloadUrl") or None
-    sample_differs = hub_sample != item.sample_url
-    changing = [m for m in refs if model_items[m].action in ("new", "new_version")]
-    hub_template = hub.get("template")
-    if isinstance(hub_template, str):
-        with contextlib.suppress(ValueError):
-            hub_template = json.loads(hub_template)
-    versions = {
-        name: m.hub_version
-        for name, m in model_items.items()
-        if m.hub_version is not None and m.action == "unchanged"
-    }
-    body = template_body(item, versions, plan.username)
-    differences: list[str] = []
-    if changing:
-        differences.append("uses model " + ", ".join(changing) + ", which gets a new version")
-    else:
-        where = first_difference(body["template"], _jsonable(hub_template))
-        if where is not None:
-            differences.append(f"template changed ({where})")
-    if "description" in hub and hub.get("description") != body["description"]:
-        differences.append("description changed")
-    if "title" in hub and hub.get("title") != body["title"]:
-        differences.append("title changed")
+    sample_differs = (hub.get("sampleDatasetDownloadUrl") or None) != item.sample_url
+    item.patch_sample_url = sample_differs
+    differences = _template_differences(item, hub, model_items, username)
     if differences:
         item.action = "new_version"
-        item.patch_sample_url = sample_differs
         if sample_differs:
             differences.append("sample dataset URL changed")
         item.reason = "; ".join(notes + differences)
-        return item
+        return
     hub_tags = hub.get("tags")
     item.patch_tags = (
-        isinstance(hub_tags, list) and hub_tags != tags or hub_tags is None and bool(tags)
+        isinstance(hub_tags, list) and hub_tags != item.tags or hub_tags is None and bool(item.tags)
     )
-    item.patch_sample_url = sample_differs
     if item.patch_tags:
         notes.append(
             f"tags changed ({', '.join(map(str, hub_tags or [])) or 'none'} → "
-            f"{', '.join(tags) or 'none'})"
+            f"{', '.join(item.tags) or 'none'})"
         )
     if sample_differs:
         notes.append("sample dataset URL changed")
-    if item.patch_tags or item.patch_sample_url:
+    if item.patch_tags or sample_differs:
         item.action = "tags_only"
     elif item.unarchive:
         item.action = "unarchive"
@@ -639,7 +633,39 @@ def _plan_template(
         item.action = "unchanged"
         notes.append("template, description and tags equal the hub's")
     item.reason = "; ".join(notes)
-    return item
+
+
+def _template_differences(
+    item: PlanItem, hub: dict[str, Any], model_items: dict[str, PlanItem], username: str
+) -> list[str]:
+    """What makes the hub's template differ from ours so that it needs a new version."""
+    changing = [m for m in item.model_refs if model_items[m].action in ("new", "new_version")]
+    versions = {
+        name: m.hub_version
+        for name, m in model_items.items()
+        if m.hub_version is not None and m.action == "unchanged"
+    }
+    body = template_body(item, versions, username)
+    differences: list[str] = []
+    if changing:
+        differences.append("uses model " + ", ".join(changing) + ", which gets a new version")
+    else:
+        where = first_difference(body["template"], _jsonable(_hub_template(hub)))
+        if where is not None:
+            differences.append(f"template changed ({where})")
+    for key in ("description", "title"):
+        if key in hub and hub.get(key) != body[key]:
+            differences.append(f"{key} changed")
+    return differences
+
+
+def _hub_template(hub: dict[str, Any]) -> Any:
+    """The hub's template: an object, or a JSON string of one (older hubs)."""
+    template = hub.get("template")
+    if isinstance(template, str):
+        with contextlib.suppress(ValueError):
+            template = json.loads(template)
+    return template
 
 
 def _plan_deprecated(plan: UploadPlan, client: HubClient | None, slug_text: str) -> PlanItem:
