@@ -512,18 +512,7 @@ class _Editor:
         in_flow: bool,
     ) -> None:
         loaded = self.loaded
-        merged = {k for k in old if (*opath, k) in loaded.indirect}
-        explicit = [k for k in old if k not in merged]
-        removed = [k for k in explicit if k not in new]
-        if any(k not in new for k in merged):
-            raise _Coarser()  # a merged key cannot be removed in place
-        added = [k for k in new if k not in old or (k in merged and not _same(old[k], new[k]))]
-        survivors = [k for k in explicit if k in new]
-        has_merge = any(k.kind == SCALAR and k.tag == MERGE_TAG for k, _ in node.value)
-        if has_merge and any(k in _merge_offers(node) for k in removed):
-            raise _Coarser()  # removing the override would bring the merged value back
-        if not new or not (survivors or has_merge) or (node.flow and (removed or added)):
-            raise _Coarser()
+        survivors, removed, added = _mapping_changes(opath, old, new, node, loaded.indirect)
         for key in survivors:
             child = (*opath, key)
             self.diff(
@@ -664,14 +653,7 @@ class _Editor:
                 self.pin_merges(path, node, new_data, new_value_of)
 
     def pin_merges(self, path: Path, node: Node, new_data: Any, new_value_of: Any) -> None:
-        sources: list[Node] = []
-        explicit: set[Any] = set()
-        for key_node, value_node in node.value:
-            if key_node.kind == SCALAR and key_node.tag == MERGE_TAG:
-                items = value_node.value if value_node.kind == SEQUENCE else [value_node]
-                sources += items
-            else:
-                explicit.add(key_node.value)
+        sources, explicit = _merge_sources(node)
         aliases = [s.value for s in sources if s.kind == ALIAS]
         lost = any(self.anchor_lost(target) for target in aliases)
         if not (lost or any(self.touched(t) for t in aliases)) or self.covered(node):
@@ -681,37 +663,45 @@ class _Editor:
             return
         new_sources = [new_value_of(s.value) if s.kind == ALIAS else None for s in sources]
         if lost or not all(isinstance(v, dict) for v in new_sources):
-            # the anchor is gone or no longer a mapping: write this mapping out without the merge
-            self.drop_edits_within(node)
-            self.rerender(path, path, node, wanted, False, note=False)
-            self.note(f"{path_text(path)} no longer uses its '<<' merge key")
+            self.unmerge(path, node, wanted)  # the anchor is gone or no longer a mapping
             return
-        effective: dict[Any, Any] = {}
-        for value in new_sources:
-            for key, item in (value or {}).items():
-                effective.setdefault(key, item)
+        effective = _merged(new_sources)
         explicit |= self.inserted.get(id(node), set())
+        if any(k not in wanted and k not in explicit for k in effective):
+            self.unmerge(path, node, wanted)  # the anchor gained keys this mapping must not see
+            return
+        self.pin_overrides(path, node, wanted, effective, explicit)
+
+    def unmerge(self, path: Path, node: Node, wanted: dict[Any, Any]) -> None:
+        """Write the mapping out without its ``<<`` merge key."""
+        self.drop_edits_within(node)
+        self.rerender(path, path, node, wanted, False, note=False)
+        self.note(f"{path_text(path)} no longer uses its '<<' merge key")
+
+    def pin_overrides(
+        self,
+        path: Path,
+        node: Node,
+        wanted: dict[Any, Any],
+        effective: dict[Any, Any],
+        explicit: set[Any],
+    ) -> None:
+        """Add explicit keys where what the merge now brings differs from what is wanted."""
         pins = [
             key
             for key in wanted
             if key not in explicit
             and (key not in effective or not _same(effective[key], wanted[key]))
         ]
-        hidden = [k for k in effective if k not in wanted and k not in explicit]
-        if hidden:
-            # the anchor gained keys this mapping must not see: write it out without the merge
-            self.drop_edits_within(node)
-            self.rerender(path, path, node, wanted, False, note=False)
-            self.note(f"{path_text(path)} no longer uses its '<<' merge key")
-            return
         if not pins:
             return
+        inserted = self.inserted.get(id(node), set())
         survivors = [
-            k for k in wanted if k in explicit and k not in self.inserted.get(id(node), set())
+            k
+            for k in wanted
+            if k in explicit and k not in inserted and (*path, k) in self.loaded.keys
         ]
-        self.add_entries(
-            path, node, [k for k in survivors if (*path, k) in self.loaded.keys], wanted, pins
-        )
+        self.add_entries(path, node, survivors, wanted, pins)
 
     def diff_sequence(
         self, opath: Path, npath: Path, old: list[Any], new: list[Any], node: Node, in_flow: bool
@@ -957,3 +947,50 @@ def _kind_name(value: Any) -> str:
 
 
 __all__ = ["RoundTripResult", "unified_diff", "update_yaml_text"]
+
+
+def _mapping_changes(
+    opath: Path, old: dict[Any, Any], new: dict[Any, Any], node: Node, indirect: Any
+) -> tuple[list[Any], list[Any], list[Any]]:
+    """(kept, removed, added) keys of a mapping edited in place; _Coarser when it cannot be."""
+    merged = {k for k in old if (*opath, k) in indirect}
+    if any(k not in new for k in merged):
+        raise _Coarser()  # a merged key cannot be removed in place
+    explicit = [k for k in old if k not in merged]
+    removed = [k for k in explicit if k not in new]
+    added = [k for k in new if k not in old or (k in merged and not _same(old[k], new[k]))]
+    survivors = [k for k in explicit if k in new]
+    _check_in_place(node, new, survivors, removed, added)
+    return survivors, removed, added
+
+
+def _check_in_place(
+    node: Node, new: dict[Any, Any], survivors: list[Any], removed: list[Any], added: list[Any]
+) -> None:
+    """Raise _Coarser when these changes cannot be made inside the mapping's own lines."""
+    has_merge = any(k.kind == SCALAR and k.tag == MERGE_TAG for k, _ in node.value)
+    if has_merge and any(k in _merge_offers(node) for k in removed):
+        raise _Coarser()  # removing the override would bring the merged value back
+    if not new or not (survivors or has_merge) or (node.flow and (removed or added)):
+        raise _Coarser()
+
+
+def _merge_sources(node: Node) -> tuple[list[Node], set[Any]]:
+    """The nodes a mapping merges with ``<<`` and the keys it sets itself."""
+    sources: list[Node] = []
+    explicit: set[Any] = set()
+    for key_node, value_node in node.value:
+        if key_node.kind == SCALAR and key_node.tag == MERGE_TAG:
+            sources += value_node.value if value_node.kind == SEQUENCE else [value_node]
+        else:
+            explicit.add(key_node.value)
+    return sources, explicit
+
+
+def _merged(sources: list[Any]) -> dict[Any, Any]:
+    """What ``<<`` merges from these mappings: the first one that has a key wins."""
+    effective: dict[Any, Any] = {}
+    for value in sources:
+        for key, item in (value or {}).items():
+            effective.setdefault(key, item)
+    return effective
