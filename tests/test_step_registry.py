@@ -40,7 +40,11 @@ def test_each_step_view_is_a_step_view(spec: object) -> None:
     from taskwizard.wizard_steps import StepSpec
 
     assert isinstance(spec, StepSpec)
-    assert issubclass(step_view_class(spec.id), StepView)
+    view = step_view_class(spec.id)
+    assert issubclass(view, StepView)
+    # the view's own id and title (used by the view) agree with the registry
+    assert view.step_id == spec.id
+    assert view.title in ("", spec.title)
 
 
 @pytest.mark.parametrize(
