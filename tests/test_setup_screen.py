@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static
+from tui_helpers import tw_app
 
 import taskwizard.tui.app as app_module
 from taskwizard import paths, settings
@@ -89,7 +90,7 @@ async def walk_username_and_hub(pilot: Pilot[None], username: str = "alice") -> 
 
 
 async def set_folder(pilot: Pilot[None], folder: Path) -> None:
-    screen = setup_screen(pilot.app)  # type: ignore[arg-type]
+    screen = setup_screen(tw_app(pilot))
     assert screen.step == "folder"
     # typing a long temporary path key by key only slows the test down
     screen.query_one("#default-folder", Input).value = str(folder)

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input
-from tui_helpers import field, focus_field, new_app, settle, wizard
+from tui_helpers import field, focus_field, new_app, settle, tw_app, wizard
 
 from taskwizard.model.yamlio import dump_yaml
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
@@ -22,8 +22,8 @@ ALGORITHM = ("task", "algorithm")
 
 async def open_step(pilot: Pilot[Any], **task: Any) -> None:
     await settle(pilot)
-    pilot.app.state.task["task"].update(task)  # type: ignore[attr-defined]
-    wizard(pilot.app).show_step("algorithms")
+    tw_app(pilot).state.task["task"].update(task)
+    wizard(tw_app(pilot)).show_step("algorithms")
     await settle(pilot)
 
 

@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Checkbox, Input, SelectionList, TextArea
-from tui_helpers import field, focus_field, new_app, settle, type_text, wizard
+from tui_helpers import field, focus_field, new_app, settle, tw_app, type_text, wizard
 
 from taskwizard.model.yamlio import dump_yaml
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
@@ -30,8 +30,8 @@ def protocol(app: Any) -> Any:
 async def open_step(pilot: Pilot[Any], step: str = "protocol", **task: Any) -> None:
     """Show a step after putting ``task`` entries (e.g. protocol=...) into the new task."""
     await settle(pilot)
-    pilot.app.state.task["task"].update(task)  # type: ignore[attr-defined]
-    wizard(pilot.app).show_step(step)
+    tw_app(pilot).state.task["task"].update(task)
+    wizard(tw_app(pilot)).show_step(step)
     await settle(pilot)
 
 

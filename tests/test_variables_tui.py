@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import Input, Static, TextArea
-from tui_helpers import field, focus_field, new_app, settle, wizard
+from tui_helpers import field, focus_field, new_app, settle, tw_app, wizard
 
 from taskwizard.model import variables
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
@@ -22,8 +22,8 @@ SIZE = (100, 30)
 
 async def open_step(pilot: Pilot[Any], step: str, task: dict[str, Any] | None = None) -> None:
     await settle(pilot)
-    pilot.app.state.task.update(task or {})  # type: ignore[attr-defined]
-    wizard(pilot.app).show_step(step)
+    tw_app(pilot).state.task.update(task or {})
+    wizard(tw_app(pilot)).show_step(step)
     await settle(pilot)
 
 

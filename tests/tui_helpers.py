@@ -46,6 +46,13 @@ def new_app(folder: Path) -> TaskWizardApp:
     return app
 
 
+def tw_app(pilot: Pilot[Any]) -> TaskWizardApp:
+    """The pilot's app as the taskwizard app (Textual types it ``App[Any]``)."""
+    app = pilot.app
+    assert isinstance(app, TaskWizardApp), f"expected taskwizard's app, got {type(app).__name__}"
+    return app
+
+
 def wizard(app: App[Any]) -> WizardScreen:
     screen = app.screen
     assert isinstance(screen, WizardScreen), f"expected the wizard, on {type(screen).__name__}"
@@ -80,7 +87,7 @@ def focused_field(app: TaskWizardApp) -> Field | None:
 
 
 async def focus_field(pilot: Pilot[Any], field_id: str) -> Field:
-    target = field(pilot.app, field_id)  # type: ignore[arg-type]
+    target = field(tw_app(pilot), field_id)
     target.focus_editor()
     await settle(pilot)
     return target
@@ -89,7 +96,7 @@ async def focus_field(pilot: Pilot[Any], field_id: str) -> Field:
 async def tab_to(pilot: Pilot[Any], field_id: str, limit: int = 40) -> Field:
     """Press Tab until the named field's editor has focus (keyboard-only sessions)."""
     for _ in range(limit):
-        current = focused_field(pilot.app)  # type: ignore[arg-type]
+        current = focused_field(tw_app(pilot))
         if current is not None and current.id == field_id:
             return current
         await pilot.press("tab")
