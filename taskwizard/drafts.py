@@ -75,6 +75,7 @@ class DraftStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else paths.drafts_dir()
         self._reports: list[str] = []
+        self._notes: list[str] = []
 
     # ------------------------------------------------------------------ paths
     def path(self, draft_id: str) -> Path:
@@ -122,8 +123,19 @@ class DraftStore:
         self._write(draft_id, record)
 
     def load(self, draft_id: str) -> WizardState:
+        """The draft's state. Secrets left out of it are read again from the files it was
+        opened from when those are unchanged; :meth:`load_notes` says what could not be."""
         self._reports = []
-        return self._read(draft_id)[1]
+        self._notes = []
+        record, state = self._read(draft_id)
+        withheld = record.get("withheld")
+        if isinstance(withheld, list) and withheld:
+            self._notes.extend(_restore_withheld(state, withheld))
+        return state
+
+    def load_notes(self) -> builtins.list[str]:
+        """What the user should know about the last :meth:`load` (secrets not restored)."""
+        return list(self._notes)
 
     def find(self, id_or_prefix: str) -> str:
         """The draft id matching exactly, or the only one starting with ``id_or_prefix``."""
@@ -300,7 +312,13 @@ class DraftStore:
         return target
 
     def _write(self, draft_id: str, record: dict[str, Any]) -> None:
-        record = {**record, "state": without_secrets(record["state"])}
+        state, withheld = _without_secrets(record["state"])
+        record = {**record, "state": state}
+        if withheld:
+            # put back from the files on load (they are not in the draft)
+            record["withheld"] = withheld
+        else:
+            record.pop("withheld", None)
         text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
         atomic_write_text(self.path(draft_id), text)
 
@@ -408,25 +426,89 @@ class Autosaver:
 
 
 # ------------------------------------------------------------------ helpers
-#: A task YAML may carry API keys under ``secrets:`` (Bitfount's format allows it);
-#: drafts keep neither that section nor such lines in half-typed raw YAML.
-_SECRET_LINE = re.compile(r"(?m)^(\s*(?:access_key_id|access_key)\s*:)[ \t]*\S.*$")
-
-
 def without_secrets(state_json: dict[str, Any]) -> dict[str, Any]:
-    """The dumped state with every secret value taken out (the rest untouched)."""
-    task = state_json.get("task")
-    raw = state_json.get("raw_text")
-    if not (isinstance(task, dict) and "secrets" in task) and not (
-        isinstance(raw, dict) and any(_SECRET_LINE.search(str(v)) for v in raw.values())
-    ):
-        return state_json
+    """The dumped state with every secret taken out (the rest untouched).
+
+    By structure in the documents: every secret key (``model/secret_keys.py``: Bitfount's
+    ``secrets``, ``access_key_id``, ``access_key`` and other credential names, in any
+    case or spelling) is dropped at any depth. In raw text that may not parse, every
+    line holding a secret key or its value is dropped, and so is any line holding a
+    secret value found in the documents.
+    """
+    return _without_secrets(state_json)[0]
+
+
+def _without_secrets(
+    state_json: dict[str, Any],
+) -> tuple[dict[str, Any], list[list[str | int]]]:
+    """:func:`without_secrets`, and the ``[doc, *path]`` of each secret left out of a document."""
+    from taskwizard.model.secret_keys import (
+        secret_values,
+        text_without_secrets,
+        without_secret_keys,
+    )
+
     clean = dict(state_json)
-    if isinstance(task, dict) and "secrets" in task:
-        clean["task"] = {k: v for k, v in task.items() if k != "secrets"}
+    withheld: list[list[str | int]] = []
+    known: set[str] = set()
+    for doc in ("task", "config"):
+        data = state_json.get(doc)
+        if isinstance(data, dict):
+            stripped, dropped = without_secret_keys(data)
+            if dropped:
+                known |= secret_values(data)
+                clean[doc] = stripped
+                withheld.extend([doc, *path] for path in dropped)
+    raw = state_json.get("raw_text")
     if isinstance(raw, dict):
-        clean["raw_text"] = {k: _SECRET_LINE.sub(r'\1 ""', str(v)) for k, v in raw.items()}
-    return clean
+        clean["raw_text"] = {
+            key: text_without_secrets(str(text), known).text for key, text in raw.items()
+        }
+    return clean, withheld
+
+
+def _restore_withheld(state: WizardState, withheld: list[Any]) -> list[str]:
+    """Put the secrets left out of a draft back from the files the session opened.
+
+    Only from a file whose bytes are still those it had when opened (its SHA-256):
+    otherwise the user is told, and saving leaves those keys out.
+    """
+    import hashlib
+
+    from taskwizard.model.yamlio import load_yaml_text
+    from taskwizard.state import set_in
+
+    notes: list[str] = []
+    for doc in ("task", "config"):
+        paths_ = [tuple(p[1:]) for p in withheld if isinstance(p, list) and p and p[0] == doc]
+        if not paths_:
+            continue
+        source = state.task_source if doc == "task" else state.config_source
+        data: Any = None
+        if source is not None:
+            try:
+                raw = Path(source.path).read_bytes()
+            except OSError:
+                raw = None
+            if raw is not None and hashlib.sha256(raw).hexdigest() == source.sha256:
+                loaded = load_yaml_text(raw, filename=source.path)
+                data = loaded.data if loaded.ok else None
+        missing = object()
+        restored = 0
+        for path in paths_:
+            value = get_in(data, path, missing) if data is not None else missing
+            if value is missing:
+                continue
+            set_in(state.doc(doc), path, value)
+            restored += 1
+        if restored < len(paths_):
+            names = ", ".join(".".join(str(p) for p in path) for path in paths_)
+            notes.append(
+                f"Secrets are never kept in drafts: {names} of the {doc} could not be read "
+                "again from its file and will be missing when you save. Add them again, "
+                "or better, use `taskwizard setup` or environment variables."
+            )
+    return notes
 
 
 def default_name(state: WizardState) -> str:

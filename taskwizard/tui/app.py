@@ -183,6 +183,8 @@ class TaskWizardApp(App[None]):
             self.notify(str(exc), severity="error", timeout=10)
             self.show_home()
             return
+        for note in self.drafts.load_notes():
+            self.notify(note, severity="warning", timeout=15)
         self._attach_draft(draft_id)
         self._push_wizard()
 
