@@ -39,10 +39,12 @@ from typing import Any, Literal, NoReturn
 from pydantic import ValidationError
 
 from taskwizard import paths
-from taskwizard.atomic import atomic_write_text
+from taskwizard.atomic import atomic_write_bytes
 from taskwizard.state import WizardState, get_in, state_from_json, state_to_json
 
-DRAFT_FORMAT = 1
+#: 2: documents unchanged from their files are kept by reference (``from_files``);
+#: a draft without references is still written as format 1.
+DRAFT_FORMAT = 2
 DraftStatus = Literal["editing", "saved"]
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,80}")
 
@@ -97,6 +99,8 @@ class DraftStore:
             "format": DRAFT_FORMAT,
             "id": draft_id,
             "name": name or default_name(state),
+            # a name taskwizard chose follows the slug once there is one
+            "name_auto": not name,
             "created": now.isoformat(),
             "updated": now.isoformat(),
             "status": "saved" if state.saved else "editing",
@@ -114,11 +118,13 @@ class DraftStore:
         """Like :meth:`save`, for a state already dumped with :func:`state_to_json`."""
         record = self._header(draft_id)
         record["updated"] = _now().isoformat()
-        if state_json.get("saved"):
-            record["status"] = "saved"
-        else:
-            record["status"] = "editing"
-            record["saved_at"] = None
+        # By content, not by a dirty flag: a change undone is no change.
+        matches = documents_match_files(state_json)
+        saved = bool(state_json.get("saved")) if matches is None else matches
+        state_json = {**state_json, "saved": saved}
+        record["status"] = "saved" if saved else "editing"
+        if record.get("name_auto"):
+            record["name"] = _auto_name(state_json, str(record.get("name") or ""))
         record["state"] = state_json
         self._write(draft_id, record)
 
@@ -177,6 +183,7 @@ class DraftStore:
             raise DraftError("a draft's name cannot be empty")
         record = self._read(draft_id)[0]
         record["name"] = name
+        record["name_auto"] = False
         self._write(draft_id, record)
 
     def duplicate(self, draft_id: str) -> str:
@@ -280,6 +287,9 @@ class DraftStore:
             self._unusable(path, f"written by a newer taskwizard (draft format {fmt})", move_aside)
         if not isinstance(record.get("state"), dict):
             self._unusable(path, "no wizard state in it", move_aside)
+        from_files = record.get("from_files")
+        if isinstance(from_files, dict) and from_files:
+            record["state"] = _from_files(record["state"], from_files, self._notes)
         try:
             state = state_from_json(record["state"])
         except ValidationError as exc:
@@ -302,7 +312,7 @@ class DraftStore:
     def _move_aside(self, path: Path) -> Path | None:
         folder = self.corrupt_folder
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            _private_folder(folder)
             target = folder / path.name
             if target.exists():
                 target = folder / f"{path.stem}.{_now():%Y%m%d-%H%M%S-%f}{path.suffix}"
@@ -312,15 +322,25 @@ class DraftStore:
         return target
 
     def _write(self, draft_id: str, record: dict[str, Any]) -> None:
-        state, withheld = _without_secrets(record["state"])
-        record = {**record, "state": state}
+        state, from_files = _by_reference(record["state"])
+        state, withheld = _without_secrets(state)
+        record = {**record, "state": state, "format": 2 if from_files else 1}
+        record.pop("from_files", None)
+        record.pop("withheld", None)
+        if from_files:
+            record["from_files"] = from_files
         if withheld:
             # put back from the files on load (they are not in the draft)
             record["withheld"] = withheld
-        else:
-            record.pop("withheld", None)
         text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
-        atomic_write_text(self.path(draft_id), text)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            # a file name with bytes that are not UTF-8 (kept as \\udcXX): JSON escapes
+            # round-trip them exactly
+            data = (json.dumps(record, indent=1, ensure_ascii=True) + "\n").encode("ascii")
+        _private_folder(self.folder)
+        atomic_write_bytes(self.path(draft_id), data, mode=0o600)
 
 
 class Autosaver:
@@ -512,10 +532,226 @@ def _restore_withheld(state: WizardState, withheld: list[Any]) -> list[str]:
 
 
 def default_name(state: WizardState) -> str:
-    source = state.config_source or state.task_source
-    if source is not None:
-        return f"Edit {Path(source.path).name}"
-    return "New template"
+    """The slug when there is one; else what is edited, or "New template"."""
+    return _auto_name(
+        {
+            "config": state.config,
+            "template_index": state.template_index,
+            "config_source": state.config_source and {"path": state.config_source.path},
+            "task_source": state.task_source and {"path": state.task_source.path},
+        },
+        "",
+    )
+
+
+def _auto_name(state_json: dict[str, Any], current: str) -> str:
+    config = state_json.get("config")
+    index = state_json.get("template_index", 0)
+    slug = get_in(config, ("task-templates", index if isinstance(index, int) else 0, "slug"))
+    if isinstance(slug, str) and slug.strip():
+        return display_text(slug.strip())
+    for key in ("config_source", "task_source"):
+        source = state_json.get(key)
+        if isinstance(source, dict) and isinstance(source.get("path"), str):
+            return f"Edit {display_text(Path(source['path']).name)}"
+    return current or "New template"
+
+
+def display_text(text: str) -> str:
+    """``text`` safe to show: undecodable file-name bytes (``\\udcff``) as ``\\xff``,
+    control characters (ESC, newline) as escapes."""
+    if text.isprintable():
+        return text
+    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in shown)
+
+
+# ------------------------------------------------- drafts and the files opened
+def _private_folder(folder: Path) -> None:
+    """The folder exists and only its owner can read it (0700, like the config folder)."""
+    import stat as stat_
+
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = folder.stat()
+    if stat_.S_IMODE(info.st_mode) != 0o700 and info.st_uid == os.getuid():
+        os.chmod(folder, 0o700)
+
+
+def _by_reference(state_json: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Documents (or their raw text) still exactly as in the files they were opened
+    from are not copied into the draft: only the file's path and SHA-256 (the
+    source, already in the state) are kept. Returns the state and what was left out."""
+    from_files: dict[str, str] = {}
+    clean = state_json
+    for doc, key in (("config", "config_source"), ("task", "task_source")):
+        source = state_json.get(key)
+        if not isinstance(source, dict):
+            continue
+        opened = _file_as_opened(source)
+        if opened is None:
+            continue
+        text, data = opened
+        raw = clean.get("raw_text")
+        raw_key = RAW_DOC_PREFIX + doc
+        if isinstance(raw, dict) and raw.get(raw_key) is not None:
+            if raw[raw_key] == text:
+                clean = {**clean, "raw_text": {**raw, raw_key: ""}}
+                from_files[raw_key] = str(source["sha256"])
+        elif data is not None and clean.get(doc) == data and data:
+            clean = {**clean, doc: {}}
+            from_files[doc] = str(source["sha256"])
+    return clean, from_files
+
+
+def _from_files(state_json: dict[str, Any], from_files: dict[str, Any], notes: list[str]) -> Any:
+    """Put back what :func:`_by_reference` left out, from the files.
+
+    A file that changed since holds no work of the draft's (the draft had no
+    change to it): the file as it is now is used, and the user is told.
+    """
+    clean = dict(state_json)
+    for name in from_files:
+        doc = name.removeprefix(RAW_DOC_PREFIX)
+        if doc not in ("config", "task"):
+            continue
+        key = f"{doc}_source"
+        source = clean.get(key)
+        opened = _file_as_opened(source)
+        if opened is None and isinstance(source, dict) and isinstance(source.get("path"), str):
+            current = _current_source(source["path"])
+            if current is not None:
+                clean[key] = source = current
+                opened = _file_as_opened(current)
+                notes.append(
+                    f"{display_text(current['path'])} changed since this draft was made; the "
+                    "draft had no change to it, so it opens as the file is now."
+                )
+        if opened is None:
+            where = display_text(str(source.get("path"))) if isinstance(source, dict) else doc
+            notes.append(
+                f"{where} cannot be read any more; this draft had no change to it, so that "
+                "part starts empty."
+            )
+            continue
+        text, data = opened
+        if name.startswith(RAW_DOC_PREFIX) or data is None:
+            raw = clean.get("raw_text")
+            clean["raw_text"] = {
+                **(raw if isinstance(raw, dict) else {}),
+                RAW_DOC_PREFIX + doc: text,
+            }
+            clean[doc] = {}
+        else:
+            clean[doc] = data
+            raw = clean.get("raw_text")
+            if isinstance(raw, dict) and RAW_DOC_PREFIX + doc in raw:
+                clean["raw_text"] = {k: v for k, v in raw.items() if k != RAW_DOC_PREFIX + doc}
+    return clean
+
+
+def _current_source(path: str) -> dict[str, Any] | None:
+    import hashlib
+    import stat as stat_
+
+    from taskwizard.model.yamlio import MAX_YAML_BYTES
+
+    try:
+        info = os.stat(path)
+        if not stat_.S_ISREG(info.st_mode) or info.st_size > MAX_YAML_BYTES:
+            return None
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+    except (OSError, ValueError):
+        return None
+    return {"path": path, "sha256": hashlib.sha256(raw).hexdigest(), "mtime_ns": info.st_mtime_ns}
+
+
+def documents_match_files(state_json: dict[str, Any]) -> bool | None:
+    """Whether the documents are exactly what their files hold now (no unsaved work).
+
+    None when there is nothing to compare with (a document with no file yet is
+    compared as "not matching" only when the other one has a file).
+    """
+    docs = []
+    if not state_json.get("task_only"):
+        docs.append(("config", "config_source"))
+    if not state_json.get("config_only"):
+        docs.append(("task", "task_source"))
+    sources = [state_json.get(key) for _, key in docs]
+    if not any(isinstance(src, dict) for src in sources):
+        return None
+    raw = state_json.get("raw_text") or {}
+    for doc, key in docs:
+        opened = _file_as_opened(state_json.get(key))
+        if opened is None:
+            return False
+        text, data = opened
+        raw_doc = raw.get(RAW_DOC_PREFIX + doc) if isinstance(raw, dict) else None
+        if raw_doc is not None:
+            if raw_doc != text:
+                return False
+        elif state_json.get(doc) != data:
+            return False
+    others = [k for k in (raw if isinstance(raw, dict) else {}) if not k.startswith(RAW_DOC_PREFIX)]
+    return not others
+
+
+#: ``state.raw_text`` key for a whole document that does not parse (editing.RAW_DOC_PREFIX).
+RAW_DOC_PREFIX = "__doc__:"
+
+_opened_cache: dict[tuple[str, str], tuple[tuple[int, int, int], tuple[str, Any] | None]] = {}
+_opened_lock = threading.Lock()
+
+
+def _file_as_opened(source: Any) -> tuple[str, Any] | None:
+    """(text, data as JSON) of a session's source file if its bytes are still the ones
+    it had when opened (its SHA-256); None if it changed, is gone, or is not a regular
+    file. Read once per file version (cached by size, mtime and inode)."""
+    import hashlib
+    import stat as stat_
+
+    if not isinstance(source, dict):
+        return None
+    path, sha = source.get("path"), source.get("sha256")
+    if not isinstance(path, str) or not isinstance(sha, str):
+        return None
+    from taskwizard.model.yamlio import MAX_YAML_BYTES, load_yaml_text
+
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if not stat_.S_ISREG(info.st_mode) or info.st_size > MAX_YAML_BYTES:
+        return None  # never open a FIFO or a device to compare with
+    key = (info.st_size, info.st_mtime_ns, info.st_ino)
+    with _opened_lock:
+        cached = _opened_cache.get((path, sha))
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    result: tuple[str, Any] | None = None
+    try:
+        with open(path, "rb") as handle:
+            raw = handle.read(MAX_YAML_BYTES + 1)
+    except OSError:
+        raw = b""
+    if raw and hashlib.sha256(raw).hexdigest() == sha:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            loaded = load_yaml_text(raw, filename=path)
+            data = None
+            if loaded.ok and isinstance(loaded.data, dict):
+                from pydantic import TypeAdapter
+
+                data = TypeAdapter(Any).dump_python(loaded.data, mode="json")
+            result = (text, data)
+    with _opened_lock:
+        if len(_opened_cache) > 64:
+            _opened_cache.clear()
+        _opened_cache[(path, sha)] = (key, result)
+    return result
 
 
 def count_errors(state: WizardState) -> int | None:
