@@ -377,6 +377,22 @@ class Autosaver:
         self._written_seq = 0
         self._timer: threading.Timer | None = None
         self._closed = False
+        self._saved_once = False
+        self._stopped = False
+
+    @property
+    def saved_in_session(self) -> bool:
+        """:meth:`mark_saved` was called: the files were written from this session."""
+        return self._saved_once
+
+    def stop(self) -> None:
+        """Stop without writing (drafts cannot be written, or the draft is deleted)."""
+        with self._lock:
+            self._closed = self._stopped = True
+            self._pending = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
     @property
     def pending(self) -> bool:
@@ -413,6 +429,7 @@ class Autosaver:
                 seq = self._seq
             self.store.mark_saved(self.draft_id, state)
             self._written_seq = seq
+            self._saved_once = True
 
     def close(self) -> None:
         with self._lock:
@@ -429,7 +446,7 @@ class Autosaver:
             with self._lock:
                 dump, seq = self._pending, self._seq
                 self._pending = None
-            if dump is None or seq <= self._written_seq:
+            if dump is None or seq <= self._written_seq or self._stopped:
                 return
             try:
                 self.store.save_dump(self.draft_id, dump)
@@ -694,6 +711,19 @@ def documents_match_files(state_json: dict[str, Any]) -> bool | None:
             return False
     others = [k for k in (raw if isinstance(raw, dict) else {}) if not k.startswith(RAW_DOC_PREFIX)]
     return not others
+
+
+def has_unsaved_work(state: WizardState) -> bool:
+    """Whether the state holds anything its files do not (by content, not a flag).
+
+    A session with no files yet has work once it differs from a fresh template.
+    """
+    dump = state_to_json(state)
+    matches = documents_match_files(dump)
+    if matches is not None:
+        return not matches
+    fresh = state_to_json(WizardState())
+    return any(dump.get(k) != fresh.get(k) for k in ("config", "task", "raw_text"))
 
 
 #: ``state.raw_text`` key for a whole document that does not parse (editing.RAW_DOC_PREFIX).

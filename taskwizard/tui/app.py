@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
+import threading
 from collections.abc import Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -52,6 +54,11 @@ class TaskWizardApp(App[None]):
         self._autosaver: Autosaver | None = None
         self._store: DraftStore | None = None
         self._draft_wanted = False
+        #: Why drafts cannot be written (None while they can): the wizard goes on
+        #: without them, says so in the status line, and asks before quitting.
+        self.drafts_off: str | None = None
+        #: The draft was made by this session (not resumed): removed on quit if unchanged.
+        self._draft_is_new = False
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("focus_next", "focus_previous"):
@@ -122,18 +129,39 @@ class TaskWizardApp(App[None]):
         if self._autosaver is not None:
             self._autosaver.close()
         self.draft_id = draft_id
-        self._autosaver = Autosaver(
-            self.drafts,
-            draft_id,
-            on_error=lambda exc: self.call_from_thread(self._draft_error, exc),
-        )
+        self._autosaver = Autosaver(self.drafts, draft_id, on_error=self._draft_error_any_thread)
+
+    def _draft_error_any_thread(self, exc: Exception) -> None:
+        """The autosaver's error hook: its timer thread, or this thread (a flush)."""
+        if threading.get_ident() == getattr(self, "_thread_id", None):
+            self._draft_error(exc)
+            return
+        with contextlib.suppress(RuntimeError):  # the app has stopped: quitting asked already
+            self.call_from_thread(self._draft_error, exc)
 
     def _draft_error(self, exc: Exception) -> None:
-        self.notify(
-            f"Could not save the draft ({exc}); your work is still here — keep the app open.",
-            severity="error",
-            timeout=10,
-        )
+        """Drafts cannot be written (full disk, read-only or missing cache folder):
+        keep working without them; say so once; quitting asks to save or discard."""
+        first = self.drafts_off is None
+        self.drafts_off = _describe_os_error(exc)
+        if self._autosaver is not None:
+            self._autosaver.stop()
+            self._autosaver = None
+        if first:
+            self.notify(
+                f"Drafts are off: {self.drafts_off}. Your work stays in this window; "
+                "Ctrl+S saves your files, and quitting asks first.",
+                severity="error",
+                timeout=12,
+            )
+            self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        from taskwizard.tui.screens.wizard import WizardScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, WizardScreen) and screen.is_mounted:
+                screen.refresh_status()
 
     def autosave(self) -> None:
         """Called after every change; the draft is on disk within a second.
@@ -141,9 +169,17 @@ class TaskWizardApp(App[None]):
         A new session's draft is created at its first change, so merely
         opening the wizard leaves no empty draft behind (and starts faster).
         """
+        if self.drafts_off is not None:
+            return
         if self._autosaver is None and self._draft_wanted:
             self._draft_wanted = False
-            self._attach_draft(self.drafts.create(self.state))
+            try:
+                draft_id = self.drafts.create(self.state)
+            except Exception as exc:  # OSError, a draft folder that is a file, ...
+                self._draft_error(exc)
+                return
+            self._attach_draft(draft_id)
+            self._draft_is_new = True
             return
         if self._autosaver is not None:
             self._autosaver.note_change(self.state)
@@ -186,6 +222,7 @@ class TaskWizardApp(App[None]):
         for note in self.drafts.load_notes():
             self.notify(note, severity="warning", timeout=15)
         self._attach_draft(draft_id)
+        self._draft_is_new = False
         self._push_wizard()
 
     def _push_wizard(self) -> None:
@@ -254,7 +291,10 @@ class TaskWizardApp(App[None]):
             self.open_file(written.path)
             return
         if self._autosaver is not None:
-            self._autosaver.mark_saved(self.state)
+            try:
+                self._autosaver.mark_saved(self.state)
+            except Exception as exc:  # the files are written; only the draft is not
+                self._draft_error(exc)
         from taskwizard.tui.dialogs.saved import SavedDialog
 
         self.push_screen(SavedDialog(written, self.state), self._after_saved)
@@ -286,9 +326,61 @@ class TaskWizardApp(App[None]):
         self.start_new(state)  # replaces the wizard on the stack
 
     async def action_quit(self) -> None:
-        self.flush_draft()
+        from taskwizard.drafts import has_unsaved_work
+
+        self.flush_draft()  # a failure here turns drafts off (and is reported)
+        if self.drafts_off is not None and has_unsaved_work(self.state):
+            from taskwizard.tui.dialogs.quit import QuitDialog
+
+            if not any(isinstance(s, QuitDialog) for s in self.screen_stack):
+                self.push_screen(QuitDialog(self.drafts_off), self._quit_answer)
+            return
+        self._drop_unchanged_draft()
         self.exit()
+
+    def _quit_answer(self, choice: str | None) -> None:
+        if choice == "discard":
+            self.exit()
+        elif choice == "save":
+            from taskwizard.saving import plan_save
+            from taskwizard.tui.dialogs.save import SaveDialog
+
+            plan = plan_save(self.state, self.default_folder())
+            self.push_screen(SaveDialog(plan), self._saved_then_quit)
+
+    def _saved_then_quit(self, written: list[Path] | ReloadFromDisk | None) -> None:
+        if isinstance(written, list):
+            self.exit()
+        # cancelled (or reload chosen): keep editing; quitting asks again
+
+    def _drop_unchanged_draft(self) -> None:
+        """Quitting a session that changed nothing leaves no draft behind."""
+        from taskwizard.drafts import DraftError, has_unsaved_work
+
+        if self.draft_id is None or self._autosaver is None:
+            return
+        if not self._draft_is_new or self._autosaver.saved_in_session:
+            return  # a resumed draft, or one whose files were saved, is kept (pruned later)
+        if has_unsaved_work(self.state):
+            return
+        self._autosaver.stop()
+        try:
+            self.drafts.delete(self.draft_id)
+        except (DraftError, OSError):
+            return
+        self._autosaver = None
+        self.draft_id = None
 
     def on_unmount(self) -> None:
         if self._autosaver is not None:
             self._autosaver.close()
+
+
+def _describe_os_error(exc: Exception) -> str:
+    """A short reason for the status line; never a secret (no draft content in it)."""
+    from taskwizard.drafts import display_text
+
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({display_text(str(exc.filename))})" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return display_text(f"{type(exc).__name__}: {exc}")
