@@ -22,7 +22,9 @@ from tests.tui_helpers import SIZE, new_app, settle, wizard
 
 pytestmark = pytest.mark.anyio
 
-TASK = "pods:\n  identifiers: [alice/pod]\ntask:\n  protocol: {name: bitfount.InferenceAndCSVReport}\n"
+TASK = (
+    "pods:\n  identifiers: [alice/pod]\ntask:\n  protocol: {name: bitfount.InferenceAndCSVReport}\n"
+)
 
 
 def draft_files() -> list[Path]:
@@ -105,7 +107,9 @@ async def test_full_disk_mid_session_quit_asks_and_saves_the_files(
     assert app.state.entry["slug"] == "retina"
 
 
-async def test_full_disk_from_the_first_key(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_full_disk_from_the_first_key(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     full_disk(monkeypatch)
     app = new_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

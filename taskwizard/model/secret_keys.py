@@ -262,6 +262,12 @@ def _drop_by_lines(lines: list[str], drop: set[int], values: set[str]) -> None:
             index += 1
 
 
+def secret_key_column(line: str) -> int | None:
+    """Where the first secret key on ``line`` starts, or None."""
+    keys = _secret_keys_on(line)
+    return keys[0][0] if keys else None
+
+
 def _secret_keys_on(line: str) -> list[tuple[int, int]]:
     """(where the key starts, where its value starts) for each secret key on ``line``."""
     code = _without_comment(line)

@@ -59,6 +59,8 @@ class TaskWizardApp(App[None]):
         self.drafts_off: str | None = None
         #: The draft was made by this session (not resumed): removed on quit if unchanged.
         self._draft_is_new = False
+        #: Set after an unhandled exception: what the CLI prints (no secret in it).
+        self.crash_message: str | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("focus_next", "focus_previous"):
@@ -370,6 +372,39 @@ class TaskWizardApp(App[None]):
             return
         self._autosaver = None
         self.draft_id = None
+
+    # ------------------------------------------------------------- crashes
+    def _handle_exception(self, error: Exception) -> None:
+        """An unhandled exception: Textual exits with return code 1 (the CLI passes it on)."""
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Instead of Textual's traceback with every frame's local variables (which may
+        hold a secret): the draft is written if it can be, the traceback goes to a 0600
+        file with secrets hidden, and the message says where both are."""
+        from taskwizard.crash import write_crash_report
+
+        error = getattr(self, "_crash", None)
+        if getattr(self, "_crash_reported", False):
+            self._close_messages_no_wait()  # one report: the first error is the cause
+            return
+        self._crash_reported = True
+        with contextlib.suppress(Exception):
+            self.flush_draft()
+        report = write_crash_report(error) if error is not None else None
+        lines = [f"taskwizard stopped on an unexpected error ({type(error).__name__})."]
+        if self.draft_id is not None and self.drafts_off is None:
+            lines.append(
+                f"Your work is in draft {self.draft_id}: taskwizard resume {self.draft_id}"
+            )
+        if report is not None:
+            lines.append(f"Details (no secrets in it): {report}")
+        self.bell()
+        # printed by the CLI once the terminal is restored, as plain lines (a path
+        # folded at the terminal's width cannot be copied)
+        self.crash_message = "\n".join(lines)
+        self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
         if self._autosaver is not None:
