@@ -30,7 +30,7 @@ import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -157,6 +157,7 @@ class DraftStore:
     def list(self) -> builtins.list[DraftSummary]:
         """Every usable draft, newest first; unusable ones are moved aside and reported."""
         self._reports = []
+        self._notes = []
         summaries: list[DraftSummary] = []
         for file in self._files():
             try:
@@ -210,20 +211,32 @@ class DraftStore:
         record.update(updated=now, status="saved", saved_at=now, state=dump)
         self._write(draft_id, record)
 
-    def prune(self, *, keep_days: int = 14) -> builtins.list[str]:
-        """Delete drafts saved to their files more than ``keep_days`` ago and not changed since.
+    def prune(
+        self, *, keep_days: int = 14, keep: Iterable[str] = (), stale_minutes: int = 10
+    ) -> builtins.list[str]:
+        """Delete drafts that hold no work; returns the deleted ids.
 
-        Returns the deleted ids. A draft with unsaved work is never pruned.
+        - saved to their files more than ``keep_days`` ago and not changed since;
+        - never saved, whose documents are exactly their files (a file opened and left
+          unchanged, by a session that did not quit normally), untouched for
+          ``stale_minutes``.
+
+        A draft with unsaved work is never pruned, nor the ids in ``keep`` (open now).
         """
+        self._notes = []
         cutoff = _now() - timedelta(days=keep_days)
+        stale = _now() - timedelta(minutes=stale_minutes)
+        keep = set(keep)
         removed: list[str] = []
         for file in self._files():
+            if file.stem in keep:
+                continue
             try:
                 # unusable drafts are left for list() to move aside and report
                 record = self._read(file.stem, move_aside=False)[0]
             except DraftError:
                 continue
-            if not _is_prunable(record, cutoff):
+            if not (_is_prunable(record, cutoff) or _is_stale_unchanged(record, stale)):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 file.unlink()
@@ -823,6 +836,15 @@ def _is_prunable(record: dict[str, Any], cutoff: datetime) -> bool:
     if saved_at is None or updated is None or updated > saved_at:
         return False
     return saved_at < cutoff
+
+
+def _is_stale_unchanged(record: dict[str, Any], stale: datetime) -> bool:
+    if record.get("saved_at") is not None:
+        return False  # saved from the wizard: the keep_days rule applies
+    updated = _parse_time(record.get("updated"))
+    if updated is None or updated > stale:
+        return False
+    return documents_match_files(record["state"]) is True
 
 
 def _now() -> datetime:

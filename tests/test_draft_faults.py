@@ -192,3 +192,32 @@ async def test_a_changed_session_keeps_its_draft_on_quit(tmp_path: Path) -> None
     files = draft_files()
     assert len(files) == 1
     assert json.loads(files[0].read_text())["status"] == "editing"
+
+
+def _backdate(path: Path, minutes: int) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    record = json.loads(path.read_text())
+    record["updated"] = (datetime.now(UTC) - timedelta(minutes=minutes)).isoformat()
+    path.write_text(json.dumps(record))
+
+
+async def test_stale_unchanged_drafts_are_pruned_at_start(tmp_path: Path) -> None:
+    from taskwizard.editing import open_file, state_for_task
+
+    path = tmp_path / "task.yaml"
+    path.write_text(TASK)
+    store = DraftStore()
+    left_behind = store.create(state_for_task(open_file(path)))  # a session killed at once
+    _backdate(store.path(left_behind), 60)
+    just_opened = store.create(state_for_task(open_file(path)))  # another window, now
+    changed = state_for_task(open_file(path))
+    changed.set("task", ("pods", "identifiers"), ["alice/mine"])
+    with_work = store.create(changed)
+    _backdate(store.path(with_work), 60 * 24 * 90)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+    left = {p.stem for p in draft_files()}
+    assert left == {just_opened, with_work}

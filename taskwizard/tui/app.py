@@ -87,6 +87,7 @@ class TaskWizardApp(App[None]):
     def on_mount(self) -> None:
         # `taskwizard` turns the garbage collector off for start-up (commands/wizard.py).
         self.call_after_refresh(gc.enable)
+        self.call_after_refresh(self._prune_drafts)
         mode = self.start_mode
         if mode == "new":
             pass  # the default screen is the wizard already
@@ -124,6 +125,21 @@ class TaskWizardApp(App[None]):
 
             self._store = DraftStore()
         return self._store
+
+    def _prune_drafts(self) -> None:
+        """At start: drafts that hold no work go (saved long ago, or a file opened and left
+        unchanged by a session that did not quit normally). On a thread: it reads files."""
+
+        from taskwizard.drafts import DraftStore
+
+        store = DraftStore(self.drafts.folder)  # its own: the app's is used on this thread
+
+        def prune() -> None:
+            keep = [self.draft_id] if self.draft_id else []
+            with contextlib.suppress(Exception):  # never worth a crash or a message
+                store.prune(keep=keep)
+
+        self.run_worker(prune, thread=True, group="prune-drafts", exit_on_error=False)
 
     def _attach_draft(self, draft_id: str) -> None:
         from taskwizard.drafts import Autosaver
