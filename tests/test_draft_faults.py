@@ -221,3 +221,20 @@ async def test_stale_unchanged_drafts_are_pruned_at_start(tmp_path: Path) -> Non
         await app.workers.wait_for_complete()
     left = {p.stem for p in draft_files()}
     assert left == {just_opened, with_work}
+
+
+async def test_leaving_the_wizard_without_drafts_asks_too(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskwizard.tui.screens.home import HomeScreen
+
+    full_disk(monkeypatch)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        app.leave_wizard()  # what Escape on the first step does
+        await settle(pilot)
+        assert isinstance(app.screen, QuitDialog) and app.screen.leaving
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -251,12 +251,30 @@ class TaskWizardApp(App[None]):
         else:
             self.push_screen(WizardScreen())
 
-    def leave_wizard(self) -> None:
-        """Escape on the first step: back home; the draft keeps the work."""
+    def leave_wizard(self, *, asked: bool = False) -> None:
+        """Escape on the first step: back home; the draft keeps the work.
+
+        Without drafts, leaving asks first (as quitting does): the next session
+        would replace the work that is only in this window.
+        """
+        from taskwizard.drafts import has_unsaved_work
         from taskwizard.tui.screens.home import HomeScreen
         from taskwizard.tui.screens.wizard import WizardScreen
 
         self.flush_draft()
+        if not isinstance(self.screen, WizardScreen):
+            return
+        if self.drafts_off is not None and not asked and has_unsaved_work(self.state):
+            from taskwizard.tui.dialogs.quit import QuitDialog
+
+            def answer(choice: str | None) -> None:
+                if choice == "discard":
+                    self.leave_wizard(asked=True)
+                elif choice == "save":
+                    self._save_then(lambda: self.leave_wizard(asked=True))
+
+            self.push_screen(QuitDialog(self.drafts_off, leaving=True), answer)
+            return
         if isinstance(self.screen, WizardScreen):
             if any(isinstance(s, HomeScreen) for s in self.screen_stack):
                 self.pop_screen()
@@ -264,7 +282,8 @@ class TaskWizardApp(App[None]):
                 self.push_screen(HomeScreen())  # the wizard is the app's first screen
             else:
                 self.switch_screen(HomeScreen())
-            self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
+            if self.drafts_off is None:
+                self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
 
     def open_file(self, path: Path | None = None) -> None:
         from taskwizard.tui.screens.open_file import start_edit
@@ -360,16 +379,18 @@ class TaskWizardApp(App[None]):
         if choice == "discard":
             self.exit()
         elif choice == "save":
-            from taskwizard.saving import plan_save
-            from taskwizard.tui.dialogs.save import SaveDialog
+            self._save_then(self.exit)
 
-            plan = plan_save(self.state, self.default_folder())
-            self.push_screen(SaveDialog(plan), self._saved_then_quit)
+    def _save_then(self, then: Callable[[], object]) -> None:
+        """The Save dialog; ``then`` once the files are written (cancelled: keep editing)."""
+        from taskwizard.saving import plan_save
+        from taskwizard.tui.dialogs.save import SaveDialog
 
-    def _saved_then_quit(self, written: list[Path] | ReloadFromDisk | None) -> None:
-        if isinstance(written, list):
-            self.exit()
-        # cancelled (or reload chosen): keep editing; quitting asks again
+        def done(written: list[Path] | ReloadFromDisk | None) -> None:
+            if isinstance(written, list):
+                then()
+
+        self.push_screen(SaveDialog(plan_save(self.state, self.default_folder())), done)
 
     def _drop_unchanged_draft(self) -> None:
         """Quitting a session that changed nothing leaves no draft behind."""

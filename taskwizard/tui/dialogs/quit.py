@@ -1,4 +1,4 @@
-"""Quitting while the work is only in this window (drafts could not be written).
+"""Quitting (or leaving the wizard) while the work is only in this window.
 
 ``push_screen(QuitDialog(reason), callback)`` gets ``"save"`` (write the files
 first), ``"discard"`` (quit and lose the changes) or ``None`` (keep editing, Escape).
@@ -24,13 +24,18 @@ class QuitDialog(ModalScreen["QuitChoice | None"]):
         Binding("escape", "keep", "Keep editing"),
     ]
 
-    def __init__(self, reason: str) -> None:
+    def __init__(self, reason: str, *, leaving: bool = False) -> None:
         super().__init__(classes="tw-dialog")
         self.reason = reason
+        #: Leaving the wizard for the home screen rather than quitting the app.
+        self.leaving = leaving
 
     def compose(self) -> ComposeResult:
         with Vertical(classes="tw-dialog-box"):
-            yield Static("Quit without a draft?", classes="tw-dialog-title")
+            yield Static(
+                "Leave without a draft?" if self.leaving else "Quit without a draft?",
+                classes="tw-dialog-title",
+            )
             yield Static(
                 f"Drafts cannot be written ({self.reason}), so your changes are only in "
                 "this window. Save them to their files, or discard them?",
