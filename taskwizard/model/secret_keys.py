@@ -21,6 +21,7 @@ value (continuation lines, block scalars, nested mappings, open brackets).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -66,7 +67,12 @@ def normalise_key(name: str) -> str:
 
 
 def is_secret_key(name: object) -> bool:
-    return isinstance(name, str) and normalise_key(name) in SECRET_KEYS
+    return isinstance(name, str) and _is_secret_name(name)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_secret_name(name: str) -> bool:
+    return normalise_key(name) in SECRET_KEYS
 
 
 def without_secret_keys(data: Any) -> tuple[Any, list[tuple[str | int, ...]]]:
