@@ -496,6 +496,7 @@ def _without_secrets(
         secret_values,
         text_without_secrets,
         without_secret_keys,
+        without_values,
     )
 
     clean = dict(state_json)
@@ -507,6 +508,14 @@ def _without_secrets(
             stripped, dropped = without_secret_keys(data)
             if dropped:
                 known |= secret_values(data)
+                clean[doc] = stripped
+                withheld.extend([doc, *path] for path in dropped)
+    for doc in ("task", "config"):
+        # the same value under another key (a YAML anchor used under `secrets:`)
+        data = clean.get(doc)
+        if known and isinstance(data, dict):
+            stripped, dropped = without_values(data, known)
+            if dropped:
                 clean[doc] = stripped
                 withheld.extend([doc, *path] for path in dropped)
     raw = state_json.get("raw_text")

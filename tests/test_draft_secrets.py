@@ -119,6 +119,8 @@ def test_text_without_secret_keys_is_returned_as_is() -> None:
             }
         },
         {"x": [{"api_key": KEY}, {"access-key-id": ID}]},
+        # what `x: &k KEY` ... `secrets: {access_key: *k}` loads as
+        {"x": KEY, "ids": [ID], "secrets": {"access_key": KEY, "access_key_id": ID}},
     ],
 )
 def test_structured_task_and_config_keep_no_secret(task: dict[str, object]) -> None:

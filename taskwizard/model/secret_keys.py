@@ -106,6 +106,39 @@ def _strip(data: Any, where: tuple[str | int, ...], dropped: list[tuple[str | in
     return data
 
 
+def without_values(data: Any, values: set[str]) -> tuple[Any, list[tuple[str | int, ...]]]:
+    """``data`` without mapping entries whose value is one of ``values`` (a secret that an
+    anchor also put under another key), and the paths dropped."""
+    dropped: list[tuple[str | int, ...]] = []
+    if not values:
+        return data, dropped
+    return _drop_values(data, (), values, dropped), dropped
+
+
+def _drop_values(
+    data: Any, where: tuple[str | int, ...], values: set[str], dropped: list[tuple[str | int, ...]]
+) -> Any:
+    if isinstance(data, dict):
+        out: dict[Any, Any] = {}
+        changed = False
+        for key, value in data.items():
+            if isinstance(value, str) and value.strip() in values:
+                dropped.append((*where, key))
+                changed = True
+                continue
+            new = _drop_values(value, (*where, key), values, dropped)
+            changed = changed or new is not value
+            out[key] = new
+        return out if changed else data
+    if isinstance(data, list):
+        items = ["" if isinstance(item, str) and item.strip() in values else item for item in data]
+        items = [_drop_values(item, (*where, i), values, dropped) for i, item in enumerate(items)]
+        if any(new is not old for new, old in zip(items, data, strict=True)):
+            return items
+        return data
+    return data
+
+
 def secret_values(data: Any) -> set[str]:
     """Every scalar under a secret key, as text (to find the same value elsewhere)."""
     found: set[str] = set()
