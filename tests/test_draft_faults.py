@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from tui_helpers import SIZE, new_app, settle, wizard
 
 from taskwizard import drafts, paths
 from taskwizard.drafts import DraftStore
@@ -18,7 +19,6 @@ from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.quit import QuitDialog
 from taskwizard.tui.dialogs.save import SaveDialog
 from taskwizard.tui.screens.wizard import WizardScreen
-from tests.tui_helpers import SIZE, new_app, settle, wizard
 
 pytestmark = pytest.mark.anyio
 
@@ -238,3 +238,39 @@ async def test_leaving_the_wizard_without_drafts_asks_too(
         await pilot.click("#discard")
         await settle(pilot)
         assert isinstance(app.screen, HomeScreen)
+
+
+CONFIG = """\
+# our templates
+task-templates:
+  - slug: retina
+    title: Retina
+    type: image-classification
+    description: Classifies retina scans.
+    template: retina.yaml
+    tags: [Prediction]
+models: []
+"""
+
+
+async def test_opening_a_config_entry_and_quitting_leaves_no_draft(tmp_path: Path) -> None:
+    from taskwizard.tui.screens.open_file import TemplatePickDialog
+
+    (tmp_path / "task-templates.yaml").write_text(CONFIG)
+    (tmp_path / "retina.yaml").write_text(TASK)
+    app = TaskWizardApp("edit", path=tmp_path / "task-templates.yaml")
+    app.default_folder = lambda: tmp_path  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatePickDialog)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert isinstance(app.screen, WizardScreen)
+        assert len(draft_files()) == 1
+        for step in ("models", "pods", "review"):  # looking around changes nothing
+            wizard(app).show_step(step)
+            await settle(pilot)
+        app.flush_draft()
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+    assert draft_files() == []
