@@ -274,3 +274,34 @@ async def test_opening_a_config_entry_and_quitting_leaves_no_draft(tmp_path: Pat
         await pilot.press("ctrl+q")
         await settle(pilot)
     assert draft_files() == []
+
+
+async def test_a_disk_too_full_for_the_files_too_keeps_the_work_in_the_window(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskwizard import saving
+
+    full_disk(monkeypatch)
+
+    def no_space(path: Path, text: str, *, mode: int | None = None) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+
+    monkeypatch.setattr(saving, "atomic_write_text", no_space)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "kept")
+        await pilot.press("ctrl+q")
+        await settle(pilot)
+        await pilot.click("#save")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)  # not written, not quit
+        messages = [n.message for n in app._notifications]
+        assert any("still in this window" in m for m in messages), messages
+        await pilot.press("escape")
+        await settle(pilot)
+        assert isinstance(app.screen, WizardScreen)
+        assert app.state.entry["slug"] == "kept"
+    assert list(tmp_path.glob("*.yaml")) == []
