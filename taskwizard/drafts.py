@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
 import json
 import os
 import re
@@ -103,10 +104,12 @@ class DraftStore:
             "name_auto": not name,
             "created": now.isoformat(),
             "updated": now.isoformat(),
-            "status": "saved" if state.saved else "editing",
             "saved_at": None,
             "state": state_to_json(state),
         }
+        matches = documents_match_files(record["state"])
+        saved = state.saved if matches is None else matches
+        record["status"] = "saved" if saved else "editing"
         self._write(draft_id, record)
         return draft_id
 
@@ -681,7 +684,7 @@ def _from_files(state_json: dict[str, Any], from_files: dict[str, Any], notes: l
             }
             clean[doc] = {}
         else:
-            clean[doc] = data
+            clean[doc] = copy.deepcopy(data)  # the cached copy must never be edited
             raw = clean.get("raw_text")
             if isinstance(raw, dict) and RAW_DOC_PREFIX + doc in raw:
                 clean["raw_text"] = {k: v for k, v in raw.items() if k != RAW_DOC_PREFIX + doc}

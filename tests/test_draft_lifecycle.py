@@ -139,3 +139,17 @@ def test_a_file_name_that_is_not_utf8_makes_a_draft(tmp_path: Path) -> None:
     summary = store.list()[0]
     assert summary.name == "Edit bad-\\xff\\xfe-name.yaml"
     assert store.load(draft_id).task_source == state.task_source
+
+
+def test_a_resumed_unchanged_draft_then_edited_is_unsaved_work(tmp_path: Path) -> None:
+    from taskwizard.drafts import has_unsaved_work
+
+    task = tmp_path / "t.yaml"
+    task.write_text(TASK)
+    store = DraftStore()
+    draft_id = store.create(state_for_task(open_file(task)))  # kept by reference
+    for _ in range(2):  # the second load must not see the first one's edit
+        loaded = store.load(draft_id)
+        assert not has_unsaved_work(loaded)
+        loaded.task["task"]["protocol"]["name"] = "bitfount.Other"  # edited in place
+        assert has_unsaved_work(loaded)
