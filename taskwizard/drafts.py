@@ -96,7 +96,10 @@ class DraftStore:
     def create(self, state: WizardState, name: str | None = None) -> str:
         now = _now()
         draft_id = now.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        record = {
+        dump = state_to_json(state)
+        matches = documents_match_files(dump)
+        saved = state.saved if matches is None else matches
+        record: dict[str, Any] = {
             "format": DRAFT_FORMAT,
             "id": draft_id,
             "name": name or default_name(state),
@@ -104,12 +107,10 @@ class DraftStore:
             "name_auto": not name,
             "created": now.isoformat(),
             "updated": now.isoformat(),
+            "status": "saved" if saved else "editing",
             "saved_at": None,
-            "state": state_to_json(state),
+            "state": dump,
         }
-        matches = documents_match_files(record["state"])
-        saved = state.saved if matches is None else matches
-        record["status"] = "saved" if saved else "editing"
         self._write(draft_id, record)
         return draft_id
 
