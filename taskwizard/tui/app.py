@@ -366,6 +366,9 @@ class TaskWizardApp(App[None]):
         from taskwizard.drafts import has_unsaved_work
 
         self.flush_draft()  # a failure here turns drafts off (and is reported)
+        saver = self._autosaver
+        if saver is not None and saver.last_error is not None and self.drafts_off is None:
+            self._draft_error(saver.last_error)  # however the error hook was called
         if self.drafts_off is not None and has_unsaved_work(self.state):
             from taskwizard.tui.dialogs.quit import QuitDialog
 
