@@ -87,7 +87,8 @@ class TaskWizardApp(App[None]):
     def on_mount(self) -> None:
         # `taskwizard` turns the garbage collector off for start-up (commands/wizard.py).
         self.call_after_refresh(gc.enable)
-        self.call_after_refresh(self._prune_drafts)
+        if self.start_mode not in ("home", "setup"):
+            self.call_after_refresh(self._prune_drafts)  # the home screen prunes itself
         mode = self.start_mode
         if mode == "new":
             pass  # the default screen is the wizard already
