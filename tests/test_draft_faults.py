@@ -38,13 +38,13 @@ def status_text(app: TaskWizardApp) -> str:
     return str(wizard(app).query_one("#step-status", Static).render())
 
 
-def full_disk(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Every draft write fails with ENOSPC from now on; returns the count of attempts."""
+def full_disk(monkeypatch: pytest.MonkeyPatch, code: int = errno.ENOSPC) -> list[int]:
+    """Every draft write fails (ENOSPC by default) from now on; returns the attempts."""
     attempts: list[int] = []
 
     def no_space(path: Path, data: bytes, *, mode: int | None = None) -> None:
         attempts.append(len(data))
-        raise OSError(errno.ENOSPC, "No space left on device", str(path))
+        raise OSError(code, os.strerror(code), str(path))
 
     monkeypatch.setattr(drafts, "atomic_write_bytes", no_space)
     return attempts
@@ -107,10 +107,13 @@ async def test_full_disk_mid_session_quit_asks_and_saves_the_files(
     assert app.state.entry["slug"] == "retina"
 
 
+@pytest.mark.parametrize("code", [errno.ENOSPC, errno.EROFS, errno.EACCES])
 async def test_full_disk_from_the_first_key(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, code: int
 ) -> None:
-    full_disk(monkeypatch)
+    # a full disk, a read-only mount, a folder without write permission (as root, a real
+    # read-only folder cannot be made here: root writes anyway)
+    full_disk(monkeypatch, code)
     app = new_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await type_slug(pilot, "x")

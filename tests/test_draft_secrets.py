@@ -61,6 +61,7 @@ SHAPES: list[tuple[str, str]] = [
     ),
     ("in a comment", f"# access_key_id: {ID}\n# access_key: {KEY}\n{TAIL}"),
     ("CRLF", f"secrets:\r\n  access_key_id: {ID}\r\n  access_key: {KEY}\r\n{BROKEN}"),
+    ("sequence at the key's indentation, broken", f"tokens:\n- {KEY}\n- {ID}\n{BROKEN}"),
     ("nested under ehr", f"secrets:\n  ehr:\n    access_key_id: {ID}\n    access_key: {KEY}\n"),
     (
         "taskwizard secrets.json",

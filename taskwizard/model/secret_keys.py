@@ -292,7 +292,15 @@ def _drop_by_lines(lines: list[str], drop: set[int], values: set[str]) -> None:
             stripped = nxt.strip()
             indent = len(nxt) - len(nxt.lstrip(" \t"))
             inside = depth > 0 or bool(quote)
-            if not (inside or not stripped or indent > column or stripped.startswith(":")):
+            # a block sequence may sit at its key's own indentation (``tokens:\n- abc``)
+            same_indent_item = indent == column and (stripped == "-" or stripped.startswith("- "))
+            if not (
+                inside
+                or not stripped
+                or indent > column
+                or stripped.startswith(":")
+                or same_indent_item
+            ):
                 break
             if stripped:
                 drop.add(index)
