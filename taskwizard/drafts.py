@@ -127,8 +127,10 @@ class DraftStore:
         saved = bool(state_json.get("saved")) if matches is None else matches
         state_json = {**state_json, "saved": saved}
         record["status"] = "saved" if saved else "editing"
-        if record.get("name_auto"):
-            record["name"] = _auto_name(state_json, str(record.get("name") or ""))
+        name = str(record.get("name") or "")
+        # drafts from before name_auto existed: a default name follows the slug too
+        if record.get("name_auto", name == "New template" or name.startswith("Edit ")):
+            record["name"] = _auto_name(state_json, name)
         record["state"] = state_json
         self._write(draft_id, record)
 

@@ -153,3 +153,15 @@ def test_a_resumed_unchanged_draft_then_edited_is_unsaved_work(tmp_path: Path) -
         assert not has_unsaved_work(loaded)
         loaded.task["task"]["protocol"]["name"] = "bitfount.Other"  # edited in place
         assert has_unsaved_work(loaded)
+
+
+def test_an_older_draft_with_a_default_name_follows_the_slug_too() -> None:
+    store = DraftStore()
+    state = WizardState()
+    draft_id = store.create(state)
+    record = json.loads(store.path(draft_id).read_text())
+    del record["name_auto"]  # as written before drafts were named after the slug
+    store.path(draft_id).write_text(json.dumps(record))
+    state.set("config", ("task-templates", 0, "slug"), "retina-scan")
+    store.save(draft_id, state)
+    assert store.list()[0].name == "retina-scan"
