@@ -124,3 +124,30 @@ def test_edit_a_file_whose_name_is_not_utf8_then_quit(
     assert code == 0, screen
     assert "Traceback" not in screen and "Error" not in screen
     assert list((tw_dirs["cache"] / "drafts").glob("*.json")) == []  # nothing changed: no draft
+
+
+def test_a_crash_in_a_command_exits_1_with_a_report_without_secrets(
+    tw_dirs: dict[str, Path],
+) -> None:
+    code = f"""
+import sys
+import taskwizard.commands.validate as validate
+
+def boom(name, args):
+    token = {SECRET!r}
+    raise ValueError("password: " + token)
+
+validate.run = boom
+from taskwizard.cli import main
+sys.exit(main(["validate", "x.yaml"]))
+"""
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env, timeout=60
+    )
+    assert result.returncode == 1
+    assert "stopped on an unexpected error (ValueError)" in result.stderr
+    assert SECRET not in result.stderr + result.stdout
+    report = Path(result.stderr.split("Details (no secrets in it): ")[1].strip())
+    text = report.read_text()
+    assert "ValueError" in text and SECRET not in text
