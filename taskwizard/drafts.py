@@ -551,9 +551,11 @@ def _restore_withheld(state: WizardState, withheld: list[Any]) -> list[str]:
         source = state.task_source if doc == "task" else state.config_source
         data: Any = None
         if source is not None:
+            from taskwizard.model.reading import read_file_bytes
+
             try:
-                raw = Path(source.path).read_bytes()
-            except OSError:
+                raw = read_file_bytes(source.path)  # never a FIFO or a device
+            except (OSError, ValueError):
                 raw = None
             if raw is not None and hashlib.sha256(raw).hexdigest() == source.sha256:
                 loaded = load_yaml_text(raw, filename=source.path)
@@ -590,25 +592,18 @@ def default_name(state: WizardState) -> str:
 
 
 def _auto_name(state_json: dict[str, Any], current: str) -> str:
+    from taskwizard.model.reading import printable
+
     config = state_json.get("config")
     index = state_json.get("template_index", 0)
     slug = get_in(config, ("task-templates", index if isinstance(index, int) else 0, "slug"))
     if isinstance(slug, str) and slug.strip():
-        return display_text(slug.strip())
+        return printable(slug.strip())
     for key in ("config_source", "task_source"):
         source = state_json.get(key)
         if isinstance(source, dict) and isinstance(source.get("path"), str):
-            return f"Edit {display_text(Path(source['path']).name)}"
+            return f"Edit {printable(Path(source['path']).name)}"
     return current or "New template"
-
-
-def display_text(text: str) -> str:
-    """``text`` safe to show: undecodable file-name bytes (``\\udcff``) as ``\\xff``,
-    control characters (ESC, newline) as escapes."""
-    if text.isprintable():
-        return text
-    shown = text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
-    return "".join(c if c.isprintable() else c.encode("unicode_escape").decode() for c in shown)
 
 
 # ------------------------------------------------- drafts and the files opened
@@ -654,6 +649,8 @@ def _from_files(state_json: dict[str, Any], from_files: dict[str, Any], notes: l
     A file that changed since holds no work of the draft's (the draft had no
     change to it): the file as it is now is used, and the user is told.
     """
+    from taskwizard.model.reading import printable
+
     clean = dict(state_json)
     for name in from_files:
         doc = name.removeprefix(RAW_DOC_PREFIX)
@@ -668,11 +665,11 @@ def _from_files(state_json: dict[str, Any], from_files: dict[str, Any], notes: l
                 clean[key] = source = current
                 opened = _file_as_opened(current)
                 notes.append(
-                    f"{display_text(current['path'])} changed since this draft was made; the "
+                    f"{printable(current['path'])} changed since this draft was made; the "
                     "draft had no change to it, so it opens as the file is now."
                 )
         if opened is None:
-            where = display_text(str(source.get("path"))) if isinstance(source, dict) else doc
+            where = printable(str(source.get("path"))) if isinstance(source, dict) else doc
             notes.append(
                 f"{where} cannot be read any more; this draft had no change to it, so that "
                 "part starts empty."
@@ -696,16 +693,12 @@ def _from_files(state_json: dict[str, Any], from_files: dict[str, Any], notes: l
 
 def _current_source(path: str) -> dict[str, Any] | None:
     import hashlib
-    import stat as stat_
 
-    from taskwizard.model.yamlio import MAX_YAML_BYTES
+    from taskwizard.model.reading import read_file_bytes
 
     try:
         info = os.stat(path)
-        if not stat_.S_ISREG(info.st_mode) or info.st_size > MAX_YAML_BYTES:
-            return None
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_YAML_BYTES + 1)
+        raw = read_file_bytes(path)  # the one reading rule: regular files, 5 MiB
     except (OSError, ValueError):
         return None
     return {"path": path, "sha256": hashlib.sha256(raw).hexdigest(), "mtime_ns": info.st_mtime_ns}
@@ -766,21 +759,19 @@ def _file_as_opened(source: Any) -> tuple[str, Any] | None:
     it had when opened (its SHA-256); None if it changed, is gone, or is not a regular
     file. Read once per file version (cached by size, mtime and inode)."""
     import hashlib
-    import stat as stat_
 
     if not isinstance(source, dict):
         return None
     path, sha = source.get("path"), source.get("sha256")
     if not isinstance(path, str) or not isinstance(sha, str):
         return None
-    from taskwizard.model.yamlio import MAX_YAML_BYTES, load_yaml_text
+    from taskwizard.model.reading import read_file_bytes
+    from taskwizard.model.yamlio import load_yaml_text
 
     try:
         info = os.stat(path)
     except (OSError, ValueError):
         return None
-    if not stat_.S_ISREG(info.st_mode) or info.st_size > MAX_YAML_BYTES:
-        return None  # never open a FIFO or a device to compare with
     key = (info.st_size, info.st_mtime_ns, info.st_ino)
     with _opened_lock:
         cached = _opened_cache.get((path, sha))
@@ -788,9 +779,8 @@ def _file_as_opened(source: Any) -> tuple[str, Any] | None:
         return cached[1]
     result: tuple[str, Any] | None = None
     try:
-        with open(path, "rb") as handle:
-            raw = handle.read(MAX_YAML_BYTES + 1)
-    except OSError:
+        raw = read_file_bytes(path)  # never a FIFO or a device, at most 5 MiB
+    except (OSError, ValueError):
         raw = b""
     if raw and hashlib.sha256(raw).hexdigest() == sha:
         try:

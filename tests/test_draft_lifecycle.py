@@ -165,3 +165,28 @@ def test_an_older_draft_with_a_default_name_follows_the_slug_too() -> None:
     state.set("config", ("task-templates", 0, "slug"), "retina-scan")
     store.save(draft_id, state)
     assert store.list()[0].name == "retina-scan"
+
+
+def test_a_source_file_swapped_for_a_fifo_never_blocks_a_draft(tmp_path: Path) -> None:
+    import threading
+
+    task = tmp_path / "t.yaml"
+    task.write_text(TASK + "secrets:\n  access_key: k-SECRET-9876\n")
+    state = state_for_task(open_file(task))
+    state.set("task", ("pods", "identifiers"), ["alice/changed"])
+    store = DraftStore()
+    draft_id = store.create(state)
+    task.unlink()
+    os.mkfifo(task)  # opening it for reading would wait for a writer forever
+    done: list[bool] = []
+
+    def work() -> None:
+        store.save(draft_id, state)
+        store.load(draft_id)
+        done.append(True)
+
+    worker = threading.Thread(target=work, daemon=True)
+    worker.start()
+    worker.join(10)
+    assert done == [True]
+    assert "could not be read again" in store.load_notes()[0]

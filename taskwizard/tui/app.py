@@ -454,9 +454,9 @@ class TaskWizardApp(App[None]):
 
 def _describe_os_error(exc: Exception) -> str:
     """A short reason for the status line; never a secret (no draft content in it)."""
-    from taskwizard.drafts import display_text
+    from taskwizard.model.reading import printable
 
     if isinstance(exc, OSError) and exc.strerror:
-        where = f" ({display_text(str(exc.filename))})" if exc.filename else ""
+        where = f" ({printable(str(exc.filename))})" if exc.filename else ""
         return f"{exc.strerror}{where}"
-    return display_text(f"{type(exc).__name__}: {exc}")
+    return printable(f"{type(exc).__name__}: {exc}")
