@@ -61,3 +61,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
+    except Exception as exc:  # a bug: exit 1 with a report that holds no secret
+        from taskwizard.crash import write_crash_report
+
+        report = write_crash_report(exc)
+        where = f" Details (no secrets in it): {report}" if report else ""
+        print(
+            f"taskwizard {command}: stopped on an unexpected error ({type(exc).__name__}).{where}",
+            file=sys.stderr,
+        )
+        return 1

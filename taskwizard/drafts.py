@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import copy
 import json
 import os
 import re
 import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -39,10 +40,12 @@ from typing import Any, Literal, NoReturn
 from pydantic import ValidationError
 
 from taskwizard import paths
-from taskwizard.atomic import atomic_write_text
+from taskwizard.atomic import atomic_write_bytes
 from taskwizard.state import WizardState, get_in, state_from_json, state_to_json
 
-DRAFT_FORMAT = 1
+#: 2: documents unchanged from their files are kept by reference (``from_files``);
+#: a draft without references is still written as format 1.
+DRAFT_FORMAT = 2
 DraftStatus = Literal["editing", "saved"]
 _ID_RE = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,80}")
 
@@ -73,6 +76,7 @@ class DraftStore:
     def __init__(self, folder: Path | None = None) -> None:
         self.folder = Path(folder) if folder is not None else paths.drafts_dir()
         self._reports: list[str] = []
+        self._notes: list[str] = []
 
     # ------------------------------------------------------------------ paths
     def path(self, draft_id: str) -> Path:
@@ -90,15 +94,20 @@ class DraftStore:
     def create(self, state: WizardState, name: str | None = None) -> str:
         now = _now()
         draft_id = now.strftime("%Y%m%d-%H%M%S-") + uuid.uuid4().hex[:6]
-        record = {
+        dump = state_to_json(state)
+        matches = documents_match_files(dump)
+        saved = state.saved if matches is None else matches
+        record: dict[str, Any] = {
             "format": DRAFT_FORMAT,
             "id": draft_id,
             "name": name or default_name(state),
+            # a name taskwizard chose follows the slug once there is one
+            "name_auto": not name,
             "created": now.isoformat(),
             "updated": now.isoformat(),
-            "status": "saved" if state.saved else "editing",
+            "status": "saved" if saved else "editing",
             "saved_at": None,
-            "state": state_to_json(state),
+            "state": dump,
         }
         self._write(draft_id, record)
         return draft_id
@@ -111,17 +120,32 @@ class DraftStore:
         """Like :meth:`save`, for a state already dumped with :func:`state_to_json`."""
         record = self._header(draft_id)
         record["updated"] = _now().isoformat()
-        if state_json.get("saved"):
-            record["status"] = "saved"
-        else:
-            record["status"] = "editing"
-            record["saved_at"] = None
+        # By content, not by a dirty flag: a change undone is no change.
+        matches = documents_match_files(state_json)
+        saved = bool(state_json.get("saved")) if matches is None else matches
+        state_json = {**state_json, "saved": saved}
+        record["status"] = "saved" if saved else "editing"
+        name = str(record.get("name") or "")
+        # drafts from before name_auto existed: a default name follows the slug too
+        if record.get("name_auto", name == "New template" or name.startswith("Edit ")):
+            record["name"] = _auto_name(state_json, name)
         record["state"] = state_json
         self._write(draft_id, record)
 
     def load(self, draft_id: str) -> WizardState:
+        """The draft's state. Secrets left out of it are read again from the files it was
+        opened from when those are unchanged; :meth:`load_notes` says what could not be."""
         self._reports = []
-        return self._read(draft_id)[1]
+        self._notes = []
+        record, state = self._read(draft_id)
+        withheld = record.get("withheld")
+        if isinstance(withheld, list) and withheld:
+            self._notes.extend(_restore_withheld(state, withheld))
+        return state
+
+    def load_notes(self) -> builtins.list[str]:
+        """What the user should know about the last :meth:`load` (secrets not restored)."""
+        return list(self._notes)
 
     def find(self, id_or_prefix: str) -> str:
         """The draft id matching exactly, or the only one starting with ``id_or_prefix``."""
@@ -137,6 +161,7 @@ class DraftStore:
     def list(self) -> builtins.list[DraftSummary]:
         """Every usable draft, newest first; unusable ones are moved aside and reported."""
         self._reports = []
+        self._notes = []
         summaries: list[DraftSummary] = []
         for file in self._files():
             try:
@@ -163,6 +188,7 @@ class DraftStore:
             raise DraftError("a draft's name cannot be empty")
         record = self._read(draft_id)[0]
         record["name"] = name
+        record["name_auto"] = False
         self._write(draft_id, record)
 
     def duplicate(self, draft_id: str) -> str:
@@ -189,20 +215,32 @@ class DraftStore:
         record.update(updated=now, status="saved", saved_at=now, state=dump)
         self._write(draft_id, record)
 
-    def prune(self, *, keep_days: int = 14) -> builtins.list[str]:
-        """Delete drafts saved to their files more than ``keep_days`` ago and not changed since.
+    def prune(
+        self, *, keep_days: int = 14, keep: Iterable[str] = (), stale_minutes: int = 10
+    ) -> builtins.list[str]:
+        """Delete drafts that hold no work; returns the deleted ids.
 
-        Returns the deleted ids. A draft with unsaved work is never pruned.
+        - saved to their files more than ``keep_days`` ago and not changed since;
+        - never saved, whose documents are exactly their files (a file opened and left
+          unchanged, by a session that did not quit normally), untouched for
+          ``stale_minutes``.
+
+        A draft with unsaved work is never pruned, nor the ids in ``keep`` (open now).
         """
+        self._notes = []
         cutoff = _now() - timedelta(days=keep_days)
+        stale = _now() - timedelta(minutes=stale_minutes)
+        keep = set(keep)
         removed: list[str] = []
         for file in self._files():
+            if file.stem in keep:
+                continue
             try:
                 # unusable drafts are left for list() to move aside and report
                 record = self._read(file.stem, move_aside=False)[0]
             except DraftError:
                 continue
-            if not _is_prunable(record, cutoff):
+            if not (_is_prunable(record, cutoff) or _is_stale_unchanged(record, stale)):
                 continue
             with contextlib.suppress(FileNotFoundError):
                 file.unlink()
@@ -266,6 +304,9 @@ class DraftStore:
             self._unusable(path, f"written by a newer taskwizard (draft format {fmt})", move_aside)
         if not isinstance(record.get("state"), dict):
             self._unusable(path, "no wizard state in it", move_aside)
+        from_files = record.get("from_files")
+        if isinstance(from_files, dict) and from_files:
+            record["state"] = _from_files(record["state"], from_files, self._notes)
         try:
             state = state_from_json(record["state"])
         except ValidationError as exc:
@@ -288,7 +329,7 @@ class DraftStore:
     def _move_aside(self, path: Path) -> Path | None:
         folder = self.corrupt_folder
         try:
-            folder.mkdir(parents=True, exist_ok=True)
+            _private_folder(folder)
             target = folder / path.name
             if target.exists():
                 target = folder / f"{path.stem}.{_now():%Y%m%d-%H%M%S-%f}{path.suffix}"
@@ -298,9 +339,25 @@ class DraftStore:
         return target
 
     def _write(self, draft_id: str, record: dict[str, Any]) -> None:
-        record = {**record, "state": without_secrets(record["state"])}
+        state, from_files = _by_reference(record["state"])
+        state, withheld = _without_secrets(state)
+        record = {**record, "state": state, "format": 2 if from_files else 1}
+        record.pop("from_files", None)
+        record.pop("withheld", None)
+        if from_files:
+            record["from_files"] = from_files
+        if withheld:
+            # put back from the files on load (they are not in the draft)
+            record["withheld"] = withheld
         text = json.dumps(record, indent=1, ensure_ascii=False) + "\n"
-        atomic_write_text(self.path(draft_id), text)
+        try:
+            data = text.encode("utf-8")
+        except UnicodeEncodeError:
+            # a file name with bytes that are not UTF-8 (kept as \\udcXX): JSON escapes
+            # round-trip them exactly
+            data = (json.dumps(record, indent=1, ensure_ascii=True) + "\n").encode("ascii")
+        _private_folder(self.folder)
+        atomic_write_bytes(self.path(draft_id), data, mode=0o600)
 
 
 class Autosaver:
@@ -337,6 +394,22 @@ class Autosaver:
         self._written_seq = 0
         self._timer: threading.Timer | None = None
         self._closed = False
+        self._saved_once = False
+        self._stopped = False
+
+    @property
+    def saved_in_session(self) -> bool:
+        """:meth:`mark_saved` was called: the files were written from this session."""
+        return self._saved_once
+
+    def stop(self) -> None:
+        """Stop without writing (drafts cannot be written, or the draft is deleted)."""
+        with self._lock:
+            self._closed = self._stopped = True
+            self._pending = None
+            if self._timer is not None:
+                self._timer.cancel()
+                self._timer = None
 
     @property
     def pending(self) -> bool:
@@ -373,6 +446,7 @@ class Autosaver:
                 seq = self._seq
             self.store.mark_saved(self.draft_id, state)
             self._written_seq = seq
+            self._saved_once = True
 
     def close(self) -> None:
         with self._lock:
@@ -389,7 +463,7 @@ class Autosaver:
             with self._lock:
                 dump, seq = self._pending, self._seq
                 self._pending = None
-            if dump is None or seq <= self._written_seq:
+            if dump is None or seq <= self._written_seq or self._stopped:
                 return
             try:
                 self.store.save_dump(self.draft_id, dump)
@@ -406,32 +480,324 @@ class Autosaver:
 
 
 # ------------------------------------------------------------------ helpers
-#: A task YAML may carry API keys under ``secrets:`` (Bitfount's format allows it);
-#: drafts keep neither that section nor such lines in half-typed raw YAML.
-_SECRET_LINE = re.compile(r"(?m)^(\s*(?:access_key_id|access_key)\s*:)[ \t]*\S.*$")
-
-
 def without_secrets(state_json: dict[str, Any]) -> dict[str, Any]:
-    """The dumped state with every secret value taken out (the rest untouched)."""
-    task = state_json.get("task")
-    raw = state_json.get("raw_text")
-    if not (isinstance(task, dict) and "secrets" in task) and not (
-        isinstance(raw, dict) and any(_SECRET_LINE.search(str(v)) for v in raw.values())
-    ):
-        return state_json
+    """The dumped state with every secret taken out (the rest untouched).
+
+    By structure in the documents: every secret key (``model/secret_keys.py``: Bitfount's
+    ``secrets``, ``access_key_id``, ``access_key`` and other credential names, in any
+    case or spelling) is dropped at any depth. In raw text that may not parse, every
+    line holding a secret key or its value is dropped, and so is any line holding a
+    secret value found in the documents.
+    """
+    return _without_secrets(state_json)[0]
+
+
+def _without_secrets(
+    state_json: dict[str, Any],
+) -> tuple[dict[str, Any], list[list[str | int]]]:
+    """:func:`without_secrets`, and the ``[doc, *path]`` of each secret left out of a document."""
+    from taskwizard.model.secret_keys import (
+        secret_values,
+        text_without_secrets,
+        without_secret_keys,
+        without_values,
+    )
+
     clean = dict(state_json)
-    if isinstance(task, dict) and "secrets" in task:
-        clean["task"] = {k: v for k, v in task.items() if k != "secrets"}
+    withheld: list[list[str | int]] = []
+    known: set[str] = set()
+    for doc in ("task", "config"):
+        data = state_json.get(doc)
+        if isinstance(data, dict):
+            stripped, dropped = without_secret_keys(data)
+            if dropped:
+                known |= secret_values(data)
+                clean[doc] = stripped
+                withheld.extend([doc, *path] for path in dropped)
+    for doc in ("task", "config"):
+        # the same value under another key (a YAML anchor used under `secrets:`)
+        data = clean.get(doc)
+        if known and isinstance(data, dict):
+            stripped, dropped = without_values(data, known)
+            if dropped:
+                clean[doc] = stripped
+                withheld.extend([doc, *path] for path in dropped)
+    raw = state_json.get("raw_text")
     if isinstance(raw, dict):
-        clean["raw_text"] = {k: _SECRET_LINE.sub(r'\1 ""', str(v)) for k, v in raw.items()}
-    return clean
+        clean["raw_text"] = {
+            key: text_without_secrets(str(text), known).text for key, text in raw.items()
+        }
+    return clean, withheld
+
+
+def _restore_withheld(state: WizardState, withheld: list[Any]) -> list[str]:
+    """Put the secrets left out of a draft back from the files the session opened.
+
+    Only from a file whose bytes are still those it had when opened (its SHA-256):
+    otherwise the user is told, and saving leaves those keys out.
+    """
+    import hashlib
+
+    from taskwizard.model.yamlio import load_yaml_text
+    from taskwizard.state import set_in
+
+    notes: list[str] = []
+    for doc in ("task", "config"):
+        paths_ = [tuple(p[1:]) for p in withheld if isinstance(p, list) and p and p[0] == doc]
+        if not paths_:
+            continue
+        source = state.task_source if doc == "task" else state.config_source
+        data: Any = None
+        if source is not None:
+            from taskwizard.model.reading import read_file_bytes
+
+            try:
+                raw = read_file_bytes(source.path)  # never a FIFO or a device
+            except (OSError, ValueError):
+                raw = None
+            if raw is not None and hashlib.sha256(raw).hexdigest() == source.sha256:
+                loaded = load_yaml_text(raw, filename=source.path)
+                data = loaded.data if loaded.ok else None
+        missing = object()
+        restored = 0
+        for path in paths_:
+            value = get_in(data, path, missing) if data is not None else missing
+            if value is missing:
+                continue
+            set_in(state.doc(doc), path, value)
+            restored += 1
+        if restored < len(paths_):
+            names = ", ".join(".".join(str(p) for p in path) for path in paths_)
+            notes.append(
+                f"Secrets are never kept in drafts: {names} of the {doc} could not be read "
+                "again from its file and will be missing when you save. Add them again, "
+                "or better, use `taskwizard setup` or environment variables."
+            )
+    return notes
 
 
 def default_name(state: WizardState) -> str:
-    source = state.config_source or state.task_source
-    if source is not None:
-        return f"Edit {Path(source.path).name}"
-    return "New template"
+    """The slug when there is one; else what is edited, or "New template"."""
+    return _auto_name(
+        {
+            "config": state.config,
+            "template_index": state.template_index,
+            "config_source": state.config_source and {"path": state.config_source.path},
+            "task_source": state.task_source and {"path": state.task_source.path},
+        },
+        "",
+    )
+
+
+def _auto_name(state_json: dict[str, Any], current: str) -> str:
+    from taskwizard.model.reading import printable
+
+    config = state_json.get("config")
+    index = state_json.get("template_index", 0)
+    slug = get_in(config, ("task-templates", index if isinstance(index, int) else 0, "slug"))
+    if isinstance(slug, str) and slug.strip():
+        return printable(slug.strip())
+    for key in ("config_source", "task_source"):
+        source = state_json.get(key)
+        if isinstance(source, dict) and isinstance(source.get("path"), str):
+            return f"Edit {printable(Path(source['path']).name)}"
+    return current or "New template"
+
+
+# ------------------------------------------------- drafts and the files opened
+def _private_folder(folder: Path) -> None:
+    """The folder exists and only its owner can read it (0700, like the config folder)."""
+    import stat as stat_
+
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    info = folder.stat()
+    if stat_.S_IMODE(info.st_mode) != 0o700 and info.st_uid == os.getuid():
+        os.chmod(folder, 0o700)
+
+
+def _by_reference(state_json: dict[str, Any]) -> tuple[dict[str, Any], dict[str, str]]:
+    """Documents (or their raw text) still exactly as in the files they were opened
+    from are not copied into the draft: only the file's path and SHA-256 (the
+    source, already in the state) are kept. Returns the state and what was left out."""
+    from_files: dict[str, str] = {}
+    clean = state_json
+    for doc, key in (("config", "config_source"), ("task", "task_source")):
+        source = state_json.get(key)
+        if not isinstance(source, dict):
+            continue
+        opened = _file_as_opened(source)
+        if opened is None:
+            continue
+        text, data = opened
+        raw = clean.get("raw_text")
+        raw_key = RAW_DOC_PREFIX + doc
+        if isinstance(raw, dict) and raw.get(raw_key) is not None:
+            if raw[raw_key] == text:
+                clean = {**clean, "raw_text": {**raw, raw_key: ""}}
+                from_files[raw_key] = str(source["sha256"])
+        elif data is not None and clean.get(doc) == data and data:
+            clean = {**clean, doc: {}}
+            from_files[doc] = str(source["sha256"])
+    return clean, from_files
+
+
+def _from_files(state_json: dict[str, Any], from_files: dict[str, Any], notes: list[str]) -> Any:
+    """Put back what :func:`_by_reference` left out, from the files.
+
+    A file that changed since holds no work of the draft's (the draft had no
+    change to it): the file as it is now is used, and the user is told.
+    """
+    from taskwizard.model.reading import printable
+
+    clean = dict(state_json)
+    for name in from_files:
+        doc = name.removeprefix(RAW_DOC_PREFIX)
+        if doc not in ("config", "task"):
+            continue
+        key = f"{doc}_source"
+        source = clean.get(key)
+        opened = _file_as_opened(source)
+        if opened is None and isinstance(source, dict) and isinstance(source.get("path"), str):
+            current = _current_source(source["path"])
+            if current is not None:
+                clean[key] = source = current
+                opened = _file_as_opened(current)
+                notes.append(
+                    f"{printable(current['path'])} changed since this draft was made; the "
+                    "draft had no change to it, so it opens as the file is now."
+                )
+        if opened is None:
+            where = printable(str(source.get("path"))) if isinstance(source, dict) else doc
+            notes.append(
+                f"{where} cannot be read any more; this draft had no change to it, so that "
+                "part starts empty."
+            )
+            continue
+        text, data = opened
+        if name.startswith(RAW_DOC_PREFIX) or data is None:
+            raw = clean.get("raw_text")
+            clean["raw_text"] = {
+                **(raw if isinstance(raw, dict) else {}),
+                RAW_DOC_PREFIX + doc: text,
+            }
+            clean[doc] = {}
+        else:
+            clean[doc] = copy.deepcopy(data)  # the cached copy must never be edited
+            raw = clean.get("raw_text")
+            if isinstance(raw, dict) and RAW_DOC_PREFIX + doc in raw:
+                clean["raw_text"] = {k: v for k, v in raw.items() if k != RAW_DOC_PREFIX + doc}
+    return clean
+
+
+def _current_source(path: str) -> dict[str, Any] | None:
+    import hashlib
+
+    from taskwizard.model.reading import read_file_bytes
+
+    try:
+        info = os.stat(path)
+        raw = read_file_bytes(path)  # the one reading rule: regular files, 5 MiB
+    except (OSError, ValueError):
+        return None
+    return {"path": path, "sha256": hashlib.sha256(raw).hexdigest(), "mtime_ns": info.st_mtime_ns}
+
+
+def documents_match_files(state_json: dict[str, Any]) -> bool | None:
+    """Whether the documents are exactly what their files hold now (no unsaved work).
+
+    None when there is nothing to compare with (a document with no file yet is
+    compared as "not matching" only when the other one has a file).
+    """
+    docs = []
+    if not state_json.get("task_only"):
+        docs.append(("config", "config_source"))
+    if not state_json.get("config_only"):
+        docs.append(("task", "task_source"))
+    sources = [state_json.get(key) for _, key in docs]
+    if not any(isinstance(src, dict) for src in sources):
+        return None
+    raw = state_json.get("raw_text") or {}
+    for doc, key in docs:
+        opened = _file_as_opened(state_json.get(key))
+        if opened is None:
+            return False
+        text, data = opened
+        raw_doc = raw.get(RAW_DOC_PREFIX + doc) if isinstance(raw, dict) else None
+        if raw_doc is not None:
+            if raw_doc != text:
+                return False
+        elif state_json.get(doc) != data:
+            return False
+    others = [k for k in (raw if isinstance(raw, dict) else {}) if not k.startswith(RAW_DOC_PREFIX)]
+    return not others
+
+
+def has_unsaved_work(state: WizardState) -> bool:
+    """Whether the state holds anything its files do not (by content, not a flag).
+
+    A session with no files yet has work once it differs from a fresh template.
+    """
+    dump = state_to_json(state)
+    matches = documents_match_files(dump)
+    if matches is not None:
+        return not matches
+    fresh = state_to_json(WizardState())
+    return any(dump.get(k) != fresh.get(k) for k in ("config", "task", "raw_text"))
+
+
+#: ``state.raw_text`` key for a whole document that does not parse (editing.RAW_DOC_PREFIX).
+RAW_DOC_PREFIX = "__doc__:"
+
+_opened_cache: dict[tuple[str, str], tuple[tuple[int, int, int], tuple[str, Any] | None]] = {}
+_opened_lock = threading.Lock()
+
+
+def _file_as_opened(source: Any) -> tuple[str, Any] | None:
+    """(text, data as JSON) of a session's source file if its bytes are still the ones
+    it had when opened (its SHA-256); None if it changed, is gone, or is not a regular
+    file. Read once per file version (cached by size, mtime and inode)."""
+    import hashlib
+
+    if not isinstance(source, dict):
+        return None
+    path, sha = source.get("path"), source.get("sha256")
+    if not isinstance(path, str) or not isinstance(sha, str):
+        return None
+    from taskwizard.model.reading import read_file_bytes
+    from taskwizard.model.yamlio import load_yaml_text
+
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    key = (info.st_size, info.st_mtime_ns, info.st_ino)
+    with _opened_lock:
+        cached = _opened_cache.get((path, sha))
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    result: tuple[str, Any] | None = None
+    try:
+        raw = read_file_bytes(path)  # never a FIFO or a device, at most 5 MiB
+    except (OSError, ValueError):
+        raw = b""
+    if raw and hashlib.sha256(raw).hexdigest() == sha:
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError:
+            text = None
+        if text is not None:
+            loaded = load_yaml_text(raw, filename=path)
+            data = None
+            if loaded.ok and isinstance(loaded.data, dict):
+                from pydantic import TypeAdapter
+
+                data = TypeAdapter(Any).dump_python(loaded.data, mode="json")
+            result = (text, data)
+    with _opened_lock:
+        if len(_opened_cache) > 64:
+            _opened_cache.clear()
+        _opened_cache[(path, sha)] = (key, result)
+    return result
 
 
 def count_errors(state: WizardState) -> int | None:
@@ -471,6 +837,15 @@ def _is_prunable(record: dict[str, Any], cutoff: datetime) -> bool:
     if saved_at is None or updated is None or updated > saved_at:
         return False
     return saved_at < cutoff
+
+
+def _is_stale_unchanged(record: dict[str, Any], stale: datetime) -> bool:
+    if record.get("saved_at") is not None:
+        return False  # saved from the wizard: the keep_days rule applies
+    updated = _parse_time(record.get("updated"))
+    if updated is None or updated > stale:
+        return False
+    return documents_match_files(record["state"]) is True
 
 
 def _now() -> datetime:

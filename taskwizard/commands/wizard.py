@@ -52,4 +52,8 @@ def run(name: str, args: argparse.Namespace) -> int:
         path=getattr(args, "path", None),
     )
     app.run()
-    return 0
+    if app.crash_message:
+        print(app.crash_message, file=sys.stderr)
+    # An unhandled exception in the app exits 1 (Textual sets it; TaskWizardApp writes
+    # the crash report): a crash never exits 0.
+    return app.return_code or 0

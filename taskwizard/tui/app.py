@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
-from collections.abc import Iterable
+import threading
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -52,6 +54,13 @@ class TaskWizardApp(App[None]):
         self._autosaver: Autosaver | None = None
         self._store: DraftStore | None = None
         self._draft_wanted = False
+        #: Why drafts cannot be written (None while they can): the wizard goes on
+        #: without them, says so in the status line, and asks before quitting.
+        self.drafts_off: str | None = None
+        #: The draft was made by this session (not resumed): removed on quit if unchanged.
+        self._draft_is_new = False
+        #: Set after an unhandled exception: what the CLI prints (no secret in it).
+        self.crash_message: str | None = None
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("focus_next", "focus_previous"):
@@ -78,6 +87,8 @@ class TaskWizardApp(App[None]):
     def on_mount(self) -> None:
         # `taskwizard` turns the garbage collector off for start-up (commands/wizard.py).
         self.call_after_refresh(gc.enable)
+        if self.start_mode not in ("home", "setup"):
+            self.call_after_refresh(self._prune_drafts)  # the home screen prunes itself
         mode = self.start_mode
         if mode == "new":
             pass  # the default screen is the wizard already
@@ -116,24 +127,60 @@ class TaskWizardApp(App[None]):
             self._store = DraftStore()
         return self._store
 
+    def _prune_drafts(self) -> None:
+        """At start: drafts that hold no work go (saved long ago, or a file opened and left
+        unchanged by a session that did not quit normally). On a thread: it reads files."""
+
+        from taskwizard.drafts import DraftStore
+
+        store = DraftStore(self.drafts.folder)  # its own: the app's is used on this thread
+
+        def prune() -> None:
+            keep = [self.draft_id] if self.draft_id else []
+            with contextlib.suppress(Exception):  # never worth a crash or a message
+                store.prune(keep=keep)
+
+        self.run_worker(prune, thread=True, group="prune-drafts", exit_on_error=False)
+
     def _attach_draft(self, draft_id: str) -> None:
         from taskwizard.drafts import Autosaver
 
         if self._autosaver is not None:
             self._autosaver.close()
         self.draft_id = draft_id
-        self._autosaver = Autosaver(
-            self.drafts,
-            draft_id,
-            on_error=lambda exc: self.call_from_thread(self._draft_error, exc),
-        )
+        self._autosaver = Autosaver(self.drafts, draft_id, on_error=self._draft_error_any_thread)
+
+    def _draft_error_any_thread(self, exc: Exception) -> None:
+        """The autosaver's error hook: its timer thread, or this thread (a flush)."""
+        if threading.get_ident() == getattr(self, "_thread_id", None):
+            self._draft_error(exc)
+            return
+        with contextlib.suppress(RuntimeError):  # the app has stopped: quitting asked already
+            self.call_from_thread(self._draft_error, exc)
 
     def _draft_error(self, exc: Exception) -> None:
-        self.notify(
-            f"Could not save the draft ({exc}); your work is still here — keep the app open.",
-            severity="error",
-            timeout=10,
-        )
+        """Drafts cannot be written (full disk, read-only or missing cache folder):
+        keep working without them; say so once; quitting asks to save or discard."""
+        first = self.drafts_off is None
+        self.drafts_off = _describe_os_error(exc)
+        if self._autosaver is not None:
+            self._autosaver.stop()
+            self._autosaver = None
+        if first:
+            self.notify(
+                f"Drafts are off: {self.drafts_off}. Your work stays in this window; "
+                "Ctrl+S saves your files, and quitting asks first.",
+                severity="error",
+                timeout=12,
+            )
+            self._refresh_status()
+
+    def _refresh_status(self) -> None:
+        from taskwizard.tui.screens.wizard import WizardScreen
+
+        for screen in self.screen_stack:
+            if isinstance(screen, WizardScreen) and screen.is_mounted:
+                screen.refresh_status()
 
     def autosave(self) -> None:
         """Called after every change; the draft is on disk within a second.
@@ -141,9 +188,17 @@ class TaskWizardApp(App[None]):
         A new session's draft is created at its first change, so merely
         opening the wizard leaves no empty draft behind (and starts faster).
         """
+        if self.drafts_off is not None:
+            return
         if self._autosaver is None and self._draft_wanted:
             self._draft_wanted = False
-            self._attach_draft(self.drafts.create(self.state))
+            try:
+                draft_id = self.drafts.create(self.state)
+            except Exception as exc:  # OSError, a draft folder that is a file, ...
+                self._draft_error(exc)
+                return
+            self._attach_draft(draft_id)
+            self._draft_is_new = True
             return
         if self._autosaver is not None:
             self._autosaver.note_change(self.state)
@@ -183,7 +238,10 @@ class TaskWizardApp(App[None]):
             self.notify(str(exc), severity="error", timeout=10)
             self.show_home()
             return
+        for note in self.drafts.load_notes():
+            self.notify(note, severity="warning", timeout=15)
         self._attach_draft(draft_id)
+        self._draft_is_new = False
         self._push_wizard()
 
     def _push_wizard(self) -> None:
@@ -194,12 +252,30 @@ class TaskWizardApp(App[None]):
         else:
             self.push_screen(WizardScreen())
 
-    def leave_wizard(self) -> None:
-        """Escape on the first step: back home; the draft keeps the work."""
+    def leave_wizard(self, *, asked: bool = False) -> None:
+        """Escape on the first step: back home; the draft keeps the work.
+
+        Without drafts, leaving asks first (as quitting does): the next session
+        would replace the work that is only in this window.
+        """
+        from taskwizard.drafts import has_unsaved_work
         from taskwizard.tui.screens.home import HomeScreen
         from taskwizard.tui.screens.wizard import WizardScreen
 
         self.flush_draft()
+        if not isinstance(self.screen, WizardScreen):
+            return
+        if self.drafts_off is not None and not asked and has_unsaved_work(self.state):
+            from taskwizard.tui.dialogs.quit import QuitDialog
+
+            def answer(choice: str | None) -> None:
+                if choice == "discard":
+                    self.leave_wizard(asked=True)
+                elif choice == "save":
+                    self._save_then(lambda: self.leave_wizard(asked=True))
+
+            self.push_screen(QuitDialog(self.drafts_off, leaving=True), answer)
+            return
         if isinstance(self.screen, WizardScreen):
             if any(isinstance(s, HomeScreen) for s in self.screen_stack):
                 self.pop_screen()
@@ -207,7 +283,8 @@ class TaskWizardApp(App[None]):
                 self.push_screen(HomeScreen())  # the wizard is the app's first screen
             else:
                 self.switch_screen(HomeScreen())
-            self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
+            if self.drafts_off is None:
+                self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
 
     def open_file(self, path: Path | None = None) -> None:
         from taskwizard.tui.edit_session import start_edit
@@ -252,7 +329,10 @@ class TaskWizardApp(App[None]):
             self.open_file(written.path)
             return
         if self._autosaver is not None:
-            self._autosaver.mark_saved(self.state)
+            try:
+                self._autosaver.mark_saved(self.state)
+            except Exception as exc:  # the files are written; only the draft is not
+                self._draft_error(exc)
         from taskwizard.tui.dialogs.saved import SavedDialog
 
         self.push_screen(SavedDialog(written, self.state), self._after_saved)
@@ -284,9 +364,99 @@ class TaskWizardApp(App[None]):
         self.start_new(state)  # replaces the wizard on the stack
 
     async def action_quit(self) -> None:
-        self.flush_draft()
+        from taskwizard.drafts import has_unsaved_work
+
+        self.flush_draft()  # a failure here turns drafts off (and is reported)
+        saver = self._autosaver
+        if saver is not None and saver.last_error is not None and self.drafts_off is None:
+            self._draft_error(saver.last_error)  # however the error hook was called
+        if self.drafts_off is not None and has_unsaved_work(self.state):
+            from taskwizard.tui.dialogs.quit import QuitDialog
+
+            if not any(isinstance(s, QuitDialog) for s in self.screen_stack):
+                self.push_screen(QuitDialog(self.drafts_off), self._quit_answer)
+            return
+        self._drop_unchanged_draft()
         self.exit()
+
+    def _quit_answer(self, choice: str | None) -> None:
+        if choice == "discard":
+            self.exit()
+        elif choice == "save":
+            self._save_then(self.exit)
+
+    def _save_then(self, then: Callable[[], object]) -> None:
+        """The Save dialog; ``then`` once the files are written (cancelled: keep editing)."""
+        from taskwizard.saving import plan_save
+        from taskwizard.tui.dialogs.save import SaveDialog
+
+        def done(written: list[Path] | ReloadFromDisk | None) -> None:
+            if isinstance(written, list):
+                then()
+
+        self.push_screen(SaveDialog(plan_save(self.state, self.default_folder())), done)
+
+    def _drop_unchanged_draft(self) -> None:
+        """Quitting a session that changed nothing leaves no draft behind."""
+        from taskwizard.drafts import DraftError, has_unsaved_work
+
+        if self.draft_id is None or self._autosaver is None:
+            return
+        if not self._draft_is_new or self._autosaver.saved_in_session:
+            return  # a resumed draft, or one whose files were saved, is kept (pruned later)
+        if has_unsaved_work(self.state):
+            return
+        self._autosaver.stop()
+        try:
+            self.drafts.delete(self.draft_id)
+        except (DraftError, OSError):
+            return
+        self._autosaver = None
+        self.draft_id = None
+
+    # ------------------------------------------------------------- crashes
+    def _handle_exception(self, error: Exception) -> None:
+        """An unhandled exception: Textual exits with return code 1 (the CLI passes it on)."""
+        self._crash = error
+        super()._handle_exception(error)
+
+    def _fatal_error(self) -> None:
+        """Instead of Textual's traceback with every frame's local variables (which may
+        hold a secret): the draft is written if it can be, the traceback goes to a 0600
+        file with secrets hidden, and the message says where both are."""
+        from taskwizard.crash import write_crash_report
+
+        error = getattr(self, "_crash", None)
+        if getattr(self, "_crash_reported", False):
+            self._close_messages_no_wait()  # one report: the first error is the cause
+            return
+        self._crash_reported = True
+        with contextlib.suppress(Exception):
+            self.flush_draft()
+        report = write_crash_report(error) if error is not None else None
+        lines = [f"taskwizard stopped on an unexpected error ({type(error).__name__})."]
+        if self.draft_id is not None and self.drafts_off is None:
+            lines.append(
+                f"Your work is in draft {self.draft_id}: taskwizard resume {self.draft_id}"
+            )
+        if report is not None:
+            lines.append(f"Details (no secrets in it): {report}")
+        self.bell()
+        # printed by the CLI once the terminal is restored, as plain lines (a path
+        # folded at the terminal's width cannot be copied)
+        self.crash_message = "\n".join(lines)
+        self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
         if self._autosaver is not None:
             self._autosaver.close()
+
+
+def _describe_os_error(exc: Exception) -> str:
+    """A short reason for the status line; never a secret (no draft content in it)."""
+    from taskwizard.model.reading import printable
+
+    if isinstance(exc, OSError) and exc.strerror:
+        where = f" ({printable(str(exc.filename))})" if exc.filename else ""
+        return f"{exc.strerror}{where}"
+    return printable(f"{type(exc).__name__}: {exc}")

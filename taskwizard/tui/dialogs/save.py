@@ -116,8 +116,13 @@ class SaveDialog(ModalScreen["list[Path] | ReloadFromDisk | None"]):
         try:
             written = apply_save(self.plan, app.state)  # type: ignore[attr-defined]
         except OSError as exc:
+            kept = (
+                "your work is still in this window (drafts are off)"
+                if getattr(app, "drafts_off", None)
+                else "the draft keeps your work"
+            )
             self.notify(
-                f"Could not write: {exc}. Nothing was lost: the draft keeps your work.",
+                f"Could not write: {exc}. Nothing was lost: {kept}.",
                 severity="error",
                 timeout=10,
             )

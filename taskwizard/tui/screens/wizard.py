@@ -370,28 +370,33 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         if step_list.highlighted != highlighted:
             step_list.highlighted = highlighted
 
+    def refresh_status(self) -> None:
+        self._update_status()
+
     def _update_status(self) -> None:
         state = self.tw_app.state
         errors = self.errors_here()
         total = self.total_errors()
         status = self.query_one("#step-status", Static)
+        # Drafts that cannot be written: said in the status line while it lasts.
+        off = "[b red]Drafts off[/] (Ctrl+S saves; quit asks). " if self.tw_app.drafts_off else ""
+
+        def set_status(text: str) -> None:
+            self._set_text(status, off + text)
+
         untouched = "*" not in state.touched and not any(
             self._step_of(*split_field_key(key)) == self.step_id for key in state.touched
         )
         if errors and untouched:
-            self._set_text(
-                status, "Fill in the fields marked * to go on. [b]F1[/b] explains each field."
-            )
+            set_status("Fill in the fields marked * to go on. [b]F1[/b] explains each field.")
         elif errors:
-            self._set_text(
-                status,
+            set_status(
                 f"[b red]{errors} problem{'s' * (errors != 1)} on this step[/] — "
                 "Next is unavailable. "
                 "[b]F8[/b] goes to the first one.",
             )
         elif total:
-            self._set_text(
-                status,
+            set_status(
                 f"This step is fine. {total} problem{'s' * (total != 1)} elsewhere — "
                 "[b]F8[/b] goes to the next one; Save waits until there are none.",
             )
@@ -402,7 +407,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
                 if warnings
                 else "No problems. "
             )
-            self._set_text(status, f"[green]{note}[/]Ctrl+S saves from any step.")
+            set_status(f"[green]{note}[/]Ctrl+S saves from any step.")
 
     def _update_preview(self) -> None:
         """Redraw the preview 0.2 s after the last edit: dumping a 50-template config
