@@ -842,6 +842,82 @@ ALGORITHMS: dict[str, Component] = {
 }
 
 # Any of these in a task needs exactly one column in data_structure.select.include.
+# Bitfount's PercentageSplitter and SplitterDefinedInData dataclasses
+# (bitfount/data/datasplitters.py): ``data_split.args`` is loaded with either
+# one's schema (marshmallow ``Union``, ``unknown=RAISE``), then the chosen
+# splitter is built with ``**args``.
+DATA_SPLITTER_ARGUMENTS: dict[str, tuple[Argument, ...]] = {
+    "percentage": (
+        _arg("validation_percentage", "int", 10, "% of rows for validation", nullable=False),
+        _arg("test_percentage", "int", 10, "% of rows for testing", nullable=False),
+        _arg("shuffle", "bool", True, "shuffle before splitting", nullable=False),
+        _arg("seed", "int", 42, "random seed for the shuffle", nullable=False),
+        _arg("iterative_splitting", "bool", False, "split file by file", nullable=False),
+        _arg("time_series_sort_by", "any", None, "sort by these columns instead"),
+    ),
+    "predefined": (
+        _arg(
+            "column_name",
+            "str",
+            "BITFOUNT_SPLIT_CATEGORY",
+            "column holding the labels",
+            nullable=False,
+        ),
+        _arg("training_set_label", "str", "TRAIN", nullable=False),
+        _arg("validation_set_label", "str", "VALIDATION", nullable=False),
+        _arg("test_set_label", "str", "TEST", nullable=False),
+        _arg("infer_data_split_labels", "bool", False, nullable=False),
+    ),
+}
+DATA_SPLIT_ARGS: dict[str, tuple[str, ...]] = {
+    splitter: tuple(a.name for a in arguments)
+    for splitter, arguments in DATA_SPLITTER_ARGUMENTS.items()
+}
+
+# The uploader's model check (``upload_task_templates._upload_model_and_weights``):
+# ``issubclass(model_cls, BaseModelProtocol)``, a runtime-checkable Protocol whose
+# members are ``__init__``, ``initialise_model`` and ``deserialize``. Else: "Model
+# <file> must implement BaseModelProtocol." (after other files were uploaded).
+MODEL_PROTOCOL_METHODS: tuple[str, ...] = ("initialise_model", "deserialize")
+# Bitfount 13 classes that define (or inherit) both methods: models/base_models.py
+# ``_BaseModel``, models/bitfount_model.py, backends/pytorch/models/bitfount_model.py,
+# backends/pytorch/models/inference_model.py, backends/onnx/models.py, and the
+# protocols of bitfount/types.py (subclassing a Protocol inherits its methods).
+MODEL_BASES_WITH_PROTOCOL: frozenset[str] = frozenset(
+    {
+        "_BaseModel",
+        "BitfountModel",
+        "BasePyTorchBitfountModel",
+        "PyTorchBitfountModel",
+        "PyTorchBitfountModelv2",
+        "_BaseInferenceModel",
+        "PytorchInferenceModel",
+        "PytorchLightningInferenceModel",
+        "ONNXModel",
+        "BaseModelProtocol",
+        "ModelProtocol",
+        "InferrableModelProtocol",
+        "EvaluableModelProtocol",
+        "BaseDistributedModelProtocol",
+        "DistributedModelProtocol",
+    }
+)
+# Bases known to define neither method (Python's, torch's, Lightning's, and
+# Bitfount's mixins in models/base_models.py and backends/pytorch/models/base_models.py).
+MODEL_BASES_WITHOUT_PROTOCOL: frozenset[str] = frozenset(
+    {
+        "object",
+        "ABC",
+        "Generic",
+        "Module",
+        "LightningModule",
+        "ClassifierMixIn",
+        "RegressorMixIn",
+        "SegmentationMixIn",
+        "PyTorchClassifierMixIn",
+    }
+)
+
 SINGLE_COLUMN_ALGORITHMS: frozenset[str] = frozenset(
     f"bitfount.{n}"
     for n in (

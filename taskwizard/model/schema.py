@@ -224,6 +224,13 @@ _MISSING_HINTS: dict[str, str] = {
 }
 
 
+# A list where a mapping is expected: what was probably meant.
+_LIST_GIVEN_HINTS: dict[str, str] = {
+    "pods": "; the list of pods goes under identifiers: write pods: then, indented, "
+    "identifiers: [owner/pod-name, ...]",
+}
+
+
 def field_label(loc: DocPath) -> str:
     """``tags[1]``, ``model_version``: the last key with any list indexes after it."""
     out = ""
@@ -351,4 +358,13 @@ def _type_message(label: str, phrase: str, value: Any, templated: bool) -> str:
             f"{label} {phrase} (got {describe(value)}: YAML reads it as a date; "
             f'quote it: "{value.isoformat()}")'
         )
+    if isinstance(value, Mapping) and value and all(v is None for v in value.values()):
+        braces = "{" + ", ".join(str(k) for k in value) + "}"
+        return (
+            f"{label} {phrase} (got {describe(value)}: unquoted braces make YAML read "
+            f'{braces} as a mapping, e.g. when copied from a Python f-string; quote it: "{braces}"'
+            f", or write the value itself)"
+        )
+    if isinstance(value, list) and label in _LIST_GIVEN_HINTS:
+        return f"{label} {phrase} (got {describe(value)}){_LIST_GIVEN_HINTS[label]}"
     return f"{label} {phrase} (got {describe(value)})"

@@ -27,7 +27,9 @@ from pydantic import (
     TypeAdapter,
     WrapValidator,
     create_model,
+    model_validator,
 )
+from pydantic_core import PydanticCustomError
 
 from taskwizard.model import catalog
 from taskwizard.model.schema import (
@@ -125,9 +127,30 @@ class ColumnRange(Forbid):
 
 class CsvFilter(Forbid):
     column: str
-    operator: str
+    operator: Annotated[str, _choice(catalog.CSV_FILTER_OPERATORS, False)]
     value: Annotated[Any, PlainValidator(lambda v: _csv_filter_value(v))]
     how: Annotated[str, _choice(catalog.CSV_FILTER_HOW, False)] = "all"
+
+    @model_validator(mode="after")
+    def _inequality_needs_a_number(self) -> CsvFilter:
+        # Bitfount's ColumnFilter.__post_init__: float(value) for every operator
+        # but the equality ones.
+        if self.operator in catalog.CSV_FILTER_EQUALITY_OPERATORS or is_placeholder(self.value):
+            return self
+        try:
+            float(self.value)
+        except ValueError:
+            raise PydanticCustomError(
+                "tw_message",
+                "{message}",
+                {
+                    "message": f"filter value {self.value!r} cannot be compared with "
+                    f'{self.operator!r}: Bitfount refuses it ("Filter value `{self.value}` '
+                    f'incompatible with operator type `{self.operator}`"); an inequality '
+                    "needs a number, or use equal / not equal for text"
+                },
+            ) from None
+        return self
 
 
 def _csv_filter_value(value: Any) -> Any:
@@ -204,6 +227,17 @@ def arguments_model(component: catalog.Component) -> type[BaseModel]:
     model: type[BaseModel] = create_model(
         f"{component.short_name}Arguments", __base__=Forbid, **fields
     )
+    return model
+
+
+@functools.cache
+def splitter_arguments_model(splitter: str) -> type[BaseModel]:
+    """The model of one data splitter's ``data_split.args`` (from the catalog)."""
+    arguments = catalog.DATA_SPLITTER_ARGUMENTS[splitter]
+    fields: dict[str, Any] = {
+        a.name: (_argument_type(a), Field(default=a.default)) for a in arguments
+    }
+    model: type[BaseModel] = create_model(f"{splitter}SplitterArgs", __base__=Forbid, **fields)
     return model
 
 
@@ -315,7 +349,8 @@ class Transform(Forbid):
 
 class DataSplit(Forbid):
     data_splitter: Literal["percentage", "predefined"] = "percentage"
-    args: dict[str, Any] | None = None
+    # Bitfount: a Union of the splitters' schemas with a default of {} (null refused).
+    args: dict[str, Any] = Field(default_factory=dict)
 
 
 def _schema_requirements(value: Any) -> Any:

@@ -42,6 +42,7 @@ from taskwizard.model.schema_task import (
     ProtocolEntry,
     TaskYaml,
     argument_model,
+    splitter_arguments_model,
 )
 from taskwizard.model.slug import sanitise_slug
 from taskwizard.model.variables import is_placeholder
@@ -160,9 +161,11 @@ def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
         if major >= 9 and "task" in data:
             problems.append(
                 warning(
-                    f"version {version!r} makes Bitfount's template uploader treat this file as "
-                    f"a v9 flow spec, a different format; for a pods/task file write "
-                    f'version: "{catalog.LATEST_TASK_VERSION}"',
+                    f"version {version!r}: in Bitfount 13 a major version of 9 or more only "
+                    "switches the uploader's model username/version rewrites to the v9 path, "
+                    "which looks under config: — so the models in this file's task.algorithm "
+                    "do not get the uploader's username or the uploaded model's version. "
+                    f'For a pods/task file write version: "{catalog.LATEST_TASK_VERSION}"',
                     ("version",),
                 )
             )
@@ -180,9 +183,10 @@ def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
     if isinstance(identifiers, list):
         if not identifiers:
             problems.append(
-                warning(
-                    "pods.identifiers is empty: Bitfount needs at least one pod to run the "
-                    "task (fine for a template if its users pick the pods when they run it)",
+                error(
+                    'pods.identifiers is empty: Bitfount refuses a task with no pod ("Must '
+                    'provide at least one `pod_identifier`"); list at least one pod, e.g. '
+                    "identifiers: [owner/pod-name]",
                     ("pods", "identifiers"),
                 )
             )
@@ -411,7 +415,16 @@ def _check_entry(
     args = entry.get("arguments")
     required_args = [a.name for a in component.arguments if a.required]
     empty = args is None or (isinstance(args, Mapping) and not args)
-    if kind == "algorithm" and has_args and empty:
+    if has_args and args is None and (kind == "algorithm" or component.arguments_required):
+        problems.append(
+            error(
+                "arguments: has no value, so YAML reads it as null and Bitfount refuses it "
+                '("Field may not be null."); write the arguments indented under it, or remove '
+                "the arguments: line",
+                apath,
+            )
+        )
+    elif kind == "algorithm" and has_args and empty:
         if required_args:
             message = f"arguments is empty: {component.name} needs {', '.join(required_args)}"
         else:
@@ -629,20 +642,8 @@ def _check_data_structure(ds: Mapping[str, Any], path: DocPath, templated: bool)
                 problems.extend(_check_filter(f, (*path, "filter", i), templated))
 
     split = ds.get("data_split")
-    if isinstance(split, Mapping) and isinstance(split.get("args"), Mapping):
-        splitter = split.get("data_splitter", "percentage")
-        expected = catalog.DATA_SPLIT_ARGS.get(splitter) if isinstance(splitter, str) else None
-        if expected is not None:
-            for key in split["args"]:
-                if key not in expected:
-                    problems.append(
-                        warning(
-                            f"data_split: unknown key {key!r} for the {splitter} splitter "
-                            f"(Bitfount accepts it but does not use it); it takes: "
-                            f"{', '.join(expected)}",
-                            (*path, "data_split", "args", key),
-                        )
-                    )
+    if isinstance(split, Mapping):
+        problems.extend(_check_data_split(split, (*path, "data_split"), templated))
 
     requirements = ds.get("schema_requirements")
     if isinstance(requirements, Mapping):
@@ -669,6 +670,55 @@ def _check_data_structure(ds: Mapping[str, Any], path: DocPath, templated: bool)
                         (*path, "compatible_datasources", i),
                     )
                 )
+    return problems
+
+
+def _check_data_split(split: Mapping[str, Any], path: DocPath, templated: bool) -> list[Problem]:
+    """``data_split.args`` against the chosen splitter's arguments (from the catalog)."""
+    args = split.get("args")
+    splitter = split.get("data_splitter", "percentage")
+    if not isinstance(args, Mapping) or splitter not in catalog.DATA_SPLIT_ARGS:
+        return []
+    own = catalog.DATA_SPLIT_ARGS[splitter]
+    apath: DocPath = (*path, "args")
+    # marshmallow tries each splitter's schema in turn: all keys must belong to one.
+    fits = [s for s, names in catalog.DATA_SPLIT_ARGS.items() if all(k in names for k in args)]
+    problems: list[Problem] = []
+    for key in args:
+        if key in own:
+            continue
+        other = next((s for s, names in catalog.DATA_SPLIT_ARGS.items() if key in names), None)
+        if other is not None and fits:
+            problems.append(
+                warning(
+                    f"data_split.args: unknown key {key!r} for the {splitter} splitter (it "
+                    f"belongs to the {other} one); Bitfount's schema lets it through but "
+                    f"building the {splitter} splitter with it fails when the task runs "
+                    f"(unexpected argument); it takes: {', '.join(own)}",
+                    (*apath, _key(key)),
+                )
+            )
+            continue
+        if other is not None:
+            why = (
+                f"it belongs to the {other} splitter and cannot be mixed with the {splitter} one's"
+            )
+        else:
+            suggestion = did_you_mean(key, own)
+            why = f"did you mean {suggestion!r}?" if suggestion else "no splitter takes it"
+        problems.append(
+            error(
+                f'data_split.args: unknown key {key!r} (Bitfount refuses it: "Unknown '
+                f'field."; {why}); the {splitter} splitter takes: {", ".join(own)}',
+                (*apath, _key(key)),
+            )
+        )
+    known = {k: v for k, v in args.items() if k in own}
+    model = splitter_arguments_model(splitter)
+    try:
+        model.model_validate(known, context={"templated": templated})
+    except ValidationError as exc:
+        problems.extend(convert_errors(exc, model, prefix=apath, templated=templated, data=known))
     return problems
 
 
@@ -1188,6 +1238,41 @@ def locate(loaded: Any, problems: Sequence[Problem]) -> list[Problem]:
     return list(loaded.resolve(out))
 
 
+def swallowed_keys(text: str, problems: Sequence[Problem]) -> list[Problem]:
+    """A required top-level key that a comment swallowed (``# Task detailstask:``, when
+    a line break was lost) is reported on that comment line, not at 1:1."""
+    comments = [
+        (number, line.rstrip())
+        for number, line in enumerate(text.splitlines(), start=1)
+        if line.lstrip().startswith("#")
+    ]
+
+    def lost(key: str) -> tuple[int, int] | None:
+        for number, line in comments:
+            if line.lower().endswith(f"{key}:"):
+                return number, len(line) - len(key)
+        return None
+
+    out: list[Problem] = []
+    for p in problems:
+        key = p.path[0] if len(p.path) == 1 else None
+        where = lost(key) if isinstance(key, str) and "is required" in p.message else None
+        if p.line is None and where is not None:
+            line, column = where
+            p = Problem(
+                p.severity,
+                f"{key}: is missing because line {line} is a comment that ends in '{key}:' "
+                f"(everything after # is a comment, so the key was lost there, and the lines "
+                f"under it read as other keys); put {key}: on a line of its own",
+                p.path,
+                p.file,
+                line,
+                column,
+            )
+        out.append(p)
+    return out
+
+
 def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[FileReport]:
     """Validate files; a config's task YAMLs are validated too, each as its own report."""
     cwd = cwd or Path.cwd()
@@ -1238,7 +1323,7 @@ def validate_paths(paths: Sequence[Path], *, cwd: Path | None = None) -> list[Fi
                         else "the file is empty"
                     )
                 ]
-            problems.extend(locate(loaded, found))
+            problems.extend(locate(loaded, swallowed_keys(loaded.text, found)))
         problems = [p if p.file else p.at(display, p.line, p.column) for p in problems]
         problems.sort(key=Problem.sort_key)
         reports.append(FileReport(display, kind, problems))
