@@ -6,28 +6,8 @@ models from this catalog and the wizard builds its forms and F1 help from it,
 so a fact about Bitfount lives here once. (The plain lists are kept in
 :mod:`taskwizard.model.vocabulary`, which is cheap to import, and re-exported here.)
 
-Argument ``kind`` values (what a value of the argument must look like):
-
-==================  ==========================================================
-``str``             a string
-``path``            a string naming a file or folder
-``int``             a whole number (``minimum`` optional)
-``float``           a number (ints accepted)
-``bool``            true/false (Bitfount also accepts "yes"/"off" etc.)
-``choice``          one of ``choices`` (``case_insensitive`` optional)
-``choice_list``     a list whose items are each one of ``choices``
-``str_list``        a list of strings
-``str_mapping``     a mapping of string -> string
-``mapping``         a free mapping (not checked inside)
-``mapping_list``    a list of mappings (not checked inside)
-``transformations`` a list whose items are strings or mappings
-``split_transformations`` a mapping of split name -> ``transformations``
-``aggregator``      ``{secure: bool, weights: {pod-id: number} or null}``
-``csv_filters``     CSVReportAlgorithm's ``[{column, operator, value, how}]``
-``patient_visit_match`` ``{cols_to_match, divergent_col, date_time_col, how}``
-``column_ranges``   mapping column -> ``{lower: int, upper: int}``
-``any``             anything
-==================  ==========================================================
+Argument ``kind`` values (what a value of the argument must look like) are specified
+in :mod:`taskwizard.model.kinds`, one spec each.
 
 ``nullable``: null is accepted (Bitfount's desert schemas allow null only for
 ``Optional`` fields, i.e. those whose default is null or that say "or null").
@@ -37,12 +17,13 @@ whole value in a task template even though the field is not a string.
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 # The plain vocabularies (template types, tags, keys, limits, filter types,
 # task versions, field help) are in vocabulary.py, re-exported here.
+from taskwizard.model.kinds import ARGUMENT_KINDS as ARGUMENT_KINDS
+from taskwizard.model.kinds import ArgumentKind
 from taskwizard.model.vocabulary import *  # noqa: F403
 from taskwizard.model.vocabulary import SAVE_LOCATIONS, SQL_AGGREGATION_FUNCS
 
@@ -50,34 +31,11 @@ from taskwizard.model.vocabulary import SAVE_LOCATIONS, SQL_AGGREGATION_FUNCS
 # Protocols and algorithms
 # --------------------------------------------------------------------------
 
-ArgumentKind = Literal[
-    "str",
-    "path",
-    "int",
-    "float",
-    "bool",
-    "choice",
-    "choice_list",
-    "str_list",
-    "str_mapping",
-    "mapping",
-    "mapping_list",
-    "transformations",
-    "split_transformations",
-    "aggregator",
-    "csv_filters",
-    "patient_visit_match",
-    "column_ranges",
-    "any",
-]
-
-ARGUMENT_KINDS: tuple[str, ...] = typing.get_args(ArgumentKind)
-
 
 @dataclass(frozen=True)
 class Argument:
     name: str
-    kind: str  # one of ARGUMENT_KINDS
+    kind: ArgumentKind
     default: Any = None
     required: bool = False
     help: str = ""
@@ -116,7 +74,7 @@ class Component:
 
 def _arg(
     name: str,
-    kind: str,
+    kind: ArgumentKind,
     default: Any = None,
     help: str = "",
     *,

@@ -27,7 +27,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, Wra
 from pydantic_core import PydanticCustomError
 
 from taskwizard.model.problems import DocPath, Problem, error, warning
-from taskwizard.model.variables import is_placeholder
+from taskwizard.model.placeholders import is_placeholder
 
 
 # What Bitfount's templated schema accepts as a placeholder (the whole value).

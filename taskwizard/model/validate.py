@@ -45,7 +45,7 @@ from taskwizard.model.schema_task import (
     splitter_arguments_model,
 )
 from taskwizard.model.slug import sanitise_slug
-from taskwizard.model.variables import is_placeholder
+from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.vocabulary import task_major_version
 
 __all__ = [

@@ -26,6 +26,7 @@ from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 
 from taskwizard.model.catalog import FILTER_TYPES
+from taskwizard.model.kinds import KINDS
 from taskwizard.model.placeholders import (
     PLACEHOLDER_RE,
     canonical_placeholder,
@@ -33,6 +34,7 @@ from taskwizard.model.placeholders import (
     placeholder_name,
 )
 from taskwizard.model.problems import DocPath, Problem, error, path_text, warning
+from taskwizard.model.vocabulary import VARIABLE_TYPES
 
 __all__ = [
     "FIELD_KINDS",
@@ -63,20 +65,6 @@ TEMPLATE_KEY: Final = "template"
 _EMBEDDED_RE: Final = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
 _IDENTIFIER_RE: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
-VARIABLE_TYPES: Final[tuple[str, ...]] = (
-    "string",
-    "boolean",
-    "number",
-    "array of strings",
-    "array of string arrays",
-    "array of objects",
-    "object",
-    "file_path",
-    "model_slug",
-    "schema_column_name",
-    "schema_column_name_array",
-    "task_filters",
-)
 
 SEMANTIC_TYPES: Final[tuple[str, ...]] = ("categorical", "continuous", "image", "text")
 
@@ -125,35 +113,20 @@ _NESTED_FIELDS: Final[dict[str, tuple[str, ...]]] = {
 _TRUTHY: Final = frozenset({"t", "true", "on", "y", "yes", "1"})
 _FALSY: Final = frozenset({"f", "false", "off", "n", "no", "0"})
 
-# Field kinds (the catalog's argument kinds, plus a few the wizard's own fields use)
-# → declaration types whose values can fill such a field, best first.
-_MAPPING_TYPES: Final = ("object",)
-FIELD_KINDS: Final[dict[str, tuple[str, ...]]] = {
-    "str": ("string", "file_path", "model_slug", "schema_column_name"),
-    "path": ("file_path", "string"),
-    "choice": ("string",),
+# Field kinds → declaration types whose values can fill such a field, best first:
+# every catalog argument kind (from its spec in kinds.py), plus the wizard's own fields.
+_WIZARD_FIELD_KINDS: Final[dict[str, tuple[str, ...]]] = {
     "model_id": ("model_slug", "string"),
     "column": ("schema_column_name", "string"),
-    "int": ("number",),
-    "float": ("number",),
     "number": ("number",),
-    "bool": ("boolean",),
-    "str_list": ("array of strings", "schema_column_name_array"),
-    "choice_list": ("array of strings",),
     "column_list": ("schema_column_name_array", "array of strings"),
     "str_list_list": ("array of string arrays",),
-    "transformations": ("array of objects", "array of strings"),
-    "mapping_list": ("array of objects", "task_filters"),
-    "csv_filters": ("array of objects",),
     "filter_list": ("task_filters", "array of objects"),
     "task_filters": ("task_filters", "array of objects"),
-    "mapping": _MAPPING_TYPES,
-    "str_mapping": _MAPPING_TYPES,
-    "split_transformations": _MAPPING_TYPES,
-    "aggregator": _MAPPING_TYPES,
-    "patient_visit_match": _MAPPING_TYPES,
-    "column_ranges": _MAPPING_TYPES,
-    "any": VARIABLE_TYPES,
+}
+FIELD_KINDS: Final[dict[str, tuple[str, ...]]] = {
+    **{kind: spec.variable_types for kind, spec in KINDS.items()},
+    **_WIZARD_FIELD_KINDS,
 }
 
 

@@ -134,6 +134,22 @@ DEFAULT_COMPATIBLE_DATASOURCES: tuple[str, ...] = tuple(
     d for d in DATASOURCE_TYPES if d not in ("OMOPSource", "NullSource")
 )
 
+# Template-variable declaration types (``template:`` block), as Bitfount 13 names them.
+VARIABLE_TYPES: tuple[str, ...] = (
+    "string",
+    "boolean",
+    "number",
+    "array of strings",
+    "array of string arrays",
+    "array of objects",
+    "object",
+    "file_path",
+    "model_slug",
+    "schema_column_name",
+    "schema_column_name_array",
+    "task_filters",
+)
+
 DATA_SPLITTERS: tuple[str, ...] = ("percentage", "predefined")
 
 DP_LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
