@@ -26,8 +26,8 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, WrapValidator
 from pydantic_core import PydanticCustomError
 
-from taskwizard.model.problems import DocPath, Problem, error, warning
 from taskwizard.model.placeholders import is_placeholder
+from taskwizard.model.problems import DocPath, Problem, error, warning
 
 
 # What Bitfount's templated schema accepts as a placeholder (the whole value).

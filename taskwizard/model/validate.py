@@ -25,6 +25,7 @@ from taskwizard.model import catalog
 from taskwizard.model.catalog import Component
 from taskwizard.model.modelfile import check_model_file, check_weights_file
 from taskwizard.model.names import USERNAME_RE
+from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.problems import DocPath, Problem, error, warning
 from taskwizard.model.schema import (
     convert_errors,
@@ -45,7 +46,6 @@ from taskwizard.model.schema_task import (
     splitter_arguments_model,
 )
 from taskwizard.model.slug import sanitise_slug
-from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.vocabulary import task_major_version
 
 __all__ = [
