@@ -24,6 +24,12 @@ from typing import Any, Literal
 # task versions, field help) are in vocabulary.py, re-exported here.
 from taskwizard.model.kinds import ARGUMENT_KINDS as ARGUMENT_KINDS
 from taskwizard.model.kinds import ArgumentKind
+from taskwizard.model.rules import (
+    Rule,
+    hf_checkpoint_together,
+    one_of_steps_or_epochs,
+    one_selected_column,
+)
 from taskwizard.model.vocabulary import *  # noqa: F403
 from taskwizard.model.vocabulary import SAVE_LOCATIONS, SQL_AGGREGATION_FUNCS
 
@@ -60,6 +66,8 @@ class Component:
     general_purpose: bool = False
     supported_algorithms: tuple[str, ...] | None = None
     deprecated: str | None = None
+    # Rules across fields this component brings (model/rules.py); validate runs them.
+    rules: tuple[Rule, ...] = ()
 
     @property
     def short_name(self) -> str:
@@ -142,6 +150,7 @@ def _protocol(
     known: bool = True,
     general: bool = False,
     supported: tuple[str, ...] | None = None,
+    rules: tuple[Rule, ...] = (),
 ) -> Component:
     return Component(
         name=f"bitfount.{short}",
@@ -152,6 +161,7 @@ def _protocol(
         arguments_known=known,
         general_purpose=general,
         supported_algorithms=supported,
+        rules=rules,
     )
 
 
@@ -166,6 +176,7 @@ def _algorithm(
     required: bool = False,
     model: bool = False,
     deprecated: str | None = None,
+    rules: tuple[Rule, ...] = (),
 ) -> Component:
     return Component(
         name=f"bitfount.{short}",
@@ -178,6 +189,7 @@ def _algorithm(
         takes_model=model,
         general_purpose=general,
         deprecated=deprecated,
+        rules=rules,
     )
 
 
@@ -266,6 +278,7 @@ _GENERAL_PROTOCOLS: tuple[Component, ...] = (
         ),
         general=True,
         supported=("bitfount.FederatedModelTraining",),
+        rules=(one_of_steps_or_epochs,),
     ),
     _protocol(
         "InferenceAndCSVReport",
@@ -516,6 +529,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceTextGenerationInference",
@@ -539,6 +553,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceImageTextGenerationInference",
@@ -608,6 +623,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceImageSegmentationInference",
@@ -636,6 +652,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceTextClassificationInference",
@@ -658,6 +675,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceNERInference",
@@ -710,6 +728,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column, hf_checkpoint_together),
     ),
     _algorithm(
         "TIMMFineTuning",
@@ -799,7 +818,6 @@ ALGORITHMS: dict[str, Component] = {
     )
 }
 
-# Any of these in a task needs exactly one column in data_structure.select.include.
 # Bitfount's PercentageSplitter and SplitterDefinedInData dataclasses
 # (bitfount/data/datasplitters.py): ``data_split.args`` is loaded with either
 # one's schema (marshmallow ``Union``, ``unknown=RAISE``), then the chosen
@@ -876,16 +894,9 @@ MODEL_BASES_WITHOUT_PROTOCOL: frozenset[str] = frozenset(
     }
 )
 
+# Those that need exactly one column in data_structure.select.include (derived).
 SINGLE_COLUMN_ALGORITHMS: frozenset[str] = frozenset(
-    f"bitfount.{n}"
-    for n in (
-        "HuggingFaceImageClassificationInference",
-        "HuggingFaceImageSegmentationInference",
-        "HuggingFacePerplexityEvaluation",
-        "HuggingFaceTextClassificationInference",
-        "HuggingFaceTextGenerationInference",
-        "TIMMInference",
-    )
+    name for name, c in ALGORITHMS.items() if one_selected_column in c.rules
 )
 
 

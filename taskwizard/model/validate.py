@@ -27,6 +27,7 @@ from taskwizard.model.modelfile import check_model_file, check_weights_file
 from taskwizard.model.names import USERNAME_RE
 from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.problems import DocPath, Problem, error, warning
+from taskwizard.model.rules import EntryContext
 from taskwizard.model.schema import (
     convert_errors,
     describe,
@@ -298,28 +299,17 @@ def _check_task(task: Mapping[str, Any], templated: bool) -> list[Problem]:
             if comp is not None:
                 algorithms.append((apath, comp))
 
-    # ---- cross-field rules
+    # ---- rules across fields, carried by the components (catalog / rules.py)
     data_structure = task.get("data_structure")
     ds = data_structure if isinstance(data_structure, Mapping) else {}
-    algo_names = {c.name for _, c in algorithms}
-
-    single = sorted(algo_names & catalog.SINGLE_COLUMN_ALGORITHMS)
-    if single and isinstance(data_structure, Mapping):
-        select = ds.get("select")
-        include = select.get("include") if isinstance(select, Mapping) else None
-        if not (templated and is_placeholder(include)) and not (
-            isinstance(include, list) and len(include) == 1
-        ):
-            where: DocPath = (*tpath, "data_structure", "select", "include")
-            got = f"{len(include)} columns" if isinstance(include, list) else "no select.include"
-            problems.append(
-                error(
-                    f"{single[0]} needs exactly one column in data_structure.select.include "
-                    f'(got {got}); Bitfount: "Datastructure selected columns should only have '
-                    f'one column for HuggingFace inference algorithms."',
-                    where,
-                )
-            )
+    entries: list[tuple[DocPath, Component]] = list(algorithms)
+    if protocol_component is not None:
+        entries.insert(0, ((*tpath, "protocol"), protocol_component))
+    for epath, comp in entries:
+        entry = _get_in(task, epath[1:])
+        ctx = EntryContext(comp.name, entry, epath, task, templated)
+        for rule in comp.rules:
+            problems.extend(p for p in rule(ctx) if p not in problems)
 
     if protocol_component is not None and protocol_component.supported_algorithms is not None:
         for apath_i, comp in algorithms:
@@ -335,8 +325,6 @@ def _check_task(task: Mapping[str, Any], templated: bool) -> list[Problem]:
 
     protocol = task.get("protocol")
     proto_args = protocol.get("arguments") if isinstance(protocol, Mapping) else None
-    if protocol_component is not None and protocol_component.name == "bitfount.FederatedAveraging":
-        problems.extend(_check_federated_averaging(proto_args, task, templated))
     if isinstance(proto_args, Mapping):
         problems.extend(
             _check_aggregator(
@@ -576,48 +564,16 @@ def _check_model(
         )
 
 
-def _check_federated_averaging(
-    args: Any, task: Mapping[str, Any], templated: bool
-) -> list[Problem]:
-    args = args if isinstance(args, Mapping) else {}
-    apath: DocPath = ("task", "protocol", "arguments")
-    steps = args.get("steps_between_parameter_updates")
-    epochs = args.get("epochs_between_parameter_updates")
-    if templated and (is_placeholder(steps) or is_placeholder(epochs)):
-        return []
-    if steps is not None and epochs is not None:
-        return [
-            error(
-                "FederatedAveraging takes exactly one of steps_between_parameter_updates and "
-                "epochs_between_parameter_updates, not both",
-                (*apath, "epochs_between_parameter_updates"),
-            )
-        ]
-    if steps is None and epochs is None:
-        return [
-            error(
-                "FederatedAveraging needs one of steps_between_parameter_updates or "
-                "epochs_between_parameter_updates (epochs if the model's hyperparameters set "
-                "epochs)",
-                apath if "arguments" in (task.get("protocol") or {}) else ("task", "protocol"),
-            )
-        ]
-    hyper_epochs = False
-    algos = task.get("algorithm")
-    for entry in algos if isinstance(algos, list) else [algos]:
-        if isinstance(entry, Mapping) and isinstance(entry.get("model"), Mapping):
-            hp = entry["model"].get("hyperparameters")
-            if isinstance(hp, Mapping) and hp.get("epochs") is not None:
-                hyper_epochs = True
-    if hyper_epochs and steps is not None:
-        return [
-            warning(
-                "the model trains in epochs (hyperparameters.epochs) but FederatedAveraging "
-                "counts steps; use epochs_between_parameter_updates",
-                (*apath, "steps_between_parameter_updates"),
-            )
-        ]
-    return []
+def _get_in(data: Mapping[str, Any], path: DocPath) -> Mapping[str, Any]:
+    node: Any = data
+    for step in path:
+        if isinstance(node, Mapping):
+            node = node.get(step)
+        elif isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+            node = node[step]
+        else:
+            return {}
+    return node if isinstance(node, Mapping) else {}
 
 
 def _check_aggregator(aggregator: Any, path: DocPath) -> list[Problem]:
