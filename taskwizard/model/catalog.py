@@ -31,7 +31,12 @@ from taskwizard.model.rules import (
     one_selected_column,
 )
 from taskwizard.model.vocabulary import *  # noqa: F403
-from taskwizard.model.vocabulary import SAVE_LOCATIONS, SQL_AGGREGATION_FUNCS
+from taskwizard.model.vocabulary import (
+    SAVE_LOCATIONS,
+    SORT_ORDERS,
+    SQL_AGGREGATION_FUNCS,
+    TORCH_DTYPES,
+)
 
 # --------------------------------------------------------------------------
 # Protocols and algorithms
@@ -424,7 +429,13 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 None,
                 "row filters: [{column, operator, value, how: any/all}]",
             ),
-            _arg("sorting_columns", "str_mapping", None, "column -> asc/desc"),
+            _arg(
+                "sorting_columns",
+                "choice_mapping",
+                None,
+                "column -> asc/desc",
+                choices=SORT_ORDERS,
+            ),
             _arg(
                 "decimal_places",
                 "int",
@@ -442,7 +453,13 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 "match rows of the same patient visit: {cols_to_match, divergent_col, "
                 "date_time_col, how}",
             ),
-            _arg("matched_csv_path", "path", None, "where the matched CSV is written"),
+            _arg(
+                "matched_csv_path",
+                "path",
+                None,
+                "where the matched CSV is written",
+                deprecated="matched_csv_path is deprecated: Bitfount warns and drops the value",
+            ),
             _arg(
                 "produce_matched_only",
                 "bool",
@@ -548,7 +565,14 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
             _arg("pad_token_id", "int", None, "padding token id"),
             _arg("eos_token_id", "int", None, "end-of-sequence token id"),
             _arg("device", "str", None, "device to run on (e.g. cpu, cuda)"),
-            _arg("torch_dtype", "str", "float32", "torch dtype", nullable=False),
+            _arg(
+                "torch_dtype",
+                "choice",
+                "float32",
+                "torch dtype",
+                choices=TORCH_DTYPES,
+                nullable=False,
+            ),
             _ACCESS_TOKEN,
         ),
         general=True,
@@ -579,7 +603,14 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
             ),
             _SEED,
             _batch_size(1),
-            _arg("torch_dtype", "str", "bfloat16", "torch dtype", nullable=False),
+            _arg(
+                "torch_dtype",
+                "choice",
+                "bfloat16",
+                "torch dtype",
+                choices=TORCH_DTYPES,
+                nullable=False,
+            ),
             _arg("prompt_template", "str", None, "the prompt", templatable=True),
             _ACCESS_TOKEN,
         ),
@@ -743,6 +774,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 "split_transformations",
                 None,
                 "split (train/validation) -> transformations",
+                choices=("train", "validation"),
             ),
             _arg("labels", "str_list", None, "class labels", templatable=True),
             _arg(

@@ -179,6 +179,7 @@ ArgumentKind = Literal[
     "choice_list",
     "str_list",
     "str_mapping",
+    "choice_mapping",
     "mapping",
     "mapping_list",
     "transformations",
@@ -209,6 +210,20 @@ class KindSpec:
 
 def _int(arg: Argument) -> Any:
     return Annotated[Int, Field(ge=int(arg.minimum))] if arg.minimum is not None else Int
+
+
+def _split_transformations(arg: Argument) -> Any:
+    def check(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise fail(
+                f"must be a mapping of split name to transformations (got {describe(value)})"
+            )
+        for key in value:
+            if key not in arg.choices:
+                raise fail(f"keys {one_of(arg.choices, key)}")
+        return value
+
+    return Annotated[Any, PlainValidator(check)]
 
 
 def _one_of(arg: Argument) -> Any:
@@ -248,6 +263,12 @@ KINDS: dict[ArgumentKind, KindSpec] = {
     "str_mapping": KindSpec(
         "a mapping of string -> string", lambda a: dict[str, str], "str_mapping", _OBJECT
     ),
+    "choice_mapping": KindSpec(
+        "a mapping of string -> one of ``choices``",
+        lambda a: dict[str, _one_of(a)],  # type: ignore[misc]
+        "str_mapping",
+        _OBJECT,
+    ),
     "mapping": KindSpec(
         "a free mapping (not checked inside)", lambda a: dict[str, Any], "mapping", _OBJECT
     ),
@@ -264,8 +285,9 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         ("array of objects", "array of strings"),
     ),
     "split_transformations": KindSpec(
-        "a mapping of split name -> ``transformations``",
-        lambda a: dict[str, Transformations],
+        "a mapping of split name (one of ``choices``) -> ``transformations``; Bitfount "
+        "checks only the names",
+        _split_transformations,
         "yaml",
         _OBJECT,
     ),

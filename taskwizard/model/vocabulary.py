@@ -174,6 +174,9 @@ CSV_FILTER_OPERATORS: tuple[str, ...] = (
 # Bitfount's ColumnFilter: any other operator needs a value float() accepts.
 CSV_FILTER_EQUALITY_OPERATORS: tuple[str, ...] = ("==", "!=", "equal", "equals", "not equal")
 CSV_FILTER_HOW: tuple[str, ...] = ("any", "all")
+SORT_ORDERS: tuple[str, ...] = ("asc", "desc")  # CSVReportAlgorithm's DFSortType
+# The HuggingFace generation algorithms' __post_init__ check.
+TORCH_DTYPES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
 MERGE_HOW: tuple[str, ...] = ("inner", "outer", "left", "right")
 
 SQL_AGGREGATION_FUNCS: tuple[str, ...] = ("AVG", "SUM", "COUNT", "VAR", "VARIANCE", "STD", "STDDEV")
