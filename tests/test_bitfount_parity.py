@@ -448,3 +448,18 @@ def test_version_9_on_a_pods_task_file_says_what_bitfount_13_does_with_it() -> N
         problem.message
     )
     assert "flow spec" not in problem.message
+
+
+def test_an_emptied_arguments_mapping_is_pruned_by_the_model() -> None:
+    """The rule lives in model/rules.py (the wizard's forms call it after each edit)."""
+    from taskwizard.model.rules import prune_empty
+
+    doc = copy.deepcopy(BASE)
+    doc["task"]["algorithm"][1]["arguments"] = {}
+    problems = validate_task(doc)
+    assert any(p.path == (*CSV_ARGS,) and p.is_error for p in problems)
+    assert prune_empty(doc, CSV_ARGS) is True
+    assert "arguments" not in doc["task"]["algorithm"][1]
+    assert [p for p in validate_task(doc) if p.is_error] == []
+    assert prune_empty(doc, ALGO0 + ("arguments",)) is False  # not empty: kept
+    assert prune_empty(doc, ("task", "algorithm", 9, "arguments")) is False  # no such entry

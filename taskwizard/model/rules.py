@@ -22,6 +22,7 @@ __all__ = [
     "hf_checkpoint_together",
     "one_of_steps_or_epochs",
     "one_selected_column",
+    "prune_empty",
 ]
 
 
@@ -132,3 +133,27 @@ def hf_checkpoint_together(ctx: EntryContext) -> list[Problem]:
             (*ctx.path, "arguments", given),
         )
     ]
+
+
+def prune_empty(document: Any, path: DocPath) -> bool:
+    """Remove the mapping at ``path`` of a document (plain data) if it is empty.
+
+    Bitfount 13 rejects an empty ``arguments: {}`` on an algorithm (it stops with
+    "Must supply `patient_ids_file` in task input."), and an empty ``model:`` or
+    ``bitfount_model:`` only clutters the YAML; the wizard calls this after each edit,
+    so a form emptied by the user leaves no such mapping behind.
+    """
+    if not path:
+        return False
+    parent: Any = document
+    for step in path[:-1]:
+        in_mapping = isinstance(parent, Mapping) and step in parent
+        in_list = isinstance(parent, list) and isinstance(step, int) and 0 <= step < len(parent)
+        if not (in_mapping or in_list):
+            return False
+        parent = parent[step]
+    key = path[-1]
+    if isinstance(parent, dict) and isinstance(parent.get(key), dict) and not parent[key]:
+        del parent[key]
+        return True
+    return False

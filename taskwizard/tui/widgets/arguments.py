@@ -20,6 +20,7 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Static, TextArea
 
+from taskwizard.model import rules
 from taskwizard.model.catalog import Argument, Component
 from taskwizard.model.kinds import KINDS
 from taskwizard.model.problems import DocPath, Problem
@@ -45,13 +46,13 @@ MAPPING_KINDS: dict[str, bool] = {
 
 
 def prune_empty(state: Any, doc: DocName, path: DocPath) -> bool:
-    """Remove the mapping at ``path`` if it is empty (an empty ``arguments: {}`` is
-    rejected by Bitfount on algorithms; elsewhere it only clutters the YAML)."""
-    node = state.get(doc, path)
-    if isinstance(node, dict) and not node:
-        state.set(doc, path, None)
-        return True
-    return False
+    """The model's rule (:func:`taskwizard.model.rules.prune_empty`) applied to the
+    wizard state, which then counts as edited."""
+    if not rules.prune_empty(state.doc(doc), path):
+        return False
+    state.saved = False
+    state.mark_touched(doc, path)
+    return True
 
 
 def component_options(components: dict[str, Component]) -> list[PickOption]:
