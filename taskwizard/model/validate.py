@@ -151,7 +151,7 @@ def validate_task(data: Any) -> list[Problem]:
 def _template_variable_problems(data: Mapping[str, Any]) -> list[Problem]:
     from taskwizard.model.variables import check_template_variables
 
-    return check_template_variables(data)
+    return check_template_variables(data, validate_task)
 
 
 def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:

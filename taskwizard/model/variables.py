@@ -21,7 +21,7 @@ import copy
 import difflib
 import math
 import re
-from collections.abc import Mapping, MutableMapping
+from collections.abc import Callable, Mapping, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Final, TypeGuard
 
@@ -891,88 +891,31 @@ def _parse_all(task_data: Any) -> tuple[dict[str, VariableSpec], list[Problem], 
 # --------------------------------------------------------------------------- checking
 
 
-def check_template_variables(task_data: Any) -> list[Problem]:
+TaskValidator = Callable[[Any], list[Problem]]
+
+
+def check_template_variables(
+    task_data: Any, validate_task: TaskValidator | None = None
+) -> list[Problem]:
     """Every problem with the template's variables and placeholders, path-based.
+
+    ``validate_task``: the task validator, re-run with the declared defaults filled
+    in (``validate.validate_task`` passes itself; this module does not import it,
+    so the two do not import each other). Without it that check is skipped.
 
     Not reported here: a placeholder in a field that cannot take one
     (``validate_task`` knows which fields are templatable).
     """
-    problems: list[Problem] = []
     if not isinstance(task_data, Mapping):
-        return problems
-    if TEMPLATE_KEY in task_data:
-        block = task_data[TEMPLATE_KEY]
-        if block is None:
-            problems.append(
-                warning(
-                    "template: is empty (null); Bitfount's schema accepts that but its "
-                    "substitution cannot read it; remove the line or declare a variable",
-                    (TEMPLATE_KEY,),
-                )
-            )
-        elif isinstance(block, Mapping) and not block:
-            problems.append(
-                warning(
-                    "template: declares no variables; remove it or add a variable",
-                    (TEMPLATE_KEY,),
-                )
-            )
-        elif not isinstance(block, Mapping):
-            problems.append(
-                error(
-                    f"template: must be a mapping of variable name to declaration, not "
-                    f"{_type_name(block)}",
-                    (TEMPLATE_KEY,),
-                )
-            )
+        return []
+    problems = _template_block_problems(task_data)
     specs, declaration_problems, broken = _parse_all(task_data)
     problems.extend(declaration_problems)
     declared = [n for n in _declarations(task_data) if isinstance(n, str)]
-    declared_set = set(declared)
 
-    mentions = _walk_mentions(task_data)
     mentioned: set[str] = set()
-    for m in mentions:
-        if m.kind == "value" and m.name is not None:
-            mentioned.add(m.name)
-            if m.name not in declared_set:
-                close = difflib.get_close_matches(m.name, declared, n=1)
-                hint = (
-                    f"did you mean {canonical_placeholder(close[0])!r}?"
-                    if close
-                    else "declare it under template: or use a declared variable"
-                )
-                problems.append(
-                    error(f"{m.text!r} names no declared template variable; {hint}", m.path)
-                )
-            if m.text != canonical_placeholder(m.name):
-                problems.append(
-                    warning(
-                        f"{m.text!r}: Bitfount accepts this but never substitutes it; "
-                        f"write {canonical_placeholder(m.name)!r}",
-                        m.path,
-                    )
-                )
-        elif m.kind == "embedded":
-            for match in _EMBEDDED_RE.finditer(m.text):
-                mentioned.add(match.group(1))
-            problems.append(
-                warning(
-                    f"{m.text!r}: only a whole value is substituted, never a placeholder "
-                    "inside a longer string; make the whole value the placeholder",
-                    m.path,
-                )
-            )
-        else:  # key
-            for match in _EMBEDDED_RE.finditer(m.text):
-                mentioned.add(match.group(1))
-            problems.append(
-                warning(
-                    f"{m.text!r}: a placeholder in a mapping key is never substituted; "
-                    "only values are",
-                    m.path,
-                )
-            )
+    for m in _walk_mentions(task_data):
+        problems.extend(_mention_problems(m, declared, mentioned))
     for name in declared:
         if name not in mentioned:
             problems.append(
@@ -988,16 +931,79 @@ def check_template_variables(task_data: Any) -> list[Problem]:
         for name, spec in specs.items()
         if spec.has_default and name not in broken and name in mentioned
     }
-    if defaults:
-        problems.extend(_check_with_defaults(task_data, defaults))
+    if defaults and validate_task is not None:
+        problems.extend(_check_with_defaults(task_data, defaults, validate_task))
     return problems
 
 
-def _check_with_defaults(task_data: Mapping[str, Any], defaults: dict[str, Any]) -> list[Problem]:
-    """Errors ``validate_task`` finds only once the defaults are filled in."""
-    # imported here: validate imports this module (it calls check_template_variables)
-    from taskwizard.model.validate import validate_task
+def _template_block_problems(task_data: Mapping[str, Any]) -> list[Problem]:
+    if TEMPLATE_KEY not in task_data:
+        return []
+    block = task_data[TEMPLATE_KEY]
+    if block is None:
+        return [
+            warning(
+                "template: is empty (null); Bitfount's schema accepts that but its "
+                "substitution cannot read it; remove the line or declare a variable",
+                (TEMPLATE_KEY,),
+            )
+        ]
+    if isinstance(block, Mapping) and not block:
+        return [
+            warning(
+                "template: declares no variables; remove it or add a variable",
+                (TEMPLATE_KEY,),
+            )
+        ]
+    if not isinstance(block, Mapping):
+        return [
+            error(
+                f"template: must be a mapping of variable name to declaration, not "
+                f"{_type_name(block)}",
+                (TEMPLATE_KEY,),
+            )
+        ]
+    return []
 
+
+def _mention_problems(m: _Mention, declared: list[str], mentioned: set[str]) -> list[Problem]:
+    """The problems of one placeholder mention; the names it mentions go into ``mentioned``."""
+    if m.kind != "value":
+        mentioned.update(match.group(1) for match in _EMBEDDED_RE.finditer(m.text))
+        where = (
+            "only a whole value is substituted, never a placeholder inside a longer string; "
+            "make the whole value the placeholder"
+            if m.kind == "embedded"
+            else "a placeholder in a mapping key is never substituted; only values are"
+        )
+        return [warning(f"{m.text!r}: {where}", m.path)]
+    if m.name is None:
+        return []
+    mentioned.add(m.name)
+    problems: list[Problem] = []
+    if m.name not in declared:
+        close = difflib.get_close_matches(m.name, declared, n=1)
+        hint = (
+            f"did you mean {canonical_placeholder(close[0])!r}?"
+            if close
+            else "declare it under template: or use a declared variable"
+        )
+        problems.append(error(f"{m.text!r} names no declared template variable; {hint}", m.path))
+    if m.text != canonical_placeholder(m.name):
+        problems.append(
+            warning(
+                f"{m.text!r}: Bitfount accepts this but never substitutes it; "
+                f"write {canonical_placeholder(m.name)!r}",
+                m.path,
+            )
+        )
+    return problems
+
+
+def _check_with_defaults(
+    task_data: Mapping[str, Any], defaults: dict[str, Any], validate_task: TaskValidator
+) -> list[Problem]:
+    """Errors ``validate_task`` finds only once the defaults are filled in."""
     body = {k: v for k, v in task_data.items() if k != TEMPLATE_KEY}
     substituted, filled = _replace(body, defaults)
     if not filled:
