@@ -92,72 +92,87 @@ def _template_variable_problems(data: Mapping[str, Any]) -> list[Problem]:
 
 
 def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
-    problems: list[Problem] = []
-    version = data.get("version")
-    if isinstance(version, str):
-        major = task_major_version(data)
-        if major >= 9 and "task" in data:
-            problems.append(
-                warning(
-                    f"version {version!r}: in Bitfount 13 a major version of 9 or more only "
-                    "switches the uploader's model username/version rewrites to the v9 path, "
-                    "which looks under config: — so the models in this file's task.algorithm "
-                    "do not get the uploader's username or the uploaded model's version. "
-                    f'For a pods/task file write version: "{catalog.LATEST_TASK_VERSION}"',
-                    ("version",),
-                )
-            )
-        elif version not in catalog.KNOWN_TASK_VERSIONS and not is_placeholder(version):
-            problems.append(
-                warning(
-                    f"version {version!r} is not one Bitfount 13 lists (it only warns); "
-                    f'the latest v8 is "{catalog.LATEST_TASK_VERSION}"',
-                    ("version",),
-                )
-            )
-
     pods = data.get("pods")
     identifiers = pods.get("identifiers") if isinstance(pods, Mapping) else None
-    if isinstance(identifiers, list):
-        if not identifiers:
-            problems.append(
-                error(
-                    'pods.identifiers is empty: Bitfount refuses a task with no pod ("Must '
-                    'provide at least one `pod_identifier`"); list at least one pod, e.g. '
-                    "identifiers: [owner/pod-name]",
-                    ("pods", "identifiers"),
-                )
-            )
-        seen: set[str] = set()
-        for i, pod in enumerate(identifiers):
-            if not isinstance(pod, str) or (templated and is_placeholder(pod)):
-                continue
-            message = _pod_id_problem(pod)
-            if message:
-                problems.append(error(message, ("pods", "identifiers", i)))
-            elif pod in seen:
-                problems.append(warning(f"pod {pod!r} is listed twice", ("pods", "identifiers", i)))
-            seen.add(pod)
+    return [
+        *_check_version(data),
+        *_check_pod_ids(identifiers, templated),
+        *_check_weights_pods(data.get("task"), identifiers),
+        *_check_modeller_username(data.get("modeller")),
+    ]
 
-    task = data.get("task")
+
+def _check_version(data: Mapping[str, Any]) -> list[Problem]:
+    version = data.get("version")
+    if not isinstance(version, str):
+        return []
+    if task_major_version(data) >= 9 and "task" in data:
+        return [
+            warning(
+                f"version {version!r}: in Bitfount 13 a major version of 9 or more only "
+                "switches the uploader's model username/version rewrites to the v9 path, "
+                "which looks under config: — so the models in this file's task.algorithm "
+                "do not get the uploader's username or the uploaded model's version. "
+                f'For a pods/task file write version: "{catalog.LATEST_TASK_VERSION}"',
+                ("version",),
+            )
+        ]
+    if version not in catalog.KNOWN_TASK_VERSIONS and not is_placeholder(version):
+        return [
+            warning(
+                f"version {version!r} is not one Bitfount 13 lists (it only warns); "
+                f'the latest v8 is "{catalog.LATEST_TASK_VERSION}"',
+                ("version",),
+            )
+        ]
+    return []
+
+
+def _check_pod_ids(identifiers: Any, templated: bool) -> list[Problem]:
+    if not isinstance(identifiers, list):
+        return []
+    if not identifiers:
+        return [
+            error(
+                'pods.identifiers is empty: Bitfount refuses a task with no pod ("Must '
+                'provide at least one `pod_identifier`"); list at least one pod, e.g. '
+                "identifiers: [owner/pod-name]",
+                ("pods", "identifiers"),
+            )
+        ]
+    problems: list[Problem] = []
+    seen: set[str] = set()
+    for i, pod in enumerate(identifiers):
+        if not isinstance(pod, str) or (templated and is_placeholder(pod)):
+            continue
+        message = _pod_id_problem(pod)
+        if message:
+            problems.append(error(message, ("pods", "identifiers", i)))
+        elif pod in seen:
+            problems.append(warning(f"pod {pod!r} is listed twice", ("pods", "identifiers", i)))
+        seen.add(pod)
+    return problems
+
+
+def _check_weights_pods(task: Any, identifiers: Any) -> list[Problem]:
     aggregator = task.get("aggregator") if isinstance(task, Mapping) else None
     weights = aggregator.get("weights") if isinstance(aggregator, Mapping) else None
-    if isinstance(weights, Mapping) and isinstance(identifiers, list):
-        pod_ids = [p for p in identifiers if isinstance(p, str)]
-        for key in weights:
-            if not isinstance(key, str) or any(
-                key == p or p.endswith("/" + key) or key.endswith("/" + p) for p in pod_ids
-            ):
-                continue
-            problems.append(
-                warning(
-                    f"aggregator weight for {key!r}, which is not one of the task's pods; "
-                    "Bitfount needs one weight per pod id (owner/pod-name)",
-                    ("task", "aggregator", "weights", key),
-                )
-            )
+    if not isinstance(weights, Mapping) or not isinstance(identifiers, list):
+        return []
+    pod_ids = [p for p in identifiers if isinstance(p, str)]
+    return [
+        warning(
+            f"aggregator weight for {key!r}, which is not one of the task's pods; "
+            "Bitfount needs one weight per pod id (owner/pod-name)",
+            ("task", "aggregator", "weights", key),
+        )
+        for key in weights
+        if isinstance(key, str)
+        and not any(key == p or p.endswith("/" + key) or key.endswith("/" + p) for p in pod_ids)
+    ]
 
-    modeller = data.get("modeller")
+
+def _check_modeller_username(modeller: Any) -> list[Problem]:
     username = modeller.get("username") if isinstance(modeller, Mapping) else None
     if (
         isinstance(username, str)
@@ -167,15 +182,15 @@ def _check_top_level(data: Mapping[str, Any], templated: bool) -> list[Problem]:
         and not USERNAME_RE.match(username)
         and not is_placeholder(username)
     ):
-        problems.append(
+        return [
             warning(
                 f"modeller.username {username!r} passes Bitfount's schema but is not a valid "
                 "Bitfount username (1-39 lowercase letters or digits, '-' or '_' only between "
                 "them)",
                 ("modeller", "username"),
             )
-        )
-    return problems
+        ]
+    return []
 
 
 def _pod_id_problem(pod: str) -> str | None:
@@ -201,67 +216,21 @@ def _check_task(task: Mapping[str, Any], templated: bool) -> list[Problem]:
     problems: list[Problem] = []
     context = {"templated": templated}
     tpath: DocPath = ("task",)
-
-    # ---- protocol
-    protocol_component: Component | None = None
+    protocol: Component | None = None
     if "protocol" in task:
-        protocol_component = _check_entry(
+        protocol = _check_entry(
             task["protocol"], "protocol", (*tpath, "protocol"), context, problems
         )
+    algorithms = _check_algorithms(task, context, problems)
 
-    # ---- algorithms
-    algorithms: list[tuple[DocPath, Component]] = []
-    raw = task.get("algorithm")
-    if "algorithm" in task:
-        apath: DocPath = (*tpath, "algorithm")
-        if isinstance(raw, list):
-            if not raw:
-                problems.append(
-                    warning(
-                        "algorithm: [] passes Bitfount's schema but a task with no algorithm "
-                        "can never run; add at least one algorithm",
-                        apath,
-                    )
-                )
-            for i, entry in enumerate(raw):
-                comp = _check_entry(entry, "algorithm", (*apath, i), context, problems)
-                if comp is not None:
-                    algorithms.append(((*apath, i), comp))
-        elif raw is None:
-            problems.append(
-                error("algorithm must be an algorithm mapping or a list of them", apath)
-            )
-        else:
-            comp = _check_entry(raw, "algorithm", apath, context, problems)
-            if comp is not None:
-                algorithms.append((apath, comp))
+    entries = list(algorithms)
+    if protocol is not None:
+        entries.insert(0, ((*tpath, "protocol"), protocol))
+    problems.extend(_component_rules(task, entries, templated, problems))
+    if protocol is not None:
+        problems.extend(_unsupported_algorithms(protocol, algorithms))
 
-    # ---- rules across fields, carried by the components (catalog / rules.py)
-    data_structure = task.get("data_structure")
-    ds = data_structure if isinstance(data_structure, Mapping) else {}
-    entries: list[tuple[DocPath, Component]] = list(algorithms)
-    if protocol_component is not None:
-        entries.insert(0, ((*tpath, "protocol"), protocol_component))
-    for epath, comp in entries:
-        entry = _get_in(task, epath[1:])
-        ctx = EntryContext(comp.name, entry, epath, task, templated)
-        for rule in comp.rules:
-            problems.extend(p for p in rule(ctx) if p not in problems)
-
-    if protocol_component is not None and protocol_component.supported_algorithms is not None:
-        for apath_i, comp in algorithms:
-            if comp.name not in protocol_component.supported_algorithms:
-                problems.append(
-                    error(
-                        f"{protocol_component.name} does not support {comp.name} (Bitfount "
-                        f"raises a TypeError when the task starts); it runs: "
-                        f"{_short_names(protocol_component.supported_algorithms)}",
-                        (*apath_i, "name"),
-                    )
-                )
-
-    protocol = task.get("protocol")
-    proto_args = protocol.get("arguments") if isinstance(protocol, Mapping) else None
+    proto_args = _get_in(task, ("protocol",)).get("arguments")
     if isinstance(proto_args, Mapping):
         problems.extend(
             _check_aggregator(
@@ -269,9 +238,71 @@ def _check_task(task: Mapping[str, Any], templated: bool) -> list[Problem]:
             )
         )
     problems.extend(_check_aggregator(task.get("aggregator"), (*tpath, "aggregator")))
-
+    ds = _get_in(task, ("data_structure",))
     problems.extend(check_data_structure(ds, (*tpath, "data_structure"), templated))
     return problems
+
+
+def _check_algorithms(
+    task: Mapping[str, Any], context: dict[str, Any], problems: list[Problem]
+) -> list[tuple[DocPath, Component]]:
+    """Each algorithm entry checked; the ones found in the catalog, with their paths."""
+    if "algorithm" not in task:
+        return []
+    raw = task.get("algorithm")
+    apath: DocPath = ("task", "algorithm")
+    if raw is None:
+        problems.append(error("algorithm must be an algorithm mapping or a list of them", apath))
+        return []
+    if not isinstance(raw, list):
+        comp = _check_entry(raw, "algorithm", apath, context, problems)
+        return [(apath, comp)] if comp is not None else []
+    if not raw:
+        problems.append(
+            warning(
+                "algorithm: [] passes Bitfount's schema but a task with no algorithm "
+                "can never run; add at least one algorithm",
+                apath,
+            )
+        )
+    found: list[tuple[DocPath, Component]] = []
+    for i, entry in enumerate(raw):
+        comp = _check_entry(entry, "algorithm", (*apath, i), context, problems)
+        if comp is not None:
+            found.append(((*apath, i), comp))
+    return found
+
+
+def _component_rules(
+    task: Mapping[str, Any],
+    entries: list[tuple[DocPath, Component]],
+    templated: bool,
+    already: list[Problem],
+) -> list[Problem]:
+    """The rules across fields the components carry (catalog ``rules=``, rules.py)."""
+    found: list[Problem] = []
+    for epath, comp in entries:
+        ctx = EntryContext(comp.name, _get_in(task, epath[1:]), epath, task, templated)
+        for rule in comp.rules:
+            found.extend(p for p in rule(ctx) if p not in already and p not in found)
+    return found
+
+
+def _unsupported_algorithms(
+    protocol: Component, algorithms: list[tuple[DocPath, Component]]
+) -> list[Problem]:
+    supported = protocol.supported_algorithms
+    if supported is None:
+        return []
+    return [
+        error(
+            f"{protocol.name} does not support {comp.name} (Bitfount raises a TypeError when "
+            f"the task starts); it runs: {_short_names(supported)}",
+            (*path, "name"),
+        )
+        for path, comp in algorithms
+        if comp.name not in supported
+    ]
 
 
 def _short_names(names: Sequence[str]) -> str:
@@ -303,53 +334,73 @@ def _check_entry(
     if component is None:
         return None
 
-    if component.arguments_known:
-        entry_model: type[BaseModel]
-        if kind == "protocol":
-            entry_model = ProtocolEntry
-        elif component.takes_model:
-            entry_model = ModelAlgorithmEntry
-        else:
-            entry_model = AlgorithmEntry
-        try:
-            entry_model.model_validate(entry, context=context)
-        except ValidationError as exc:
-            problems.extend(
-                convert_errors(
-                    exc,
-                    entry_model,
-                    prefix=path,
-                    templated=bool(context["templated"]),
-                    data=entry,
-                )
-            )
-    else:
-        allowed = {"name", "arguments", "model", "pretrained_file"}
-        for key in entry:
-            if key not in allowed:
-                problems.append(
-                    warning(
-                        f"unknown key {key!r} in {component.name} (taskwizard does not know "
-                        "this component's fields; Bitfount may reject it)",
-                        (*path, key),
-                    )
-                )
+    templated = bool(context["templated"])
+    problems.extend(_check_entry_keys(entry, kind, component, path, templated))
+    problems.extend(_check_arguments(entry, kind, component, (*path, "arguments"), templated))
+    if component.takes_model:
+        _check_model(entry, component, path, problems)
+    return component
 
-    apath: DocPath = (*path, "arguments")
+
+def _check_entry_keys(
+    entry: Mapping[str, Any],
+    kind: Literal["protocol", "algorithm"],
+    component: Component,
+    path: DocPath,
+    templated: bool,
+) -> list[Problem]:
+    """The entry's own keys: its schema if the catalog knows the component, else a warning
+    for each key taskwizard cannot vouch for."""
+    if not component.arguments_known:
+        return [
+            warning(
+                f"unknown key {key!r} in {component.name} (taskwizard does not know "
+                "this component's fields; Bitfount may reject it)",
+                (*path, key),
+            )
+            for key in entry
+            if key not in ("name", "arguments", "model", "pretrained_file")
+        ]
+    entry_model: type[BaseModel]
+    if kind == "protocol":
+        entry_model = ProtocolEntry
+    elif component.takes_model:
+        entry_model = ModelAlgorithmEntry
+    else:
+        entry_model = AlgorithmEntry
+    return _schema_problems(entry_model, entry, path, templated)
+
+
+def _schema_problems(
+    model: type[BaseModel], data: Any, path: DocPath, templated: bool
+) -> list[Problem]:
+    try:
+        model.model_validate(data, context={"templated": templated})
+    except ValidationError as exc:
+        return convert_errors(exc, model, prefix=path, templated=templated, data=data)
+    return []
+
+
+def _check_arguments(
+    entry: Mapping[str, Any],
+    kind: Literal["protocol", "algorithm"],
+    component: Component,
+    apath: DocPath,
+    templated: bool,
+) -> list[Problem]:
     has_args = "arguments" in entry
     args = entry.get("arguments")
     required_args = [a.name for a in component.arguments if a.required]
-    empty = args is None or (isinstance(args, Mapping) and not args)
     if has_args and args is None and (kind == "algorithm" or component.arguments_required):
-        problems.append(
+        return [
             error(
                 "arguments: has no value, so YAML reads it as null and Bitfount refuses it "
                 '("Field may not be null."); write the arguments indented under it, or remove '
                 "the arguments: line",
                 apath,
             )
-        )
-    elif kind == "algorithm" and has_args and empty:
+        ]
+    if kind == "algorithm" and has_args and isinstance(args, Mapping) and not args:
         if required_args:
             message = f"arguments is empty: {component.name} needs {', '.join(required_args)}"
         else:
@@ -358,26 +409,19 @@ def _check_entry(
                 '(it stops with "Must supply `patient_ids_file` in task input."); '
                 "omit arguments"
             )
-        problems.append(error(message, apath))
-    elif not has_args and component.arguments_required:
+        return [error(message, apath)]
+    if not has_args and component.arguments_required:
         needs = ", ".join(required_args) or "its arguments"
-        problems.append(error(f"arguments is required: {component.name} needs {needs}", apath))
-    elif isinstance(args, Mapping) and component.arguments_known:
-        model = argument_model(component.name)
-        try:
-            model.model_validate(args, context=context)
-        except ValidationError as exc:
-            problems.extend(
-                convert_errors(
-                    exc, model, prefix=apath, templated=bool(context["templated"]), data=args
-                )
-            )
-        for arg in component.arguments:
-            if arg.deprecated and arg.name in args:
-                problems.append(warning(f"{arg.deprecated}; remove it", (*apath, arg.name)))
-    if component.takes_model:
-        _check_model(entry, component, path, problems)
-    return component
+        return [error(f"arguments is required: {component.name} needs {needs}", apath)]
+    if not (isinstance(args, Mapping) and component.arguments_known):
+        return []
+    problems = _schema_problems(argument_model(component.name), args, apath, templated)
+    problems.extend(
+        warning(f"{arg.deprecated}; remove it", (*apath, arg.name))
+        for arg in component.arguments
+        if arg.deprecated and arg.name in args
+    )
+    return problems
 
 
 def _resolve_name(
