@@ -60,28 +60,30 @@ def validate_config(data: Any) -> list[Problem]:
         problems.extend(_check_model_entries(models))
     deprecated = data.get("deprecated-task-templates")
     if isinstance(deprecated, list):
-        live = (
-            {
-                sanitise_slug(e["slug"])
-                for e in templates or []
-                if isinstance(e, Mapping) and isinstance(e.get("slug"), str)
-            }
-            if isinstance(templates, list)
-            else set()
-        )
-        for i, entry in enumerate(deprecated):
-            if not isinstance(entry, Mapping):
-                continue
-            problems.extend(_unknown_entry_keys(entry, ("slug",), ("deprecated-task-templates", i)))
-            slug = entry.get("slug")
-            if isinstance(slug, str) and sanitise_slug(slug) in live:
-                problems.append(
-                    warning(
-                        f"slug {slug!r} is both uploaded (task-templates) and archived "
-                        "(deprecated-task-templates); the upload archives it again",
-                        ("deprecated-task-templates", i, "slug"),
-                    )
+        problems.extend(_check_deprecated_entries(deprecated, templates))
+    return problems
+
+
+def _check_deprecated_entries(deprecated: list[Any], templates: Any) -> list[Problem]:
+    live = {
+        sanitise_slug(e["slug"])
+        for e in (templates if isinstance(templates, list) else [])
+        if isinstance(e, Mapping) and isinstance(e.get("slug"), str)
+    }
+    problems: list[Problem] = []
+    for i, entry in enumerate(deprecated):
+        if not isinstance(entry, Mapping):
+            continue
+        problems.extend(_unknown_entry_keys(entry, ("slug",), ("deprecated-task-templates", i)))
+        slug = entry.get("slug")
+        if isinstance(slug, str) and sanitise_slug(slug) in live:
+            problems.append(
+                warning(
+                    f"slug {slug!r} is both uploaded (task-templates) and archived "
+                    "(deprecated-task-templates); the upload archives it again",
+                    ("deprecated-task-templates", i, "slug"),
                 )
+            )
     return problems
 
 
@@ -108,81 +110,118 @@ def _check_template_entries(templates: list[Any]) -> list[Problem]:
     problems: list[Problem] = []
     by_slug: dict[str, list[tuple[int, str]]] = {}
     for i, entry in enumerate(templates):
-        epath: DocPath = ("task-templates", i)
         if not isinstance(entry, Mapping):
             continue
+        epath: DocPath = ("task-templates", i)
         problems.extend(_unknown_entry_keys(entry, catalog.TEMPLATE_ENTRY_KEYS, epath))
         slug = entry.get("slug")
         if isinstance(slug, str):
-            clean = sanitise_slug(slug)
-            if not clean:
-                problems.append(
-                    error(
-                        f"slug {slug!r} has no letters or digits: Bitfount would sanitise it to "
-                        "an empty slug",
-                        (*epath, "slug"),
-                    )
-                )
-            else:
-                by_slug.setdefault(clean, []).append((i, slug))
-                if clean != slug:
-                    problems.append(
-                        warning(
-                            f"slug {slug!r} becomes {clean!r} on the Hub (Bitfount sanitises "
-                            f"slugs); write slug: {clean}",
-                            (*epath, "slug"),
-                        )
-                    )
-        template = entry.get("template")
-        if isinstance(template, str) and not template.strip():
-            problems.append(
-                error("template is empty: name the task YAML file", (*epath, "template"))
+            problems.extend(_check_slug(slug, (*epath, "slug")))
+            if sanitise_slug(slug):
+                by_slug.setdefault(sanitise_slug(slug), []).append((i, slug))
+        for check in (_check_texts, _check_type_words, _check_tags, _check_sample_url):
+            problems.extend(check(entry, epath))
+        problems.extend(_check_override_keys(entry, epath))
+    problems.extend(_duplicate_slugs(by_slug))
+    return problems
+
+
+def _check_slug(slug: str, path: DocPath) -> list[Problem]:
+    clean = sanitise_slug(slug)
+    if not clean:
+        return [
+            error(
+                f"slug {slug!r} has no letters or digits: Bitfount would sanitise it to "
+                "an empty slug",
+                path,
             )
-        for name in ("title", "description"):
-            value = entry.get(name)
-            if isinstance(value, str) and not value.strip():
-                problems.append(warning(f"{name} is empty", (*epath, name)))
-        ttype = entry.get("type")
-        if isinstance(ttype, str) and ttype in catalog.TEMPLATE_TYPES:
-            words = " ".join(
-                v for v in (entry.get("slug"), entry.get("title")) if isinstance(v, str)
-            ).lower()
-            for word, types in _TYPE_WORDS.items():
-                if word in words and ttype not in types and word not in ttype:
-                    problems.append(
-                        warning(
-                            f"type is {ttype!r} but the slug/title says {word!r}; check the type",
-                            (*epath, "type"),
-                        )
-                    )
-                    break
-        tags = entry.get("tags")
-        if isinstance(tags, list):
-            seen: set[Any] = set()
-            for j, tag in enumerate(tags):
-                if isinstance(tag, str) and tag in seen:
-                    problems.append(warning(f"tag {tag!r} is listed twice", (*epath, "tags", j)))
-                seen.add(tag if isinstance(tag, str) else id(tag))
-        url = entry.get("sampleDatasetDownloadUrl")
-        if isinstance(url, str) and not url.lower().startswith(("http://", "https://")):
-            problems.append(
+        ]
+    if clean != slug:
+        return [
+            warning(
+                f"slug {slug!r} becomes {clean!r} on the Hub (Bitfount sanitises "
+                f"slugs); write slug: {clean}",
+                path,
+            )
+        ]
+    return []
+
+
+def _check_texts(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    problems: list[Problem] = []
+    template = entry.get("template")
+    if isinstance(template, str) and not template.strip():
+        problems.append(error("template is empty: name the task YAML file", (*epath, "template")))
+    for name in ("title", "description"):
+        value = entry.get(name)
+        if isinstance(value, str) and not value.strip():
+            problems.append(warning(f"{name} is empty", (*epath, name)))
+    return problems
+
+
+def _check_type_words(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    ttype = entry.get("type")
+    if not (isinstance(ttype, str) and ttype in catalog.TEMPLATE_TYPES):
+        return []
+    words = " ".join(
+        v for v in (entry.get("slug"), entry.get("title")) if isinstance(v, str)
+    ).lower()
+    for word, types in _TYPE_WORDS.items():
+        if word in words and ttype not in types and word not in ttype:
+            return [
                 warning(
-                    f"sampleDatasetDownloadUrl {url!r} does not look like a URL (Bitfount does "
-                    "not check it)",
-                    (*epath, "sampleDatasetDownloadUrl"),
+                    f"type is {ttype!r} but the slug/title says {word!r}; check the type",
+                    (*epath, "type"),
+                )
+            ]
+    return []
+
+
+def _check_tags(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    tags = entry.get("tags")
+    if not isinstance(tags, list):
+        return []
+    problems: list[Problem] = []
+    seen: set[Any] = set()
+    for j, tag in enumerate(tags):
+        if isinstance(tag, str) and tag in seen:
+            problems.append(warning(f"tag {tag!r} is listed twice", (*epath, "tags", j)))
+        seen.add(tag if isinstance(tag, str) else id(tag))
+    return problems
+
+
+def _check_sample_url(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    url = entry.get("sampleDatasetDownloadUrl")
+    if isinstance(url, str) and not url.lower().startswith(("http://", "https://")):
+        return [
+            warning(
+                f"sampleDatasetDownloadUrl {url!r} does not look like a URL (Bitfount does "
+                "not check it)",
+                (*epath, "sampleDatasetDownloadUrl"),
+            )
+        ]
+    return []
+
+
+def _check_override_keys(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    overrides = entry.get("model_overrides")
+    if not isinstance(overrides, Mapping):
+        return []
+    problems: list[Problem] = []
+    for section, override in overrides.items():
+        if isinstance(override, Mapping):
+            problems.extend(
+                _unknown_entry_keys(
+                    override,
+                    ("model_ref", "model_username", "model_version"),
+                    (*epath, "model_overrides", path_key(section)),
                 )
             )
-        overrides = entry.get("model_overrides")
-        if isinstance(overrides, Mapping):
-            for section, override in overrides.items():
-                if isinstance(override, Mapping):
-                    problems.extend(
-                        _unknown_entry_keys(
-                            override,
-                            ("model_ref", "model_username", "model_version"),
-                            (*epath, "model_overrides", path_key(section)),
-                        )
-                    )
+    return problems
+
+
+def _duplicate_slugs(by_slug: dict[str, list[tuple[int, str]]]) -> list[Problem]:
+    problems: list[Problem] = []
     for clean, entries in by_slug.items():
         if len(entries) < 2:
             continue
