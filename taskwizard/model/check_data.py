@@ -5,7 +5,7 @@ datasource types."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from pydantic import ValidationError
@@ -113,45 +113,87 @@ def _check_data_split(split: Mapping[str, Any], path: DocPath, templated: bool) 
     return problems
 
 
+FilterCheck = Callable[[str, Any, DocPath], list[Problem]]
+
+
 def _check_filter(f: Mapping[str, Any], path: DocPath, templated: bool) -> list[Problem]:
     ftype = f.get("filter_type")
     value = f.get("value")
-    vpath: DocPath = (*path, "value")
     if not isinstance(ftype, str) or (templated and is_placeholder(value)):
         return []
     if isinstance(value, dt.date):
         return []  # an error already (the schema's value check)
+    check: FilterCheck
     if ftype in catalog.INT_FILTER_TYPES:
-        if isinstance(value, bool):
-            return [error(f"{ftype} needs a whole number of frames, not {describe(value)}", vpath)]
-        if not isinstance(value, int):
-            return [warning(f"{ftype} should be a whole number (got {describe(value)})", vpath)]
+        check = _int_filter
     elif ftype in catalog.NUMBER_FILTER_TYPES:
-        if isinstance(value, bool) or not isinstance(value, int | float):
-            return [warning(f"{ftype} should be a number of MB (got {describe(value)})", vpath)]
+        check = _number_filter
     elif ftype in catalog.DATE_FILTER_TYPES:
-        if isinstance(value, Mapping):
-            if "year" not in value:
-                return [warning(f"{ftype}: a date mapping needs year (and month, day)", vpath)]
-            month, day = value.get("month"), value.get("day")
-            if isinstance(month, int) and not 1 <= month <= 12:
-                return [warning(f"{ftype}: month {month} is not a month", (*vpath, "month"))]
-            if isinstance(day, int) and not 1 <= day <= 31:
-                return [warning(f"{ftype}: day {day} is not a day of a month", (*vpath, "day"))]
-        elif not isinstance(value, str):
-            return [
-                warning(
-                    f"{ftype} should be a date: {{year, month, day}} or a quoted string "
-                    f"(got {describe(value)})",
-                    vpath,
-                )
-            ]
-    elif ftype == "check-required-fields" and not isinstance(value, bool):
+        check = _date_filter
+    else:
+        check = _OTHER_FILTER_CHECKS.get(ftype, _no_check)
+    return check(ftype, value, (*path, "value"))
+
+
+def _no_check(ftype: str, value: Any, vpath: DocPath) -> list[Problem]:
+    return []
+
+
+def _int_filter(ftype: str, value: Any, vpath: DocPath) -> list[Problem]:
+    if isinstance(value, bool):
+        return [error(f"{ftype} needs a whole number of frames, not {describe(value)}", vpath)]
+    if not isinstance(value, int):
+        return [warning(f"{ftype} should be a whole number (got {describe(value)})", vpath)]
+    return []
+
+
+def _number_filter(ftype: str, value: Any, vpath: DocPath) -> list[Problem]:
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return [warning(f"{ftype} should be a number of MB (got {describe(value)})", vpath)]
+    return []
+
+
+def _date_filter(ftype: str, value: Any, vpath: DocPath) -> list[Problem]:
+    if isinstance(value, Mapping):
+        if "year" not in value:
+            return [warning(f"{ftype}: a date mapping needs year (and month, day)", vpath)]
+        month, day = value.get("month"), value.get("day")
+        if isinstance(month, int) and not 1 <= month <= 12:
+            return [warning(f"{ftype}: month {month} is not a month", (*vpath, "month"))]
+        if isinstance(day, int) and not 1 <= day <= 31:
+            return [warning(f"{ftype}: day {day} is not a day of a month", (*vpath, "day"))]
+        return []
+    if not isinstance(value, str):
+        return [
+            warning(
+                f"{ftype} should be a date: {{year, month, day}} or a quoted string "
+                f"(got {describe(value)})",
+                vpath,
+            )
+        ]
+    return []
+
+
+def _bool_filter(ftype: str, value: Any, vpath: DocPath) -> list[Problem]:
+    if not isinstance(value, bool):
         return [warning(f"{ftype} should be true or false (got {describe(value)})", vpath)]
-    elif ftype == "required-field-names" and not (
-        isinstance(value, list) and all(isinstance(v, str) for v in value)
-    ):
+    return []
+
+
+def _names_filter(ftype: str, value: Any, vpath: DocPath) -> list[Problem]:
+    if not (isinstance(value, list) and all(isinstance(v, str) for v in value)):
         return [warning(f"{ftype} should be a list of field names (got {describe(value)})", vpath)]
-    elif ftype == "modality" and value not in catalog.MODALITIES:
+    return []
+
+
+def _modality_filter(ftype: str, value: Any, vpath: DocPath) -> list[Problem]:
+    if value not in catalog.MODALITIES:
         return [warning(f"modality {one_of(catalog.MODALITIES, value)}", vpath)]
     return []
+
+
+_OTHER_FILTER_CHECKS: dict[str, FilterCheck] = {
+    "check-required-fields": _bool_filter,
+    "required-field-names": _names_filter,
+    "modality": _modality_filter,
+}
