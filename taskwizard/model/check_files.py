@@ -127,11 +127,9 @@ def _check_config_files(
     cwd: Path,
     loaded: dict[Path, Any],
 ) -> tuple[list[Problem], list[_TemplateRef]]:
-    problems: list[Problem] = []
-    refs: list[_TemplateRef] = []
     if not isinstance(data, Mapping):
-        return problems, refs
-    config_dir = config_path.parent
+        return [], []
+    problems: list[Problem] = []
     if config_path.name != config_path.name.lower():
         problems.append(
             warning(
@@ -140,82 +138,105 @@ def _check_config_files(
                 "lowercase file name"
             )
         )
+    where = _ConfigPlace(config_path.parent, config_display.parent, cwd, _identity(config_path))
+    refs: list[_TemplateRef] = []
     templates = data.get("task-templates")
-    config_real = _identity(config_path)
     for i, entry in enumerate(templates if isinstance(templates, list) else []):
-        if not isinstance(entry, Mapping):
-            continue
-        name = entry.get("template")
-        if not isinstance(name, str) or not name.strip():
-            continue
-        tpath: DocPath = ("task-templates", i, "template")
-        found, via_cwd = find_config_file(name, config_dir, cwd)
+        if isinstance(entry, Mapping):
+            problems.extend(_check_template_file(entry, i, where, loaded, refs))
+    models = data.get("models")
+    for i, entry in enumerate(models if isinstance(models, list) else []):
+        if isinstance(entry, Mapping):
+            problems.extend(_check_model_files(entry, i, where))
+    return problems, refs
+
+
+@dataclass(frozen=True)
+class _ConfigPlace:
+    """Where a config's relative file names are looked up, and how they are shown."""
+
+    folder: Path
+    display_folder: Path
+    cwd: Path
+    config_real: Path  # the config itself, resolved
+
+    def find(
+        self, name: str, what: str, path: DocPath, problems: list[Problem]
+    ) -> tuple[Path, str, bool] | None:
+        """The file a config names, its display name and whether it was found only
+        relative to the current directory; or None (a problem is added)."""
+        found, via_cwd = find_config_file(name, self.folder, self.cwd)
         if found is None:
             problems.append(
                 error(
-                    f"template file not found: {name!r} (looked in the config's folder and the "
+                    f"{what} not found: {name!r} (looked in the config's folder and the "
                     "current directory)",
-                    tpath,
+                    path,
                 )
             )
-            continue
-        if found.is_dir():
-            problems.append(error(f"template {name!r} is a folder, not a task YAML", tpath))
-            continue
-        own = _template_is_config_or_outside(_identity(found), config_real, name, tpath, via_cwd)
-        if own is not None:
-            problems.append(own)
-            if own.is_error:
-                continue
+            return None
         if via_cwd:
-            problems.append(warning(_cwd_warning("template", name), tpath))
-            display = name
-        else:
-            display = str(config_display.parent / name) if not Path(name).is_absolute() else name
-        refs.append(_TemplateRef(i, name, found, display))
-        if entry.get("model_overrides"):
-            task_data = _load(found, display, loaded).data
-            if task_major_version(task_data) < 9:
-                problems.append(
-                    error(
-                        "model_overrides are only supported for v9+ task templates (Bitfount's "
-                        f"uploader raises this); {name!r} is a v7/v8 task",
-                        ("task-templates", i, "model_overrides"),
-                    )
+            label = "template" if what == "template file" else what
+            problems.append(warning(_cwd_warning(label, name), path))
+            return found, name, True
+        display = str(self.display_folder / name) if not Path(name).is_absolute() else name
+        return found, display, False
+
+
+def _check_template_file(
+    entry: Mapping[str, Any],
+    i: int,
+    where: _ConfigPlace,
+    loaded: dict[Path, Any],
+    refs: list[_TemplateRef],
+) -> list[Problem]:
+    name = entry.get("template")
+    if not isinstance(name, str) or not name.strip():
+        return []
+    tpath: DocPath = ("task-templates", i, "template")
+    problems: list[Problem] = []
+    located = where.find(name, "template file", tpath, problems)
+    if located is None:
+        return problems
+    found, display, via_cwd = located
+    if found.is_dir():
+        return [*problems, error(f"template {name!r} is a folder, not a task YAML", tpath)]
+    own = _template_is_config_or_outside(_identity(found), where.config_real, name, tpath, via_cwd)
+    if own is not None:
+        problems.append(own)
+        if own.is_error:
+            return problems
+    refs.append(_TemplateRef(i, name, found, display))
+    if entry.get("model_overrides"):
+        task_data = _load(found, display, loaded).data
+        if task_major_version(task_data) < 9:
+            problems.append(
+                error(
+                    "model_overrides are only supported for v9+ task templates (Bitfount's "
+                    f"uploader raises this); {name!r} is a v7/v8 task",
+                    ("task-templates", i, "model_overrides"),
                 )
-    models = data.get("models")
-    for i, entry in enumerate(models if isinstance(models, list) else []):
-        if not isinstance(entry, Mapping):
+            )
+    return problems
+
+
+def _check_model_files(entry: Mapping[str, Any], i: int, where: _ConfigPlace) -> list[Problem]:
+    problems: list[Problem] = []
+    for key, checker, what in (
+        ("model_file", check_model_file, "model file"),
+        ("weights_file", check_weights_file, "weights file"),
+    ):
+        name = entry.get(key)
+        if not isinstance(name, str) or not name.strip():
             continue
-        for key, checker, what in (
-            ("model_file", check_model_file, "model file"),
-            ("weights_file", check_weights_file, "weights file"),
-        ):
-            name = entry.get(key)
-            if not isinstance(name, str) or not name.strip():
-                continue
-            kpath: DocPath = ("models", i, key)
-            found, via_cwd = find_config_file(name, config_dir, cwd)
-            if found is None:
-                problems.append(
-                    error(
-                        f"{what} not found: {name!r} (looked in the config's folder and the "
-                        "current directory)",
-                        kpath,
-                    )
-                )
-                continue
-            if via_cwd:
-                problems.append(warning(_cwd_warning(what, name), kpath))
-                display = name
-            else:
-                display = (
-                    str(config_display.parent / name) if not Path(name).is_absolute() else name
-                )
-            for p in checker(found, display=display):
-                # Problems inside the model file keep their own place; the rest go on the entry.
-                problems.append(p if p.line is not None else Problem(p.severity, p.message, kpath))
-    return problems, refs
+        kpath: DocPath = ("models", i, key)
+        located = where.find(name, what, kpath, problems)
+        if located is None:
+            continue
+        for p in checker(located[0], display=located[1]):
+            # Problems inside the model file keep their own place; the rest go on the entry.
+            problems.append(p if p.line is not None else Problem(p.severity, p.message, kpath))
+    return problems
 
 
 def check_task_files(data: Any, task_path: Path, *, cwd: Path | None = None) -> list[Problem]:
