@@ -812,47 +812,59 @@ def declaration_to_yaml(spec: VariableSpec) -> dict[str, Any]:
     if key in ("string", "boolean", "number", "object"):
         out["type"] = key
     elif key.startswith("array of"):
-        out["type"] = "array"
-        if key == "array of strings":
-            out["items"] = {"type": "string"}
-        elif key == "array of string arrays":
-            out["items"] = {"type": "array", "items": {"type": "string"}}
-        else:
-            out["items"] = {"type": "object"}
-        if spec.min_items is not None:
-            out["minItems"] = spec.min_items
-    elif key == "file_path":
-        details: dict[str, Any] = {}
-        if spec.extension is not None:
-            details["extension"] = spec.extension
-        out["type"] = {"file_path": details}
-    elif key == "model_slug":
-        details = {"provider": spec.provider or "", "library": spec.library or ""}
-        if spec.pipeline_tag is not None:
-            details["pipeline_tag"] = spec.pipeline_tag
-        if spec.author is not None:
-            details["author"] = spec.author
-        out["type"] = {"model_slug": details}
-    elif key in ("schema_column_name", "schema_column_name_array"):
-        details = {}
-        if spec.semantic_type is not None:
-            details["semantic_type"] = spec.semantic_type
-        out["type"] = {key: details}
-    elif key == "task_filters":
-        out["type"] = {"task_filters": {"filter_types": list(spec.filter_types)}}
+        out.update(_array_type_yaml(spec))
+    elif key in _NESTED_TYPES:
+        out["type"] = {key: _nested_type_details(spec)}
     else:
         raise ValueError(f"unknown variable type {key!r}; use one of {', '.join(VARIABLE_TYPES)}")
-    if key == "string":
-        if spec.pattern is not None:
-            out["pattern"] = spec.pattern
-        if spec.min_length is not None:
-            out["minLength"] = spec.min_length
-        if spec.enum is not None:
-            out["enum"] = list(spec.enum)
-    if key == "number" and spec.minimum is not None:
-        out["minimum"] = spec.minimum
+    out.update(_constraints_yaml(spec))
     if spec.has_default and key != "model_slug":
         out["default"] = copy.deepcopy(spec.default)
+    return out
+
+
+_ARRAY_ITEMS: Final[dict[str, dict[str, Any]]] = {
+    "array of strings": {"type": "string"},
+    "array of string arrays": {"type": "array", "items": {"type": "string"}},
+    "array of objects": {"type": "object"},
+}
+
+
+def _array_type_yaml(spec: VariableSpec) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "type": "array",
+        "items": copy.deepcopy(_ARRAY_ITEMS.get(spec.type_key, {"type": "object"})),
+    }
+    if spec.min_items is not None:
+        out["minItems"] = spec.min_items
+    return out
+
+
+def _nested_type_details(spec: VariableSpec) -> dict[str, Any]:
+    """``type: {<nested type>: {...}}``: the details each nested type takes."""
+    key = spec.type_key
+    if key == "task_filters":
+        return {"filter_types": list(spec.filter_types)}
+    if key == "model_slug":
+        details = {"provider": spec.provider or "", "library": spec.library or ""}
+        optional = {"pipeline_tag": spec.pipeline_tag, "author": spec.author}
+    elif key == "file_path":
+        details, optional = {}, {"extension": spec.extension}
+    else:  # schema_column_name(_array)
+        details, optional = {}, {"semantic_type": spec.semantic_type}
+    details.update({k: v for k, v in optional.items() if v is not None})
+    return details
+
+
+def _constraints_yaml(spec: VariableSpec) -> dict[str, Any]:
+    if spec.type_key == "number":
+        return {"minimum": spec.minimum} if spec.minimum is not None else {}
+    if spec.type_key != "string":
+        return {}
+    given = {"pattern": spec.pattern, "minLength": spec.min_length}
+    out: dict[str, Any] = {k: v for k, v in given.items() if v is not None}
+    if spec.enum is not None:
+        out["enum"] = list(spec.enum)
     return out
 
 
@@ -1099,45 +1111,51 @@ def substitute(
     chosen: dict[str, Any] = {}
     for raw_name, decl in block.items():
         name = str(raw_name)
-        path = (TEMPLATE_KEY, name)
         info: Mapping[str, Any] = decl if isinstance(decl, Mapping) else {}
-        if name in supplied:
-            value = supplied[name]
-            enum = info.get("enum")
-            if info.get("type") == "string" and isinstance(enum, list) and value not in enum:
-                problems.append(
-                    error(
-                        f"value {value!r} for template variable {name!r} is not one of "
-                        f"{', '.join(map(str, enum))}",
-                        path,
-                    )
-                )
-                continue
-            chosen[name] = value
-        elif "default" in info:
-            chosen[name] = info["default"]
-        else:
-            problems.append(
-                error(
-                    f"Template variable {name!r} has no default value and no template "
-                    "parameter was provided; give it a value (or a default)",
-                    path,
-                )
-            )
-    for name in supplied:
-        if name not in chosen and name not in {str(n) for n in block}:
-            problems.append(
-                warning(
-                    f"a value was given for {name!r}, but no template variable has that name",
-                    (TEMPLATE_KEY,),
-                )
-            )
+        problem = _choose_value(name, info, supplied, chosen)
+        if problem is not None:
+            problems.append(problem)
+    declared = {str(n) for n in block}
+    problems.extend(
+        warning(
+            f"a value was given for {name!r}, but no template variable has that name",
+            (TEMPLATE_KEY,),
+        )
+        for name in supplied
+        if name not in chosen and name not in declared
+    )
     # One pass per variable in declaration order, as Bitfount does: a value that is
     # itself a later variable's placeholder gets replaced by that later pass.
     result: Any = body if chosen else copy.deepcopy(body)
     for name, value in chosen.items():
         result, _ = _replace(result, {name: value})
     return result, problems
+
+
+def _choose_value(
+    name: str, info: Mapping[str, Any], supplied: Mapping[str, Any], chosen: dict[str, Any]
+) -> Problem | None:
+    """Put the variable's value (supplied, else its default) into ``chosen``, or say why not."""
+    path = (TEMPLATE_KEY, name)
+    if name not in supplied:
+        if "default" in info:
+            chosen[name] = info["default"]
+            return None
+        return error(
+            f"Template variable {name!r} has no default value and no template "
+            "parameter was provided; give it a value (or a default)",
+            path,
+        )
+    value = supplied[name]
+    enum = info.get("enum")
+    if info.get("type") == "string" and isinstance(enum, list) and value not in enum:
+        return error(
+            f"value {value!r} for template variable {name!r} is not one of "
+            f"{', '.join(map(str, enum))}",
+            path,
+        )
+    chosen[name] = value
+    return None
 
 
 # --------------------------------------------------------------------------- wizard operations
