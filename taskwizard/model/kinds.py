@@ -21,7 +21,7 @@ import math
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Annotated, Any, Literal
+from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import AllowInfNan, Field, PlainValidator, WrapValidator, model_validator
 from pydantic_core import PydanticCustomError
@@ -30,8 +30,20 @@ from taskwizard.model import vocabulary
 from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.schema import Forbid, describe, fail, one_of, warn
 
-if TYPE_CHECKING:
-    from taskwizard.model.catalog import Argument
+
+class Argument(Protocol):
+    """What a kind's schema reads of a catalog ``Argument`` (kinds does not import the
+    catalog, which imports kinds)."""
+
+    @property
+    def choices(self) -> tuple[str, ...]: ...
+
+    @property
+    def case_insensitive(self) -> bool: ...
+
+    @property
+    def minimum(self) -> float | None: ...
+
 
 __all__ = [
     "ARGUMENT_KINDS",
