@@ -71,7 +71,7 @@ ROWS: list[Row] = [
         "trial_inclusion_filters.py ColumnFilter.__post_init__ (float(value))",
         {CSV_ARGS: {"filter": _filter("greater than", "sixty")}},
         {CSV_ARGS: {"filter": _filter("greater than", "60")}},
-        (*CSV_ARGS, "filter", 0),
+        (*CSV_ARGS, "filter", 0, "value"),
         "incompatible with operator type `greater than`",
     ),
     Row(

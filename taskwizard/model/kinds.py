@@ -23,7 +23,14 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
-from pydantic import AllowInfNan, Field, PlainValidator, WrapValidator, model_validator
+from pydantic import (
+    AllowInfNan,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+)
 from pydantic_core import PydanticCustomError
 
 from taskwizard.model import vocabulary
@@ -139,26 +146,32 @@ class CsvFilter(Forbid):
     value: Annotated[Any, PlainValidator(lambda v: _csv_filter_value(v))]
     how: Annotated[str, choice_validator(vocabulary.CSV_FILTER_HOW, False)] = "all"
 
-    @model_validator(mode="after")
-    def _inequality_needs_a_number(self) -> CsvFilter:
+    @field_validator("value", mode="after")
+    @classmethod
+    def _inequality_needs_a_number(cls, value: Any, info: ValidationInfo) -> Any:
         # Bitfount's ColumnFilter.__post_init__: float(value) for every operator
-        # but the equality ones.
-        if self.operator in vocabulary.CSV_FILTER_EQUALITY_OPERATORS or is_placeholder(self.value):
-            return self
+        # but the equality ones (operator is validated first: it comes first).
+        operator = info.data.get("operator")
+        if (
+            operator is None
+            or operator in vocabulary.CSV_FILTER_EQUALITY_OPERATORS
+            or is_placeholder(value)
+        ):
+            return value
         try:
-            float(self.value)
+            float(value)
         except ValueError:
             raise PydanticCustomError(
                 "tw_message",
                 "{message}",
                 {
-                    "message": f"filter value {self.value!r} cannot be compared with "
-                    f'{self.operator!r}: Bitfount refuses it ("Filter value `{self.value}` '
-                    f'incompatible with operator type `{self.operator}`"); an inequality '
+                    "message": f"filter value {value!r} cannot be compared with "
+                    f'{operator!r}: Bitfount refuses it ("Filter value `{value}` '
+                    f'incompatible with operator type `{operator}`"); an inequality '
                     "needs a number, or use equal / not equal for text"
                 },
             ) from None
-        return self
+        return value
 
 
 def _csv_filter_value(value: Any) -> Any:
