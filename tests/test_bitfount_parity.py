@@ -187,6 +187,14 @@ ROWS: list[Row] = [
         'Field may not be null."',
     ),
     Row(
+        "model.structure.arguments may not be null",
+        "runners/config_schemas/model_schemas.py ModelStructureConfig.arguments (default {})",
+        {(*ALGO0, "model", "structure"): {"name": "resnet", "arguments": None}},
+        {(*ALGO0, "model", "structure"): {"name": "resnet", "arguments": {}}},
+        (*ALGO0, "model", "structure", "arguments"),
+        "must be a mapping",
+    ),
+    Row(
         "HuggingFace generation torch_dtype",
         "algorithm_schemas.py HuggingFaceTextGenerationInferenceArgumentsConfig.__post_init__",
         {

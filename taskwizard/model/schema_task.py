@@ -117,7 +117,8 @@ class BitfountModelRef(Forbid):
 
 class ModelStructure(Forbid):
     name: str
-    arguments: dict[str, Any] | None = None
+    # Bitfount: fields.Dict with a default of {}, so null is refused.
+    arguments: dict[str, Any] = Field(default_factory=dict)
 
 
 class LoggerConfig(Forbid):
