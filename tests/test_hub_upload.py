@@ -478,6 +478,22 @@ def test_invalid_config_is_refused_with_positions(tmp_path: Path) -> None:
         execute_plan(plan, None, on_progress=Events())  # type: ignore[arg-type]
 
 
+def test_model_without_bitfount_model_protocol_is_refused_before_any_upload(
+    tmp_path: Path,
+) -> None:
+    """Bitfount's uploader refuses such a model ("must implement BaseModelProtocol")
+    only after it has uploaded other files; the plan refuses it up front."""
+    config = make_project(tmp_path / "p")
+    (config.parent / "MyModel.py").write_text(
+        "import torch\n\n\nclass MyModel(torch.nn.Module):\n    pass\n"
+    )
+    plan = build_plan(config, None, USER, cwd=tmp_path)
+    assert plan.refused and plan.items == []
+    (problem,) = [p for p in plan.problems if p.is_error]
+    assert "must implement BaseModelProtocol" in problem.message
+    assert (problem.file, problem.line) == (str(config.parent / "MyModel.py"), 4)
+
+
 def test_records_file_is_json_and_survives_corruption(tmp_path: Path) -> None:
     records.save_model_record("http://h/", USER, "M", 1, code_sha256="c", code_complete=False)
     records.save_model_record("http://h", USER, "M", 1, weights_sha256="w", weights_size=3)

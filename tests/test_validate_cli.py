@@ -34,7 +34,10 @@ def examples(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
 
 def add_models(root: Path) -> None:
     (root / "models").mkdir()
-    (root / "models" / "MyCustomModel.py").write_text("class MyCustomModel:\n    pass\n")
+    (root / "models" / "MyCustomModel.py").write_text(
+        "from bitfount import PyTorchBitfountModel\n\n\n"
+        "class MyCustomModel(PyTorchBitfountModel):\n    pass\n"
+    )
     (root / "models" / "MyCustomModel.pt").write_bytes(b"w")
 
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-import types
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -278,10 +277,17 @@ def test_unknown_declaration_key_resolves_to_the_key() -> None:
 # ---------------------------------------------------------------- defaults filled in
 
 
+class FakeValidate(list[Any]):
+    """The calls made to a stand-in validate_task, and that function."""
+
+    validate: Callable[[Any], list[Problem]]
+
+
 @pytest.fixture
-def fake_validate(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
-    """A stand-in validate_task: top_k must be a positive int, include exactly one column."""
-    calls: list[Any] = []
+def fake_validate() -> FakeValidate:
+    """A stand-in validate_task: top_k must be a positive int, include exactly one column.
+    check_template_variables is given it (variables does not import validate)."""
+    calls = FakeValidate()
 
     def validate_task(data: Any) -> list[Problem]:
         calls.append(data)
@@ -304,20 +310,18 @@ def fake_validate(monkeypatch: pytest.MonkeyPatch) -> list[Any]:
             out.append(error("always bad", ("task", "always_bad")))
         return out
 
-    module = types.ModuleType("taskwizard.model.validate")
-    module.validate_task = validate_task  # type: ignore[attr-defined]
-    monkeypatch.setitem(sys.modules, "taskwizard.model.validate", module)
+    calls.validate = validate_task
     return calls
 
 
 def test_default_that_makes_the_task_invalid_is_an_error_at_the_placeholder(
-    fake_validate: list[Any],
+    fake_validate: FakeValidate,
 ) -> None:
     data = task(
         {"k": {"label": "K", "type": "number", "default": 2.5}},
         task={"arguments": {"top_k": "{{ k }}"}},
     )
-    problems = check_template_variables(data)
+    problems = check_template_variables(data, validate_task=fake_validate.validate)
     assert [(p.severity, p.path, p.message) for p in problems] == [
         (
             "error",
@@ -331,11 +335,11 @@ def test_default_that_makes_the_task_invalid_is_an_error_at_the_placeholder(
 
 
 def test_error_above_the_substituted_value_is_blamed_on_its_placeholder(
-    fake_validate: list[Any],
+    fake_validate: FakeValidate,
 ) -> None:
     cols = {"label": "C", "type": "array", "items": {"type": "string"}, "default": ["a", "b"]}
     data = task({"cols": cols}, task={"include": "{{ cols }}", "arguments": {"top_k": 1}})
-    problems = check_template_variables(data)
+    problems = check_template_variables(data, validate_task=fake_validate.validate)
     assert [(p.path, p.message) for p in problems] == [
         (
             ("task", "include"),
@@ -345,11 +349,11 @@ def test_error_above_the_substituted_value_is_blamed_on_its_placeholder(
 
 
 def test_error_inside_the_substituted_value_is_blamed_on_its_placeholder(
-    fake_validate: list[Any],
+    fake_validate: FakeValidate,
 ) -> None:
     options = {"label": "O", "type": "object", "default": {"colour": "red"}}
     data = task({"o": options}, task={"options": "{{ o }}", "arguments": {"top_k": 1}})
-    problems = check_template_variables(data)
+    problems = check_template_variables(data, validate_task=fake_validate.validate)
     assert [(p.path, p.message) for p in problems] == [
         (
             ("task", "options"),
@@ -359,16 +363,16 @@ def test_error_inside_the_substituted_value_is_blamed_on_its_placeholder(
     ]
 
 
-def test_errors_the_task_has_anyway_are_not_repeated(fake_validate: list[Any]) -> None:
+def test_errors_the_task_has_anyway_are_not_repeated(fake_validate: FakeValidate) -> None:
     data = task(
         {"k": {"label": "K", "type": "number", "default": 3}},
         task={"arguments": {"top_k": "{{ k }}"}, "always_bad": True},
     )
-    assert check_template_variables(data) == []
+    assert check_template_variables(data, validate_task=fake_validate.validate) == []
 
 
 def test_good_defaults_give_no_problems_and_variables_without_default_stay_placeholders(
-    fake_validate: list[Any],
+    fake_validate: FakeValidate,
 ) -> None:
     data = task(
         {
@@ -377,34 +381,36 @@ def test_good_defaults_give_no_problems_and_variables_without_default_stay_place
         },
         task={"arguments": {"top_k": "{{ k }}", "model_id": "{{ m }}"}},
     )
-    assert check_template_variables(data) == []
+    assert check_template_variables(data, validate_task=fake_validate.validate) == []
     substituted = [c for c in fake_validate if c["task"]["arguments"]["top_k"] == 3]
     assert substituted and substituted[0]["task"]["arguments"]["model_id"] == "{{ m }}"
 
 
 def test_broken_declarations_and_unsubstituted_spellings_are_not_validated_with_defaults(
-    fake_validate: list[Any],
+    fake_validate: FakeValidate,
 ) -> None:
     data = task(
         {"k": {"label": "K", "type": "number", "default": -1, "minimum": 0}},
         task={"arguments": {"top_k": "{{ k }}"}},
     )
-    problems = check_template_variables(data)
+    problems = check_template_variables(data, validate_task=fake_validate.validate)
     assert [p.path for p in problems] == [("template", "k", "default")]
     assert fake_validate == []
     data = task(
         {"k": {"label": "K", "type": "number", "default": -1}},
         task={"arguments": {"top_k": "{{k}}"}},
     )
-    assert [p.severity for p in check_template_variables(data)] == ["warning"]
+    assert [
+        p.severity for p in check_template_variables(data, validate_task=fake_validate.validate)
+    ] == ["warning"]
 
 
-def test_explicit_null_default_is_filled_in_and_validated(fake_validate: list[Any]) -> None:
+def test_explicit_null_default_is_filled_in_and_validated(fake_validate: FakeValidate) -> None:
     data = task(
         {"k": {"label": "K", "type": "number", "default": None}},
         task={"arguments": {"top_k": "{{ k }}"}},
     )
-    problems = check_template_variables(data)
+    problems = check_template_variables(data, validate_task=fake_validate.validate)
     assert [p.message for p in problems] == [
         "with the defaults filled in (k = None): top_k: must be a positive whole number"
     ]

@@ -150,6 +150,7 @@ async def test_preview_substitutes_defaults_or_typed_values_and_validates(tmp_pa
         },
     }
     async with app.run_test(size=SIZE) as pilot:
+        app.state.task["pods"]["identifiers"] = ["owner/pod-a"]  # Bitfount needs one pod
         app.state.task["task"]["algorithm"] = [
             {
                 "name": "bitfount.HuggingFaceNERInference",

@@ -84,8 +84,13 @@ async def test_template_with_model_column_and_number_variables_keyboard_only(
         await pilot.press(*"ner-report", "tab", *"NER report")
         await tab_to(pilot, "field-description")
         await pilot.press(*"Finds entities in notes.")
+        # Pods (3rd step): Bitfount needs at least one pod, so Save waits for it.
+        await go_to_step(pilot, 2)
+        await tab_to(pilot, "field-pods")
+        await pilot.press(*"me/notes")
+        await settle(pilot)
         # Algorithms (5th step): swap ModelInference for NER.
-        await go_to_step(pilot, 4)
+        await go_to_step(pilot, 2)
         await pilot.press("enter")
         await settle(pilot, 1)
         await pilot.press(*"NERInference", "enter")

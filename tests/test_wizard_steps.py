@@ -84,6 +84,12 @@ async def test_models_step_add_pick_check_remove(tmp_path: Path) -> None:
         # A file whose class is not named like the file.
         await replace_text(pilot, "models/Bad.py")
         assert "no class named 'Bad'" in problem_text(file_field)
+        # A class named like the file that Bitfount's uploader would refuse: no
+        # initialise_model/deserialize and no Bitfount model base (read, never run).
+        (folder / "models" / "Plain.py").write_text("class Plain:\n    pass\n")
+        await replace_text(pilot, "models/Plain.py")
+        assert "must implement BaseModelProtocol" in problem_text(file_field)
+        assert footer_greyed(app, "next")
         # The picker: type a path relative to the config's folder, Enter chooses it.
         screen.query_one("#pick-model-0", Button).press()
         await settle(pilot)
@@ -232,3 +238,35 @@ async def test_every_step_fits_and_survives_resizing(tmp_path: Path, size: tuple
         await settle(pilot)
         assert screen.step_view is not None
         assert screen.query_one("#step-status").region.bottom < other[1]
+
+
+async def test_save_is_refused_with_no_pod(tmp_path: Path) -> None:
+    """Bitfount refuses a task with no pod ("Must provide at least one `pod_identifier`"):
+    the Review step greys out Save and lists that problem, which disappears with a pod."""
+    import yaml
+
+    example = Path("/work/shared/examples/mnist-inference-task.yaml")
+    task = yaml.safe_load(example.read_text())
+    task["pods"]["identifiers"] = []
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        app.state.config["task-templates"][0].update(
+            slug="mnist", title="MNIST", description="d", template="mnist.yaml"
+        )
+        app.state.task = task
+        screen.show_step("review")
+        await settle(pilot)
+        problems = screen.query_one("#review-problems", OptionList)
+        labels = [str(problems.get_option_at_index(i).prompt) for i in range(problems.option_count)]
+        assert any("at least one `pod_identifier`" in label for label in labels), labels
+        assert screen.query_one("#review-save", Button).disabled
+
+        app.state.task["pods"]["identifiers"] = ["me/a-pod"]
+        screen.show_step("pods")
+        await settle(pilot)
+        screen.show_step("review")
+        await settle(pilot)
+        assert screen.total_errors() == 0, screen.problems
+        assert not screen.query_one("#review-save", Button).disabled

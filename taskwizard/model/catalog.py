@@ -6,28 +6,8 @@ models from this catalog and the wizard builds its forms and F1 help from it,
 so a fact about Bitfount lives here once. (The plain lists are kept in
 :mod:`taskwizard.model.vocabulary`, which is cheap to import, and re-exported here.)
 
-Argument ``kind`` values (what a value of the argument must look like):
-
-==================  ==========================================================
-``str``             a string
-``path``            a string naming a file or folder
-``int``             a whole number (``minimum`` optional)
-``float``           a number (ints accepted)
-``bool``            true/false (Bitfount also accepts "yes"/"off" etc.)
-``choice``          one of ``choices`` (``case_insensitive`` optional)
-``choice_list``     a list whose items are each one of ``choices``
-``str_list``        a list of strings
-``str_mapping``     a mapping of string -> string
-``mapping``         a free mapping (not checked inside)
-``mapping_list``    a list of mappings (not checked inside)
-``transformations`` a list whose items are strings or mappings
-``split_transformations`` a mapping of split name -> ``transformations``
-``aggregator``      ``{secure: bool, weights: {pod-id: number} or null}``
-``csv_filters``     CSVReportAlgorithm's ``[{column, operator, value, how}]``
-``patient_visit_match`` ``{cols_to_match, divergent_col, date_time_col, how}``
-``column_ranges``   mapping column -> ``{lower: int, upper: int}``
-``any``             anything
-==================  ==========================================================
+Argument ``kind`` values (what a value of the argument must look like) are specified
+in :mod:`taskwizard.model.kinds`, one spec each.
 
 ``nullable``: null is accepted (Bitfount's desert schemas allow null only for
 ``Optional`` fields, i.e. those whose default is null or that say "or null").
@@ -37,47 +17,36 @@ whole value in a task template even though the field is not a string.
 
 from __future__ import annotations
 
-import typing
 from dataclasses import dataclass
 from typing import Any, Literal
 
 # The plain vocabularies (template types, tags, keys, limits, filter types,
 # task versions, field help) are in vocabulary.py, re-exported here.
+from taskwizard.model.kinds import ARGUMENT_KINDS as ARGUMENT_KINDS
+from taskwizard.model.kinds import ArgumentKind
+from taskwizard.model.rules import (
+    Rule,
+    hf_checkpoint_together,
+    one_of_steps_or_epochs,
+    one_selected_column,
+)
 from taskwizard.model.vocabulary import *  # noqa: F403
-from taskwizard.model.vocabulary import SAVE_LOCATIONS, SQL_AGGREGATION_FUNCS
+from taskwizard.model.vocabulary import (
+    SAVE_LOCATIONS,
+    SORT_ORDERS,
+    SQL_AGGREGATION_FUNCS,
+    TORCH_DTYPES,
+)
 
 # --------------------------------------------------------------------------
 # Protocols and algorithms
 # --------------------------------------------------------------------------
 
-ArgumentKind = Literal[
-    "str",
-    "path",
-    "int",
-    "float",
-    "bool",
-    "choice",
-    "choice_list",
-    "str_list",
-    "str_mapping",
-    "mapping",
-    "mapping_list",
-    "transformations",
-    "split_transformations",
-    "aggregator",
-    "csv_filters",
-    "patient_visit_match",
-    "column_ranges",
-    "any",
-]
-
-ARGUMENT_KINDS: tuple[str, ...] = typing.get_args(ArgumentKind)
-
 
 @dataclass(frozen=True)
 class Argument:
     name: str
-    kind: str  # one of ARGUMENT_KINDS
+    kind: ArgumentKind
     default: Any = None
     required: bool = False
     help: str = ""
@@ -102,6 +71,8 @@ class Component:
     general_purpose: bool = False
     supported_algorithms: tuple[str, ...] | None = None
     deprecated: str | None = None
+    # Rules across fields this component brings (model/rules.py); validate runs them.
+    rules: tuple[Rule, ...] = ()
 
     @property
     def short_name(self) -> str:
@@ -116,7 +87,7 @@ class Component:
 
 def _arg(
     name: str,
-    kind: str,
+    kind: ArgumentKind,
     default: Any = None,
     help: str = "",
     *,
@@ -184,6 +155,7 @@ def _protocol(
     known: bool = True,
     general: bool = False,
     supported: tuple[str, ...] | None = None,
+    rules: tuple[Rule, ...] = (),
 ) -> Component:
     return Component(
         name=f"bitfount.{short}",
@@ -194,6 +166,7 @@ def _protocol(
         arguments_known=known,
         general_purpose=general,
         supported_algorithms=supported,
+        rules=rules,
     )
 
 
@@ -208,6 +181,7 @@ def _algorithm(
     required: bool = False,
     model: bool = False,
     deprecated: str | None = None,
+    rules: tuple[Rule, ...] = (),
 ) -> Component:
     return Component(
         name=f"bitfount.{short}",
@@ -220,6 +194,7 @@ def _algorithm(
         takes_model=model,
         general_purpose=general,
         deprecated=deprecated,
+        rules=rules,
     )
 
 
@@ -308,6 +283,7 @@ _GENERAL_PROTOCOLS: tuple[Component, ...] = (
         ),
         general=True,
         supported=("bitfount.FederatedModelTraining",),
+        rules=(one_of_steps_or_epochs,),
     ),
     _protocol(
         "InferenceAndCSVReport",
@@ -453,7 +429,13 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 None,
                 "row filters: [{column, operator, value, how: any/all}]",
             ),
-            _arg("sorting_columns", "str_mapping", None, "column -> asc/desc"),
+            _arg(
+                "sorting_columns",
+                "choice_mapping",
+                None,
+                "column -> asc/desc",
+                choices=SORT_ORDERS,
+            ),
             _arg(
                 "decimal_places",
                 "int",
@@ -471,7 +453,13 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 "match rows of the same patient visit: {cols_to_match, divergent_col, "
                 "date_time_col, how}",
             ),
-            _arg("matched_csv_path", "path", None, "where the matched CSV is written"),
+            _arg(
+                "matched_csv_path",
+                "path",
+                None,
+                "where the matched CSV is written",
+                deprecated="matched_csv_path is deprecated: Bitfount warns and drops the value",
+            ),
             _arg(
                 "produce_matched_only",
                 "bool",
@@ -558,6 +546,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceTextGenerationInference",
@@ -576,11 +565,19 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
             _arg("pad_token_id", "int", None, "padding token id"),
             _arg("eos_token_id", "int", None, "end-of-sequence token id"),
             _arg("device", "str", None, "device to run on (e.g. cpu, cuda)"),
-            _arg("torch_dtype", "str", "float32", "torch dtype", nullable=False),
+            _arg(
+                "torch_dtype",
+                "choice",
+                "float32",
+                "torch dtype",
+                choices=TORCH_DTYPES,
+                nullable=False,
+            ),
             _ACCESS_TOKEN,
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceImageTextGenerationInference",
@@ -606,7 +603,14 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
             ),
             _SEED,
             _batch_size(1),
-            _arg("torch_dtype", "str", "bfloat16", "torch dtype", nullable=False),
+            _arg(
+                "torch_dtype",
+                "choice",
+                "bfloat16",
+                "torch dtype",
+                choices=TORCH_DTYPES,
+                nullable=False,
+            ),
             _arg("prompt_template", "str", None, "the prompt", templatable=True),
             _ACCESS_TOKEN,
         ),
@@ -650,6 +654,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceImageSegmentationInference",
@@ -678,6 +683,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceTextClassificationInference",
@@ -700,6 +706,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column,),
     ),
     _algorithm(
         "HuggingFaceNERInference",
@@ -752,6 +759,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         ),
         general=True,
         required=True,
+        rules=(one_selected_column, hf_checkpoint_together),
     ),
     _algorithm(
         "TIMMFineTuning",
@@ -766,6 +774,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 "split_transformations",
                 None,
                 "split (train/validation) -> transformations",
+                choices=("train", "validation"),
             ),
             _arg("labels", "str_list", None, "class labels", templatable=True),
             _arg(
@@ -841,17 +850,85 @@ ALGORITHMS: dict[str, Component] = {
     )
 }
 
-# Any of these in a task needs exactly one column in data_structure.select.include.
+# Bitfount's PercentageSplitter and SplitterDefinedInData dataclasses
+# (bitfount/data/datasplitters.py): ``data_split.args`` is loaded with either
+# one's schema (marshmallow ``Union``, ``unknown=RAISE``), then the chosen
+# splitter is built with ``**args``.
+DATA_SPLITTER_ARGUMENTS: dict[str, tuple[Argument, ...]] = {
+    "percentage": (
+        _arg("validation_percentage", "int", 10, "% of rows for validation", nullable=False),
+        _arg("test_percentage", "int", 10, "% of rows for testing", nullable=False),
+        _arg("shuffle", "bool", True, "shuffle before splitting", nullable=False),
+        _arg("seed", "int", 42, "random seed for the shuffle", nullable=False),
+        _arg("iterative_splitting", "bool", False, "split file by file", nullable=False),
+        _arg("time_series_sort_by", "any", None, "sort by these columns instead"),
+    ),
+    "predefined": (
+        _arg(
+            "column_name",
+            "str",
+            "BITFOUNT_SPLIT_CATEGORY",
+            "column holding the labels",
+            nullable=False,
+        ),
+        _arg("training_set_label", "str", "TRAIN", nullable=False),
+        _arg("validation_set_label", "str", "VALIDATION", nullable=False),
+        _arg("test_set_label", "str", "TEST", nullable=False),
+        _arg("infer_data_split_labels", "bool", False, nullable=False),
+    ),
+}
+DATA_SPLIT_ARGS: dict[str, tuple[str, ...]] = {
+    splitter: tuple(a.name for a in arguments)
+    for splitter, arguments in DATA_SPLITTER_ARGUMENTS.items()
+}
+
+# The uploader's model check (``upload_task_templates._upload_model_and_weights``):
+# ``issubclass(model_cls, BaseModelProtocol)``, a runtime-checkable Protocol whose
+# members are ``__init__``, ``initialise_model`` and ``deserialize``. Else: "Model
+# <file> must implement BaseModelProtocol." (after other files were uploaded).
+MODEL_PROTOCOL_METHODS: tuple[str, ...] = ("initialise_model", "deserialize")
+# Bitfount 13 classes that define (or inherit) both methods: models/base_models.py
+# ``_BaseModel``, models/bitfount_model.py, backends/pytorch/models/bitfount_model.py,
+# backends/pytorch/models/inference_model.py, backends/onnx/models.py, and the
+# protocols of bitfount/types.py (subclassing a Protocol inherits its methods).
+MODEL_BASES_WITH_PROTOCOL: frozenset[str] = frozenset(
+    {
+        "_BaseModel",
+        "BitfountModel",
+        "BasePyTorchBitfountModel",
+        "PyTorchBitfountModel",
+        "PyTorchBitfountModelv2",
+        "_BaseInferenceModel",
+        "PytorchInferenceModel",
+        "PytorchLightningInferenceModel",
+        "ONNXModel",
+        "BaseModelProtocol",
+        "ModelProtocol",
+        "InferrableModelProtocol",
+        "EvaluableModelProtocol",
+        "BaseDistributedModelProtocol",
+        "DistributedModelProtocol",
+    }
+)
+# Bases known to define neither method (Python's, torch's, Lightning's, and
+# Bitfount's mixins in models/base_models.py and backends/pytorch/models/base_models.py).
+MODEL_BASES_WITHOUT_PROTOCOL: frozenset[str] = frozenset(
+    {
+        "object",
+        "ABC",
+        "Generic",
+        "Module",
+        "LightningModule",
+        "ClassifierMixIn",
+        "RegressorMixIn",
+        "SegmentationMixIn",
+        "PyTorchClassifierMixIn",
+    }
+)
+
+# Those that need exactly one column in data_structure.select.include (derived).
 SINGLE_COLUMN_ALGORITHMS: frozenset[str] = frozenset(
-    f"bitfount.{n}"
-    for n in (
-        "HuggingFaceImageClassificationInference",
-        "HuggingFaceImageSegmentationInference",
-        "HuggingFacePerplexityEvaluation",
-        "HuggingFaceTextClassificationInference",
-        "HuggingFaceTextGenerationInference",
-        "TIMMInference",
-    )
+    name for name, c in ALGORITHMS.items() if one_selected_column in c.rules
 )
 
 

@@ -125,7 +125,80 @@ def _check_model_bytes(path: Path, raw: bytes, display: str) -> list[Problem]:
                     other.col_offset + 1,
                 )
             )
+    if not problems:
+        problems.extend(_protocol_problems(named[0], classes, stem, display))
     return problems
+
+
+def _protocol_problems(
+    cls: ast.ClassDef, classes: list[ast.ClassDef], stem: str, display: str
+) -> list[Problem]:
+    """Bitfount's uploader check ``issubclass(cls, BaseModelProtocol)``, read statically."""
+    missing, unknown = _missing_methods(cls, {c.name: c for c in classes}, set())
+    if not missing:
+        return []
+    names = " and ".join(missing)
+    where = (display, cls.lineno, cls.col_offset + 1)
+    if not unknown:
+        return [
+            Problem(
+                "error",
+                f"class {stem!r} neither defines {names} nor inherits it from a Bitfount "
+                "model class: "
+                f"Bitfount's uploader refuses it (\"Model ... must implement "
+                'BaseModelProtocol"), after it has uploaded other files. Inherit from '
+                "PyTorchBitfountModel (or another Bitfount model class) or define "
+                f"{' and '.join(catalog.MODEL_PROTOCOL_METHODS)}",
+                (),
+                *where,
+            )
+        ]
+    return [
+        Problem(
+            "warning",
+            f"class {stem!r} does not define {names} itself, and taskwizard does not know "
+            f"its base{'s' if len(unknown) > 1 else ''} {', '.join(sorted(unknown))}: "
+            "Bitfount's uploader will check that the class has initialise_model and "
+            "deserialize (BaseModelProtocol) and refuse it otherwise",
+            (),
+            *where,
+        )
+    ]
+
+
+def _missing_methods(
+    cls: ast.ClassDef, local: dict[str, ast.ClassDef], seen: set[str]
+) -> tuple[list[str], set[str]]:
+    """(protocol methods neither defined nor certainly inherited, unknown base names)."""
+    seen = seen | {cls.name}
+    defined = _defined_names(cls)
+    missing = [m for m in catalog.MODEL_PROTOCOL_METHODS if m not in defined]
+    unknown: set[str] = set()
+    for base in cls.bases:
+        if not missing:
+            break
+        name = _base_name(base)
+        if name in catalog.MODEL_BASES_WITH_PROTOCOL:
+            return [], set()
+        if name in local and name not in seen:
+            inherited, deeper = _missing_methods(local[name], local, seen)
+            missing = [m for m in missing if m in inherited]
+            unknown |= deeper
+        elif name not in catalog.MODEL_BASES_WITHOUT_PROTOCOL:
+            unknown.add(name or ast.unparse(base))
+    return missing, unknown if missing else set()
+
+
+def _defined_names(cls: ast.ClassDef) -> set[str]:
+    names: set[str] = set()
+    for node in cls.body:
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            names.add(node.name)
+        elif isinstance(node, ast.Assign):
+            names.update(t.id for t in node.targets if isinstance(t, ast.Name))
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name):
+            names.add(node.target.id)
+    return names
 
 
 def _module_classes(body: list[ast.stmt]) -> list[ast.ClassDef]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, replace
-from typing import Literal
+from typing import Any, Literal
 
 Severity = Literal["error", "warning"]
 DocPath = tuple[str | int, ...]
@@ -99,3 +99,8 @@ def path_text(path: DocPath) -> str:
         else:
             out += ("." if out else "") + part
     return out
+
+
+def path_key(key: Any) -> str | int:
+    """A mapping key as a path step (a key that is not text or a number becomes its text)."""
+    return key if isinstance(key, str | int) and not isinstance(key, bool) else str(key)

@@ -26,8 +26,8 @@ from typing import Any, Union
 from pydantic import BaseModel, ConfigDict, ValidationError, ValidationInfo, WrapValidator
 from pydantic_core import PydanticCustomError
 
+from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.problems import DocPath, Problem, error, warning
-from taskwizard.model.variables import is_placeholder
 
 
 # What Bitfount's templated schema accepts as a placeholder (the whole value).
@@ -224,6 +224,13 @@ _MISSING_HINTS: dict[str, str] = {
 }
 
 
+# A list where a mapping is expected: what was probably meant.
+_LIST_GIVEN_HINTS: dict[str, str] = {
+    "pods": "; the list of pods goes under identifiers: write pods: then, indented, "
+    "identifiers: [owner/pod-name, ...]",
+}
+
+
 def field_label(loc: DocPath) -> str:
     """``tags[1]``, ``model_version``: the last key with any list indexes after it."""
     out = ""
@@ -268,45 +275,57 @@ def convert_errors(
         if is_key:
             loc = loc[:-1]
         path = (*prefix, *loc)
-        kind = err["type"]
-        value = err.get("input")
-        label = field_label(path)
-        ctx = err.get("ctx") or {}
         if is_key:
             owner = field_label(path[:-1])
-            message = f"the keys of {owner} must be text (got {describe(value)}); quote it"
-        elif kind == "missing":
-            message = f"{label} is required" + _MISSING_HINTS.get(label, "")
-        elif kind == "extra_forbidden":
-            model = model_at(root, loc[:-1])
-            allowed = model_keys(model) if model is not None else []
-            message = unknown_key_message(loc[-1], allowed, ignored=ignored_unknown)
-        elif kind == "tw_message":
-            message = str(ctx.get("message", err["msg"]))
-        elif kind == "tw_warning":
-            problems.append(warning(f"{label} {ctx.get('phrase', err['msg'])}", path))
+            message = (
+                f"the keys of {owner} must be text (got {describe(err.get('input'))}); quote it"
+            )
+            problems.append(error(message, path))
             continue
-        elif kind == "tw_phrase":
-            message = f"{label} {ctx.get('phrase', err['msg'])}"
-        elif kind == "literal_error":
-            options = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
-            message = f"{label} {one_of(options, value)}"
-        elif kind in ("greater_than_equal", "greater_than"):
-            bound = ctx.get("ge", ctx.get("gt"))
-            message = f"{label} must be at least {bound} (got {describe(value)})"
-        elif kind in _TYPE_PHRASES:
-            message = _type_message(label, _TYPE_PHRASES[kind], value, templated)
-        else:
-            message = f"{label}: {err['msg']} (got {describe(value)})"
-        if (
-            templated
-            and not is_key
-            and kind in ("tw_phrase", "literal_error")
-            and is_placeholder(value)
-        ):
-            message = _cannot_take_placeholder(label)
-        problems.append(error(message, path))
+        if err["type"] == "tw_warning":
+            ctx = err.get("ctx") or {}
+            problems.append(warning(f"{field_label(path)} {ctx.get('phrase', err['msg'])}", path))
+            continue
+        problems.append(
+            error(_error_message(err, root, loc, path, templated, ignored_unknown), path)
+        )
     return problems
+
+
+def _error_message(
+    err: Any,
+    root: type[BaseModel],
+    loc: DocPath,
+    path: DocPath,
+    templated: bool,
+    ignored_unknown: bool,
+) -> str:
+    """The message of one pydantic error (not about a key, not a warning)."""
+    kind = err["type"]
+    value = err.get("input")
+    label = field_label(path)
+    ctx = err.get("ctx") or {}
+    if templated and kind in ("tw_phrase", "literal_error") and is_placeholder(value):
+        return _cannot_take_placeholder(label)
+    if kind == "missing":
+        return f"{label} is required" + _MISSING_HINTS.get(label, "")
+    if kind == "extra_forbidden":
+        model = model_at(root, loc[:-1])
+        allowed = model_keys(model) if model is not None else []
+        return unknown_key_message(loc[-1], allowed, ignored=ignored_unknown)
+    if kind == "tw_message":
+        return str(ctx.get("message", err["msg"]))
+    if kind == "tw_phrase":
+        return f"{label} {ctx.get('phrase', err['msg'])}"
+    if kind == "literal_error":
+        options = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
+        return f"{label} {one_of(options, value)}"
+    if kind in ("greater_than_equal", "greater_than"):
+        bound = ctx.get("ge", ctx.get("gt"))
+        return f"{label} must be at least {bound} (got {describe(value)})"
+    if kind in _TYPE_PHRASES:
+        return _type_message(label, _TYPE_PHRASES[kind], value, templated)
+    return f"{label}: {err['msg']} (got {describe(value)})"
 
 
 def _real_loc(data: Any, loc: DocPath) -> DocPath:
@@ -351,4 +370,13 @@ def _type_message(label: str, phrase: str, value: Any, templated: bool) -> str:
             f"{label} {phrase} (got {describe(value)}: YAML reads it as a date; "
             f'quote it: "{value.isoformat()}")'
         )
+    if isinstance(value, Mapping) and value and all(v is None for v in value.values()):
+        braces = "{" + ", ".join(str(k) for k in value) + "}"
+        return (
+            f"{label} {phrase} (got {describe(value)}: unquoted braces make YAML read "
+            f'{braces} as a mapping, e.g. when copied from a Python f-string; quote it: "{braces}"'
+            f", or write the value itself)"
+        )
+    if isinstance(value, list) and label in _LIST_GIVEN_HINTS:
+        return f"{label} {phrase} (got {describe(value)}){_LIST_GIVEN_HINTS[label]}"
     return f"{label} {phrase} (got {describe(value)})"

@@ -20,16 +20,22 @@ from collections.abc import Mapping
 from typing import Annotated, Any, Literal
 
 from pydantic import (
-    AllowInfNan,
     BaseModel,
     Field,
     PlainValidator,
     TypeAdapter,
-    WrapValidator,
     create_model,
 )
 
 from taskwizard.model import catalog
+from taskwizard.model.kinds import (
+    KINDS,
+    Aggregator,
+    Float,
+    Int,
+    StrOrStrList,
+)
+from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.schema import (
     TEMPLATABLE,
     Forbid,
@@ -37,19 +43,9 @@ from taskwizard.model.schema import (
     fail,
     fail_message,
     one_of,
-    warn,
 )
-from taskwizard.model.variables import is_placeholder
 
 # ------------------------------------------------------------------ value checkers
-
-
-def _str_or_str_list(value: Any) -> Any:
-    if isinstance(value, str):
-        return value
-    if isinstance(value, list) and all(isinstance(v, str) for v in value):
-        return value
-    raise fail(f"must be a column name or a list of column names (got {describe(value)})")
 
 
 def _table(value: Any) -> Any:
@@ -62,133 +58,17 @@ def _table(value: Any) -> Any:
     raise fail(f"must be a table name or a mapping of pod name to table (got {describe(value)})")
 
 
-def _transformations(value: Any) -> Any:
-    if isinstance(value, list) and all(isinstance(v, str | Mapping) for v in value):
-        return value
-    raise fail(f"must be a list of transformation names or mappings (got {describe(value)})")
-
-
-def _choice(options: tuple[str, ...], case_insensitive: bool) -> Any:
-    lowered = {o.lower() for o in options}
-
-    def check(value: Any) -> Any:
-        if isinstance(value, str) and (
-            value in options or (case_insensitive and value.lower() in lowered)
-        ):
-            return value
-        raise fail(one_of(options, value))
-
-    return PlainValidator(check)
-
-
-def _marshmallow_int(value: Any, handler: Any) -> Any:
-    # marshmallow's Integer refuses booleans and truncates a float (1.5 -> 1).
-    if isinstance(value, bool):
-        raise fail(f"must be a whole number (got {describe(value)})")
-    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
-        raise warn(
-            f"is {value}: Bitfount reads it as {int(value)} (it drops the fraction); "
-            "write a whole number"
-        )
-    if isinstance(value, float) and math.isfinite(value):
-        return int(value)
-    return handler(value)
-
-
-def _marshmallow_float(value: Any, handler: Any) -> Any:
-    # marshmallow's Float refuses booleans, NaN and infinity.
-    if isinstance(value, bool):
-        raise fail(f"must be a number (got {describe(value)})")
-    return handler(value)
-
-
-Int = Annotated[int, WrapValidator(_marshmallow_int)]
-Float = Annotated[float, AllowInfNan(False), WrapValidator(_marshmallow_float)]
-
-StrOrStrList = Annotated[Any, PlainValidator(_str_or_str_list)]
 TableName = Annotated[Any, PlainValidator(_table)]
-Transformations = Annotated[Any, PlainValidator(_transformations)]
-
-
-# ------------------------------------------------------------------ shared parts
-
-
-class Aggregator(Forbid):
-    secure: bool
-    weights: dict[str, Float] | None = None
-
-
-class ColumnRange(Forbid):
-    lower: Int
-    upper: Int
-
-
-class CsvFilter(Forbid):
-    column: str
-    operator: str
-    value: Annotated[Any, PlainValidator(lambda v: _csv_filter_value(v))]
-    how: Annotated[str, _choice(catalog.CSV_FILTER_HOW, False)] = "all"
-
-
-def _csv_filter_value(value: Any) -> Any:
-    if isinstance(value, bool) or not isinstance(value, str | int | float):
-        if isinstance(value, dt.date):
-            raise fail(
-                f"must be a string or a number (got {describe(value)}: YAML reads it as a "
-                f'date; quote it: "{value.isoformat()}")'
-            )
-        raise fail(f"must be a string or a number (got {describe(value)})")
-    return value
-
-
-class PatientVisitMatch(Forbid):
-    cols_to_match: list[str]
-    divergent_col: str
-    date_time_col: str
-    how: Annotated[str, _choice(catalog.MERGE_HOW, False)] = "outer"
 
 
 # ------------------------------------------------------- argument models from the catalog
 
 
 def _argument_type(arg: catalog.Argument) -> Any:
-    kind = arg.kind
-    tp: Any
-    if kind in ("str", "path"):
-        tp = str
-    elif kind == "int":
-        tp = Annotated[Int, Field(ge=int(arg.minimum))] if arg.minimum is not None else Int
-    elif kind == "float":
-        tp = Float
-    elif kind == "bool":
-        tp = bool
-    elif kind == "choice":
-        tp = Annotated[str, _choice(arg.choices, arg.case_insensitive)]
-    elif kind == "choice_list":
-        tp = list[Annotated[str, _choice(arg.choices, arg.case_insensitive)]]
-    elif kind == "str_list":
-        tp = list[str]
-    elif kind == "str_mapping":
-        tp = dict[str, str]
-    elif kind == "mapping":
-        tp = dict[str, Any]
-    elif kind == "mapping_list":
-        tp = list[dict[str, Any]]
-    elif kind == "transformations":
-        tp = Transformations
-    elif kind == "split_transformations":
-        tp = dict[str, Transformations]
-    elif kind == "aggregator":
-        tp = Aggregator
-    elif kind == "csv_filters":
-        tp = list[CsvFilter]
-    elif kind == "patient_visit_match":
-        tp = PatientVisitMatch
-    elif kind == "column_ranges":
-        tp = dict[str, ColumnRange]
-    else:
-        tp = Any
-    if arg.nullable and kind != "any":
+    """The pydantic type of an argument: its kind's schema (:mod:`kinds`), then null
+    and template variables where the catalog allows them."""
+    tp = KINDS[arg.kind].schema(arg)
+    if arg.nullable and arg.kind != "any":
         tp = tp | None
     if arg.templatable:
         tp = Annotated[tp, TEMPLATABLE]
@@ -204,6 +84,17 @@ def arguments_model(component: catalog.Component) -> type[BaseModel]:
     model: type[BaseModel] = create_model(
         f"{component.short_name}Arguments", __base__=Forbid, **fields
     )
+    return model
+
+
+@functools.cache
+def splitter_arguments_model(splitter: str) -> type[BaseModel]:
+    """The model of one data splitter's ``data_split.args`` (from the catalog)."""
+    arguments = catalog.DATA_SPLITTER_ARGUMENTS[splitter]
+    fields: dict[str, Any] = {
+        a.name: (_argument_type(a), Field(default=a.default)) for a in arguments
+    }
+    model: type[BaseModel] = create_model(f"{splitter}SplitterArgs", __base__=Forbid, **fields)
     return model
 
 
@@ -226,7 +117,8 @@ class BitfountModelRef(Forbid):
 
 class ModelStructure(Forbid):
     name: str
-    arguments: dict[str, Any] | None = None
+    # Bitfount: fields.Dict with a default of {}, so null is refused.
+    arguments: dict[str, Any] = Field(default_factory=dict)
 
 
 class LoggerConfig(Forbid):
@@ -315,7 +207,8 @@ class Transform(Forbid):
 
 class DataSplit(Forbid):
     data_splitter: Literal["percentage", "predefined"] = "percentage"
-    args: dict[str, Any] | None = None
+    # Bitfount: a Union of the splitters' schemas with a default of {} (null refused).
+    args: dict[str, Any] = Field(default_factory=dict)
 
 
 def _schema_requirements(value: Any) -> Any:

@@ -9,7 +9,6 @@ while the catalog's protocols and algorithms are built later.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -135,24 +134,23 @@ DEFAULT_COMPATIBLE_DATASOURCES: tuple[str, ...] = tuple(
     d for d in DATASOURCE_TYPES if d not in ("OMOPSource", "NullSource")
 )
 
+# Template-variable declaration types (``template:`` block), as Bitfount 13 names them.
+VARIABLE_TYPES: tuple[str, ...] = (
+    "string",
+    "boolean",
+    "number",
+    "array of strings",
+    "array of string arrays",
+    "array of objects",
+    "object",
+    "file_path",
+    "model_slug",
+    "schema_column_name",
+    "schema_column_name_array",
+    "task_filters",
+)
+
 DATA_SPLITTERS: tuple[str, ...] = ("percentage", "predefined")
-DATA_SPLIT_ARGS: dict[str, tuple[str, ...]] = {
-    "percentage": (
-        "validation_percentage",
-        "test_percentage",
-        "shuffle",
-        "seed",
-        "iterative_splitting",
-        "time_series_sort_by",
-    ),
-    "predefined": (
-        "column_name",
-        "training_set_label",
-        "validation_set_label",
-        "test_set_label",
-        "infer_data_split_labels",
-    ),
-}
 
 DP_LOSS_REDUCTIONS: tuple[str, ...] = ("mean", "sum")
 
@@ -173,7 +171,12 @@ CSV_FILTER_OPERATORS: tuple[str, ...] = (
     "greater than",
     "greater than or equal",
 )
+# Bitfount's ColumnFilter: any other operator needs a value float() accepts.
+CSV_FILTER_EQUALITY_OPERATORS: tuple[str, ...] = ("==", "!=", "equal", "equals", "not equal")
 CSV_FILTER_HOW: tuple[str, ...] = ("any", "all")
+SORT_ORDERS: tuple[str, ...] = ("asc", "desc")  # CSVReportAlgorithm's DFSortType
+# The HuggingFace generation algorithms' __post_init__ check.
+TORCH_DTYPES: tuple[str, ...] = ("bfloat16", "float16", "float32", "float64")
 MERGE_HOW: tuple[str, ...] = ("inner", "outer", "left", "right")
 
 SQL_AGGREGATION_FUNCS: tuple[str, ...] = ("AVG", "SUM", "COUNT", "VAR", "VARIANCE", "STD", "STDDEV")
@@ -211,21 +214,24 @@ unlisted versions against the first entry, see the reference §5)."""
 
 V9_FLOW_KEYS: tuple[str, ...] = ("federation", "roles", "worker")
 
-_MAJOR_VERSION = re.compile(r"\s*[vV]?(\d+)")
+LEGACY_TASK_MAJOR_VERSION = 8
 
 
 def task_major_version(task: Any) -> int:
-    """The major version Bitfount's uploader reads from a task YAML's ``version:``
-    (absent or unparsable: 8). A leading ``v``/``V`` and whatever follows the major
-    number (``9.1``, ``v10.0``, ``9-rc1``) are allowed, as in a PEP 440 version.
-    The validator and the upload plan both use this one reading."""
+    """The major version Bitfount 13's template uploader reads from a task YAML's
+    ``version:`` — exactly its ``_template_major_version``: ``int(version.split(".")[0])``
+    for a string, and 8 (legacy) when absent, not a string, or when that raises.
+
+    So ``"9.1"`` and ``" 9"`` are 9, while ``"v9"``, ``"V9"`` and ``"9-rc1"`` are 8 (``int``
+    refuses them). The validator and the upload plan both use this one reading.
+    """
     version = task.get("version") if isinstance(task, Mapping) else None
-    match = _MAJOR_VERSION.match(version) if isinstance(version, str) else None
-    if match is None:
-        return 8
-    digits = match.group(1)
-    # thousands of digits would make int() raise (Python's 4,300-digit limit): "very big"
-    return int(digits) if len(digits) <= 18 else 10**18
+    if not isinstance(version, str):
+        return LEGACY_TASK_MAJOR_VERSION
+    try:
+        return int(version.split(".")[0])
+    except ValueError:  # also thousands of digits (Python's 4,300-digit limit), as there
+        return LEGACY_TASK_MAJOR_VERSION
 
 
 # --------------------------------------------------------------------------

@@ -10,6 +10,7 @@ validates the state and hands each field its problems.
 
 from __future__ import annotations
 
+import typing
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,7 +20,9 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Button, Static, TextArea
 
+from taskwizard.model import rules
 from taskwizard.model.catalog import Argument, Component
+from taskwizard.model.kinds import KINDS
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName
 from taskwizard.tui.dialogs.pick import PickOption
@@ -27,29 +30,29 @@ from taskwizard.tui.messages import StateEdited
 from taskwizard.tui.widgets.fields import Field, FieldKind
 from taskwizard.tui.widgets.keyvalue import KeyValueEditor, parse_yaml_value
 
-#: Catalog argument kind -> the form field kind that edits it.
+_SIMPLE_FORMS: frozenset[str] = frozenset(typing.get_args(FieldKind))
+#: Catalog argument kind -> the form field kind that edits it (from its spec in kinds.py).
 FIELD_KIND_OF: dict[str, FieldKind] = {
-    "str": "str",
-    "path": "str",
-    "int": "int",
-    "float": "float",
-    "bool": "bool",
-    "choice": "choice",
-    "choice_list": "multi",
-    "str_list": "str_list",
+    kind: typing.cast(FieldKind, spec.form)
+    for kind, spec in KINDS.items()
+    if spec.form in _SIMPLE_FORMS
 }
 #: Free mappings are edited as key/value rows (typed unless the values must be strings).
-MAPPING_KINDS: dict[str, bool] = {"mapping": True, "str_mapping": False}
+MAPPING_KINDS: dict[str, bool] = {
+    kind: spec.form == "mapping"
+    for kind, spec in KINDS.items()
+    if spec.form in ("mapping", "str_mapping")
+}
 
 
 def prune_empty(state: Any, doc: DocName, path: DocPath) -> bool:
-    """Remove the mapping at ``path`` if it is empty (an empty ``arguments: {}`` is
-    rejected by Bitfount on algorithms; elsewhere it only clutters the YAML)."""
-    node = state.get(doc, path)
-    if isinstance(node, dict) and not node:
-        state.set(doc, path, None)
-        return True
-    return False
+    """The model's rule (:func:`taskwizard.model.rules.prune_empty`) applied to the
+    wizard state, which then counts as edited."""
+    if not rules.prune_empty(state.doc(doc), path):
+        return False
+    state.saved = False
+    state.mark_touched(doc, path)
+    return True
 
 
 def component_options(components: dict[str, Component]) -> list[PickOption]:

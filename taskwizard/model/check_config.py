@@ -1,0 +1,281 @@
+"""The task-templates config's own checks (``validate_config``): no file is read here;
+:mod:`check_files` looks at the files it names."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from pydantic import ValidationError
+
+from taskwizard.model import catalog
+from taskwizard.model.problems import DocPath, Problem, error, path_key, warning
+from taskwizard.model.schema import (
+    convert_errors,
+    describe,
+    unknown_key_message,
+)
+from taskwizard.model.schema_config import CONFIG_ADAPTER, TaskTemplatesConfig
+from taskwizard.model.slug import sanitise_slug
+
+
+def validate_config(data: Any) -> list[Problem]:
+    """Every problem with a task-templates config itself (no files read), path-based."""
+    if data is not None and not isinstance(data, Mapping):
+        return [
+            error(
+                "a task-templates config must be a mapping with task-templates:, models: and/or "
+                f"deprecated-task-templates: (got {describe(data)})"
+            )
+        ]
+    unknown_top = [
+        warning(
+            unknown_key_message(key, catalog.CONFIG_TOP_LEVEL_KEYS, ignored=True), (path_key(key),)
+        )
+        for key in (data or {})
+        if key not in catalog.CONFIG_TOP_LEVEL_KEYS
+    ]
+    if data is None or all(not data.get(k) for k in catalog.CONFIG_TOP_LEVEL_KEYS):
+        return [
+            error(
+                "the task-templates config is empty (Bitfount's uploader logs \"Config file is "
+                'empty" and does nothing): add task-templates: entries'
+            ),
+            *unknown_top,
+        ]
+    problems: list[Problem] = []
+    try:
+        CONFIG_ADAPTER.validate_python(data)
+    except ValidationError as exc:
+        problems.extend(convert_errors(exc, TaskTemplatesConfig, ignored_unknown=True))
+
+    problems.extend(unknown_top)
+
+    templates = data.get("task-templates")
+    if isinstance(templates, list):
+        problems.extend(_check_template_entries(templates))
+    models = data.get("models")
+    if isinstance(models, list):
+        problems.extend(_check_model_entries(models))
+    deprecated = data.get("deprecated-task-templates")
+    if isinstance(deprecated, list):
+        problems.extend(_check_deprecated_entries(deprecated, templates))
+    return problems
+
+
+def _check_deprecated_entries(deprecated: list[Any], templates: Any) -> list[Problem]:
+    live = {
+        sanitise_slug(e["slug"])
+        for e in (templates if isinstance(templates, list) else [])
+        if isinstance(e, Mapping) and isinstance(e.get("slug"), str)
+    }
+    problems: list[Problem] = []
+    for i, entry in enumerate(deprecated):
+        if not isinstance(entry, Mapping):
+            continue
+        problems.extend(_unknown_entry_keys(entry, ("slug",), ("deprecated-task-templates", i)))
+        slug = entry.get("slug")
+        if isinstance(slug, str) and sanitise_slug(slug) in live:
+            problems.append(
+                warning(
+                    f"slug {slug!r} is both uploaded (task-templates) and archived "
+                    "(deprecated-task-templates); the upload archives it again",
+                    ("deprecated-task-templates", i, "slug"),
+                )
+            )
+    return problems
+
+
+def _unknown_entry_keys(
+    entry: Mapping[Any, Any], allowed: Sequence[str], path: DocPath
+) -> list[Problem]:
+    return [
+        warning(unknown_key_message(key, allowed, ignored=True), (*path, path_key(key)))
+        for key in entry
+        if key not in allowed
+    ]
+
+
+_TYPE_WORDS: dict[str, tuple[str, ...]] = {
+    "classification": ("image-classification", "text-classification", "tabular-classification"),
+    "segmentation": ("image-segmentation",),
+    "regression": ("tabular-regression",),
+    "detection": ("object-detection",),
+    "generation": ("text-generation",),
+}
+
+
+def _check_template_entries(templates: list[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    by_slug: dict[str, list[tuple[int, str]]] = {}
+    for i, entry in enumerate(templates):
+        if not isinstance(entry, Mapping):
+            continue
+        epath: DocPath = ("task-templates", i)
+        problems.extend(_unknown_entry_keys(entry, catalog.TEMPLATE_ENTRY_KEYS, epath))
+        slug = entry.get("slug")
+        if isinstance(slug, str):
+            problems.extend(_check_slug(slug, (*epath, "slug")))
+            if sanitise_slug(slug):
+                by_slug.setdefault(sanitise_slug(slug), []).append((i, slug))
+        for check in (_check_texts, _check_type_words, _check_tags, _check_sample_url):
+            problems.extend(check(entry, epath))
+        problems.extend(_check_override_keys(entry, epath))
+    problems.extend(_duplicate_slugs(by_slug))
+    return problems
+
+
+def _check_slug(slug: str, path: DocPath) -> list[Problem]:
+    clean = sanitise_slug(slug)
+    if not clean:
+        return [
+            error(
+                f"slug {slug!r} has no letters or digits: Bitfount would sanitise it to "
+                "an empty slug",
+                path,
+            )
+        ]
+    if clean != slug:
+        return [
+            warning(
+                f"slug {slug!r} becomes {clean!r} on the Hub (Bitfount sanitises "
+                f"slugs); write slug: {clean}",
+                path,
+            )
+        ]
+    return []
+
+
+def _check_texts(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    problems: list[Problem] = []
+    template = entry.get("template")
+    if isinstance(template, str) and not template.strip():
+        problems.append(error("template is empty: name the task YAML file", (*epath, "template")))
+    for name in ("title", "description"):
+        value = entry.get(name)
+        if isinstance(value, str) and not value.strip():
+            problems.append(warning(f"{name} is empty", (*epath, name)))
+    return problems
+
+
+def _check_type_words(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    ttype = entry.get("type")
+    if not (isinstance(ttype, str) and ttype in catalog.TEMPLATE_TYPES):
+        return []
+    words = " ".join(
+        v for v in (entry.get("slug"), entry.get("title")) if isinstance(v, str)
+    ).lower()
+    for word, types in _TYPE_WORDS.items():
+        if word in words and ttype not in types and word not in ttype:
+            return [
+                warning(
+                    f"type is {ttype!r} but the slug/title says {word!r}; check the type",
+                    (*epath, "type"),
+                )
+            ]
+    return []
+
+
+def _check_tags(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    tags = entry.get("tags")
+    if not isinstance(tags, list):
+        return []
+    problems: list[Problem] = []
+    seen: set[Any] = set()
+    for j, tag in enumerate(tags):
+        if isinstance(tag, str) and tag in seen:
+            problems.append(warning(f"tag {tag!r} is listed twice", (*epath, "tags", j)))
+        seen.add(tag if isinstance(tag, str) else id(tag))
+    return problems
+
+
+def _check_sample_url(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    url = entry.get("sampleDatasetDownloadUrl")
+    if isinstance(url, str) and not url.lower().startswith(("http://", "https://")):
+        return [
+            warning(
+                f"sampleDatasetDownloadUrl {url!r} does not look like a URL (Bitfount does "
+                "not check it)",
+                (*epath, "sampleDatasetDownloadUrl"),
+            )
+        ]
+    return []
+
+
+def _check_override_keys(entry: Mapping[str, Any], epath: DocPath) -> list[Problem]:
+    overrides = entry.get("model_overrides")
+    if not isinstance(overrides, Mapping):
+        return []
+    problems: list[Problem] = []
+    for section, override in overrides.items():
+        if isinstance(override, Mapping):
+            problems.extend(
+                _unknown_entry_keys(
+                    override,
+                    ("model_ref", "model_username", "model_version"),
+                    (*epath, "model_overrides", path_key(section)),
+                )
+            )
+    return problems
+
+
+def _duplicate_slugs(by_slug: dict[str, list[tuple[int, str]]]) -> list[Problem]:
+    problems: list[Problem] = []
+    for clean, entries in by_slug.items():
+        if len(entries) < 2:
+            continue
+        for i, slug in entries:
+            others = ", ".join(f"task-templates[{j}] ({other!r})" for j, other in entries if j != i)
+            problems.append(
+                error(
+                    f"slug {slug!r} sanitises to {clean!r}, the same as {others}: Bitfount "
+                    "refuses duplicate task template slugs",
+                    ("task-templates", i, "slug"),
+                )
+            )
+    return problems
+
+
+def _check_model_entries(models: list[Any]) -> list[Problem]:
+    problems: list[Problem] = []
+    stems: dict[str, int] = {}
+    for i, entry in enumerate(models):
+        epath: DocPath = ("models", i)
+        if not isinstance(entry, Mapping):
+            continue
+        problems.extend(_unknown_entry_keys(entry, catalog.MODEL_ENTRY_KEYS, epath))
+        model_file = entry.get("model_file")
+        if isinstance(model_file, str):
+            if not model_file.strip():
+                problems.append(
+                    error("model_file is empty: name the model's .py file", (*epath, "model_file"))
+                )
+                continue
+            path = Path(model_file)
+            if path.suffix != ".py":
+                problems.append(
+                    warning(
+                        f"model_file {model_file!r} is not a .py file; Bitfount loads the model "
+                        "class from Python code",
+                        (*epath, "model_file"),
+                    )
+                )
+            if path.stem in stems:
+                problems.append(
+                    warning(
+                        f"models[{stems[path.stem]}] has the same model name {path.stem!r}: on "
+                        "the Hub this one becomes a new version of it",
+                        (*epath, "model_file"),
+                    )
+                )
+            stems.setdefault(path.stem, i)
+        weights = entry.get("weights_file")
+        if isinstance(weights, str) and not weights.strip():
+            problems.append(
+                error(
+                    "weights_file is empty: name the file or remove the key",
+                    (*epath, "weights_file"),
+                )
+            )
+    return problems

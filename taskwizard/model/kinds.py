@@ -1,0 +1,347 @@
+"""Argument kinds: what a value of a catalog argument must look like, one spec each.
+
+Each :class:`KindSpec` says, in one place, everything that follows from a kind:
+
+* ``schema``: the pydantic type the validator checks a value against
+  (Bitfount's marshmallow field, mirrored);
+* ``form``: the wizard's field that edits it (a text field, a number, a choice,
+  a key/value editor, or raw YAML);
+* ``variable_types``: the template-variable declaration types whose values can
+  fill it, best first (the Variables step and Ctrl+B binding).
+
+Adding a kind is one entry in :data:`ArgumentKind` and one in :data:`KINDS`;
+:mod:`schema_task`, the arguments form and :mod:`variables` read them from here.
+``Argument.kind`` is typed :data:`ArgumentKind`, so a typo fails mypy.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+import typing
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Annotated, Any, Literal, Protocol
+
+from pydantic import (
+    AllowInfNan,
+    Field,
+    PlainValidator,
+    ValidationInfo,
+    WrapValidator,
+    field_validator,
+)
+from pydantic_core import PydanticCustomError
+
+from taskwizard.model import vocabulary
+from taskwizard.model.placeholders import is_placeholder
+from taskwizard.model.schema import Forbid, describe, fail, one_of, warn
+
+
+class Argument(Protocol):
+    """What a kind's schema reads of a catalog ``Argument`` (kinds does not import the
+    catalog, which imports kinds)."""
+
+    @property
+    def choices(self) -> tuple[str, ...]: ...
+
+    @property
+    def case_insensitive(self) -> bool: ...
+
+    @property
+    def minimum(self) -> float | None: ...
+
+
+__all__ = [
+    "ARGUMENT_KINDS",
+    "KINDS",
+    "Aggregator",
+    "ArgumentKind",
+    "ColumnRange",
+    "CsvFilter",
+    "Float",
+    "FormKind",
+    "Int",
+    "KindSpec",
+    "PatientVisitMatch",
+    "StrOrStrList",
+    "Transformations",
+    "choice_validator",
+]
+
+# ------------------------------------------------------------------ value checkers
+
+
+def _str_or_str_list(value: Any) -> Any:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, list) and all(isinstance(v, str) for v in value):
+        return value
+    raise fail(f"must be a column name or a list of column names (got {describe(value)})")
+
+
+def _transformations(value: Any) -> Any:
+    if isinstance(value, list) and all(isinstance(v, str | Mapping) for v in value):
+        return value
+    raise fail(f"must be a list of transformation names or mappings (got {describe(value)})")
+
+
+def choice_validator(options: tuple[str, ...], case_insensitive: bool) -> Any:
+    lowered = {o.lower() for o in options}
+
+    def check(value: Any) -> Any:
+        if isinstance(value, str) and (
+            value in options or (case_insensitive and value.lower() in lowered)
+        ):
+            return value
+        raise fail(one_of(options, value))
+
+    return PlainValidator(check)
+
+
+def _marshmallow_int(value: Any, handler: Any) -> Any:
+    # marshmallow's Integer refuses booleans and truncates a float (1.5 -> 1).
+    if isinstance(value, bool):
+        raise fail(f"must be a whole number (got {describe(value)})")
+    if isinstance(value, float) and math.isfinite(value) and not value.is_integer():
+        raise warn(
+            f"is {value}: Bitfount reads it as {int(value)} (it drops the fraction); "
+            "write a whole number"
+        )
+    if isinstance(value, float) and math.isfinite(value):
+        return int(value)
+    return handler(value)
+
+
+def _marshmallow_float(value: Any, handler: Any) -> Any:
+    # marshmallow's Float refuses booleans, NaN and infinity.
+    if isinstance(value, bool):
+        raise fail(f"must be a number (got {describe(value)})")
+    return handler(value)
+
+
+Int = Annotated[int, WrapValidator(_marshmallow_int)]
+Float = Annotated[float, AllowInfNan(False), WrapValidator(_marshmallow_float)]
+
+StrOrStrList = Annotated[Any, PlainValidator(_str_or_str_list)]
+Transformations = Annotated[Any, PlainValidator(_transformations)]
+
+
+# ------------------------------------------------------------------ shared parts
+
+
+class Aggregator(Forbid):
+    secure: bool
+    weights: dict[str, Float] | None = None
+
+
+class ColumnRange(Forbid):
+    lower: Int
+    upper: Int
+
+
+class CsvFilter(Forbid):
+    column: str
+    operator: Annotated[str, choice_validator(vocabulary.CSV_FILTER_OPERATORS, False)]
+    value: Annotated[Any, PlainValidator(lambda v: _csv_filter_value(v))]
+    how: Annotated[str, choice_validator(vocabulary.CSV_FILTER_HOW, False)] = "all"
+
+    @field_validator("value", mode="after")
+    @classmethod
+    def _inequality_needs_a_number(cls, value: Any, info: ValidationInfo) -> Any:
+        # Bitfount's ColumnFilter.__post_init__: float(value) for every operator
+        # but the equality ones (operator is validated first: it comes first).
+        operator = info.data.get("operator")
+        if (
+            operator is None
+            or operator in vocabulary.CSV_FILTER_EQUALITY_OPERATORS
+            or is_placeholder(value)
+        ):
+            return value
+        try:
+            float(value)
+        except ValueError:
+            raise PydanticCustomError(
+                "tw_message",
+                "{message}",
+                {
+                    "message": f"filter value {value!r} cannot be compared with "
+                    f'{operator!r}: Bitfount refuses it ("Filter value `{value}` '
+                    f'incompatible with operator type `{operator}`"); an inequality '
+                    "needs a number, or use equal / not equal for text"
+                },
+            ) from None
+        return value
+
+
+def _csv_filter_value(value: Any) -> Any:
+    if isinstance(value, bool) or not isinstance(value, str | int | float):
+        if isinstance(value, dt.date):
+            raise fail(
+                f"must be a string or a number (got {describe(value)}: YAML reads it as a "
+                f'date; quote it: "{value.isoformat()}")'
+            )
+        raise fail(f"must be a string or a number (got {describe(value)})")
+    return value
+
+
+class PatientVisitMatch(Forbid):
+    cols_to_match: list[str]
+    divergent_col: str
+    date_time_col: str
+    how: Annotated[str, choice_validator(vocabulary.MERGE_HOW, False)] = "outer"
+
+
+# ------------------------------------------------------------------ the kinds
+
+ArgumentKind = Literal[
+    "str",
+    "path",
+    "int",
+    "float",
+    "bool",
+    "choice",
+    "choice_list",
+    "str_list",
+    "str_mapping",
+    "choice_mapping",
+    "mapping",
+    "mapping_list",
+    "transformations",
+    "split_transformations",
+    "aggregator",
+    "csv_filters",
+    "patient_visit_match",
+    "column_ranges",
+    "any",
+]
+
+#: The wizard field that edits a kind: the simple fields of ``tui/widgets/fields``,
+#: a key/value editor (``mapping``: typed values; ``str_mapping``: strings), or YAML.
+FormKind = Literal[
+    "str", "int", "float", "bool", "choice", "multi", "str_list", "mapping", "str_mapping", "yaml"
+]
+
+_OBJECT: tuple[str, ...] = ("object",)
+
+
+@dataclass(frozen=True)
+class KindSpec:
+    doc: str
+    schema: Callable[[Argument], Any]
+    form: FormKind
+    variable_types: tuple[str, ...]
+
+
+def _int(arg: Argument) -> Any:
+    return Annotated[Int, Field(ge=int(arg.minimum))] if arg.minimum is not None else Int
+
+
+def _split_transformations(arg: Argument) -> Any:
+    def check(value: Any) -> Any:
+        if not isinstance(value, Mapping):
+            raise fail(
+                f"must be a mapping of split name to transformations (got {describe(value)})"
+            )
+        for key in value:
+            if key not in arg.choices:
+                raise fail(f"keys {one_of(arg.choices, key)}")
+        return value
+
+    return Annotated[Any, PlainValidator(check)]
+
+
+def _one_of(arg: Argument) -> Any:
+    return Annotated[str, choice_validator(arg.choices, arg.case_insensitive)]
+
+
+KINDS: dict[ArgumentKind, KindSpec] = {
+    "str": KindSpec(
+        "a string",
+        lambda a: str,
+        "str",
+        ("string", "file_path", "model_slug", "schema_column_name"),
+    ),
+    "path": KindSpec(
+        "a string naming a file or folder", lambda a: str, "str", ("file_path", "string")
+    ),
+    "int": KindSpec("a whole number (``minimum`` optional)", _int, "int", ("number",)),
+    "float": KindSpec("a number (ints accepted)", lambda a: Float, "float", ("number",)),
+    "bool": KindSpec(
+        'true/false (Bitfount also accepts "yes"/"off" etc.)', lambda a: bool, "bool", ("boolean",)
+    ),
+    "choice": KindSpec(
+        "one of ``choices`` (``case_insensitive`` optional)", _one_of, "choice", ("string",)
+    ),
+    "choice_list": KindSpec(
+        "a list whose items are each one of ``choices``",
+        lambda a: list[_one_of(a)],  # type: ignore[misc]
+        "multi",
+        ("array of strings",),
+    ),
+    "str_list": KindSpec(
+        "a list of strings",
+        lambda a: list[str],
+        "str_list",
+        ("array of strings", "schema_column_name_array"),
+    ),
+    "str_mapping": KindSpec(
+        "a mapping of string -> string", lambda a: dict[str, str], "str_mapping", _OBJECT
+    ),
+    "choice_mapping": KindSpec(
+        "a mapping of string -> one of ``choices``",
+        lambda a: dict[str, _one_of(a)],  # type: ignore[misc]
+        "str_mapping",
+        _OBJECT,
+    ),
+    "mapping": KindSpec(
+        "a free mapping (not checked inside)", lambda a: dict[str, Any], "mapping", _OBJECT
+    ),
+    "mapping_list": KindSpec(
+        "a list of mappings (not checked inside)",
+        lambda a: list[dict[str, Any]],
+        "yaml",
+        ("array of objects", "task_filters"),
+    ),
+    "transformations": KindSpec(
+        "a list whose items are strings or mappings",
+        lambda a: Transformations,
+        "yaml",
+        ("array of objects", "array of strings"),
+    ),
+    "split_transformations": KindSpec(
+        "a mapping of split name (one of ``choices``) -> ``transformations``; Bitfount "
+        "checks only the names",
+        _split_transformations,
+        "yaml",
+        _OBJECT,
+    ),
+    "aggregator": KindSpec(
+        "``{secure: bool, weights: {pod-id: number} or null}``",
+        lambda a: Aggregator,
+        "yaml",
+        _OBJECT,
+    ),
+    "csv_filters": KindSpec(
+        "CSVReportAlgorithm's ``[{column, operator, value, how}]``",
+        lambda a: list[CsvFilter],
+        "yaml",
+        ("array of objects",),
+    ),
+    "patient_visit_match": KindSpec(
+        "``{cols_to_match, divergent_col, date_time_col, how}``",
+        lambda a: PatientVisitMatch,
+        "yaml",
+        _OBJECT,
+    ),
+    "column_ranges": KindSpec(
+        "mapping column -> ``{lower: int, upper: int}``",
+        lambda a: dict[str, ColumnRange],
+        "yaml",
+        _OBJECT,
+    ),
+    "any": KindSpec("anything", lambda a: Any, "yaml", vocabulary.VARIABLE_TYPES),
+}
+
+ARGUMENT_KINDS: tuple[ArgumentKind, ...] = typing.get_args(ArgumentKind)
+assert set(KINDS) == set(ARGUMENT_KINDS), "every argument kind needs exactly one KindSpec"

@@ -1,0 +1,473 @@
+"""Parity with Bitfount 13's own validation, one row per constraint taskwizard mirrors.
+
+Each row names where the constraint is in the SDK (``/work/sdk/src/bitfount``), then
+gives a task YAML Bitfount refuses (taskwizard must report an error at that place,
+saying what Bitfount says) and one it accepts (taskwizard must report no error).
+The files are a small valid task with one change each (``changes``: document path
+-> new value; ``None`` as a path's value deletes nothing, it sets null).
+
+Adding a constraint to the catalog means adding its row here.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from taskwizard.model.modelfile import check_model_file
+from taskwizard.model.problems import DocPath
+from taskwizard.model.validate import validate_task
+
+BASE: dict[str, Any] = {
+    "pods": {"identifiers": ["owner/pod-a"]},
+    "modeller": {"identity_verification_method": "oidc-device-code"},
+    "task": {
+        "protocol": {"name": "bitfount.InferenceAndCSVReport"},
+        "algorithm": [
+            {
+                "name": "bitfount.ModelInference",
+                "arguments": {"class_outputs": ["a", "b"]},
+                "model": {"bitfount_model": {"model_ref": "Net", "model_version": 1}},
+            },
+            {"name": "bitfount.CSVReportAlgorithm"},
+        ],
+        "data_structure": {},
+    },
+}
+CSV_ARGS: DocPath = ("task", "algorithm", 1, "arguments")
+SPLIT: DocPath = ("task", "data_structure", "data_split")
+ALGO0: DocPath = ("task", "algorithm", 0)
+
+
+def _filter(operator: str, value: Any) -> list[dict[str, Any]]:
+    return [{"column": "age", "operator": operator, "value": value}]
+
+
+@dataclass(frozen=True)
+class Row:
+    constraint: str
+    sdk: str  # where Bitfount 13 makes the check
+    refused: dict[DocPath, Any]
+    accepted: dict[DocPath, Any]
+    at: DocPath  # where taskwizard reports it
+    says: str  # part of taskwizard's message (Bitfount's meaning)
+
+
+ROWS: list[Row] = [
+    Row(
+        "CSVReportAlgorithm filter.operator OneOf",
+        "federated/algorithms/ophthalmology/trial_inclusion_filters.py ColumnFilter.operator",
+        {CSV_ARGS: {"filter": _filter("contains", "x")}},
+        {CSV_ARGS: {"filter": _filter("equals", "x")}},
+        (*CSV_ARGS, "filter", 0, "operator"),
+        "must be one of: ==, !=, <",
+    ),
+    Row(
+        "CSVReportAlgorithm filter: inequality needs a number",
+        "trial_inclusion_filters.py ColumnFilter.__post_init__ (float(value))",
+        {CSV_ARGS: {"filter": _filter("greater than", "sixty")}},
+        {CSV_ARGS: {"filter": _filter("greater than", "60")}},
+        (*CSV_ARGS, "filter", 0, "value"),
+        "incompatible with operator type `greater than`",
+    ),
+    Row(
+        "CSVReportAlgorithm filter.how OneOf",
+        "trial_inclusion_filters.py ColumnFilter.how",
+        {CSV_ARGS: {"filter": [{"column": "a", "operator": "==", "value": 1, "how": "some"}]}},
+        {CSV_ARGS: {"filter": [{"column": "a", "operator": "==", "value": 1, "how": "any"}]}},
+        (*CSV_ARGS, "filter", 0, "how"),
+        "must be one of: any, all",
+    ),
+    Row(
+        "CSVReportAlgorithm filter: unknown key (unknown=RAISE)",
+        "desert schema of ColumnFilter",
+        {CSV_ARGS: {"filter": [{"column": "a", "operator": "==", "value": 1, "op": "x"}]}},
+        {CSV_ARGS: {"filter": [{"column": "a", "operator": "==", "value": 1}]}},
+        (*CSV_ARGS, "filter", 0, "op"),
+        "unknown key 'op'",
+    ),
+    Row(
+        "CSVReportAlgorithm sorting_columns values OneOf(asc, desc)",
+        "runners/config_schemas/algorithm_schemas.py CSVReportAlgorithmArgumentsConfig",
+        {CSV_ARGS: {"sorting_columns": {"age": "up"}}},
+        {CSV_ARGS: {"sorting_columns": {"age": "desc"}}},
+        (*CSV_ARGS, "sorting_columns", "age"),
+        "must be one of: asc, desc",
+    ),
+    Row(
+        "CSVReportAlgorithm decimal_places Range(min=0)",
+        "algorithm_schemas.py CSVReportAlgorithmArgumentsConfig.decimal_places",
+        {CSV_ARGS: {"decimal_places": -1}},
+        {CSV_ARGS: {"decimal_places": 0}},
+        (*CSV_ARGS, "decimal_places"),
+        "must be at least 0",
+    ),
+    Row(
+        "data_split.args: unknown key (Union of the splitters' schemas, unknown=RAISE)",
+        "runners/config_schemas/common_schemas.py DataSplitConfig.args",
+        {SPLIT: {"args": {"validation_split": 10}}},
+        {SPLIT: {"args": {"validation_percentage": 10}}},
+        (*SPLIT, "args", "validation_split"),
+        'Unknown field."',
+    ),
+    Row(
+        "data_split.args: keys of both splitters mixed",
+        "common_schemas.py DataSplitConfig.args (each schema refuses the other's keys)",
+        {SPLIT: {"args": {"test_percentage": 10, "column_name": "split"}}},
+        {SPLIT: {"data_splitter": "predefined", "args": {"column_name": "split"}}},
+        (*SPLIT, "args", "column_name"),
+        "cannot be mixed",
+    ),
+    Row(
+        "data_split.args: types of the splitter's fields",
+        "data/datasplitters.py PercentageSplitter.test_percentage: int",
+        {SPLIT: {"args": {"test_percentage": "ten"}}},
+        {SPLIT: {"args": {"test_percentage": 20}}},
+        (*SPLIT, "args", "test_percentage"),
+        "must be a whole number",
+    ),
+    Row(
+        "data_split.args may not be null",
+        "common_schemas.py DataSplitConfig.args (default {}, so allow_none is false)",
+        {SPLIT: {"args": None}},
+        {SPLIT: {"args": {}}},
+        (*SPLIT, "args"),
+        "must be a mapping",
+    ),
+    Row(
+        "data_split.data_splitter OneOf(percentage, predefined)",
+        "common_schemas.py DataSplitConfig.data_splitter",
+        {SPLIT: {"data_splitter": "random"}},
+        {SPLIT: {"data_splitter": "predefined"}},
+        (*SPLIT, "data_splitter"),
+        "must be one of: percentage, predefined",
+    ),
+    Row(
+        "pods.identifiers: at least one pod",
+        "runners/modeller_runner.py setup_modeller ('Must provide at least one `pod_identifier`')",
+        {("pods", "identifiers"): []},
+        {("pods", "identifiers"): ["pod-a"]},
+        ("pods", "identifiers"),
+        "Must provide at least one `pod_identifier`",
+    ),
+    Row(
+        "pods.identifiers: list of strings",
+        "runners/config_schemas/modeller_schemas.py PodsConfig.identifiers: list[str]",
+        {("pods", "identifiers"): [{"pod_identifier": None}]},
+        {("pods", "identifiers"): ["owner/pod-b"]},
+        ("pods", "identifiers", 0),
+        "unquoted braces make YAML read",
+    ),
+    Row(
+        "pods is a mapping (PodsConfig)",
+        "modeller_schemas.py ModellerConfig.pods",
+        {("pods",): ["owner/pod-a"]},
+        {("pods",): {"identifiers": ["owner/pod-a"]}},
+        ("pods",),
+        "identifiers:",
+    ),
+    Row(
+        "modeller.identity_verification_method OneOf",
+        "modeller_schemas.py ModellerUserConfig.identity_verification_method",
+        {("modeller", "identity_verification_method"): "password"},
+        {("modeller", "identity_verification_method"): "key-based"},
+        ("modeller", "identity_verification_method"),
+        "must be one of",
+    ),
+    Row(
+        "algorithm arguments may not be null",
+        "algorithm_schemas.py ModelInferenceAlgorithmConfig.arguments (Nested, no allow_none)",
+        {(*ALGO0, "arguments"): None},
+        {(*ALGO0, "arguments"): {"class_outputs": ["a"]}},
+        (*ALGO0, "arguments"),
+        'Field may not be null."',
+    ),
+    Row(
+        "model.structure.arguments may not be null",
+        "runners/config_schemas/model_schemas.py ModelStructureConfig.arguments (default {})",
+        {(*ALGO0, "model", "structure"): {"name": "resnet", "arguments": None}},
+        {(*ALGO0, "model", "structure"): {"name": "resnet", "arguments": {}}},
+        (*ALGO0, "model", "structure", "arguments"),
+        "must be a mapping",
+    ),
+    Row(
+        "HuggingFace generation torch_dtype",
+        "algorithm_schemas.py HuggingFaceTextGenerationInferenceArgumentsConfig.__post_init__",
+        {
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.HuggingFaceTextGenerationInference",
+                    "arguments": {"model_id": "gpt2", "torch_dtype": "float8"},
+                }
+            ],
+            ("task", "data_structure"): {"select": {"include": ["text"]}},
+        },
+        {
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.HuggingFaceTextGenerationInference",
+                    "arguments": {"model_id": "gpt2", "torch_dtype": "float16"},
+                }
+            ],
+            ("task", "data_structure"): {"select": {"include": ["text"]}},
+        },
+        ("task", "algorithm", 0, "arguments", "torch_dtype"),
+        "must be one of: bfloat16, float16, float32, float64",
+    ),
+    Row(
+        "TIMMFineTuning batch_transformations keys OneOf(train, validation)",
+        "algorithm_schemas.py TIMMFineTuningArgumentsConfig.batch_transformations",
+        {
+            ("task", "protocol"): {"name": "bitfount.ResultsOnly"},
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.TIMMFineTuning",
+                    "arguments": {"model_id": "r", "batch_transformations": {"test": []}},
+                }
+            ],
+        },
+        {
+            ("task", "protocol"): {"name": "bitfount.ResultsOnly"},
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.TIMMFineTuning",
+                    "arguments": {"model_id": "r", "batch_transformations": {"train": []}},
+                }
+            ],
+        },
+        ("task", "algorithm", 0, "arguments", "batch_transformations"),
+        "keys must be one of: train, validation",
+    ),
+    Row(
+        "TIMMInference hf_checkpoint_repo_id and hf_checkpoint_filename together",
+        "algorithm_schemas.py TIMMInferenceArgumentsConfig.__post_init__",
+        {
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.TIMMInference",
+                    "arguments": {"model_id": "r", "hf_checkpoint_repo_id": "org/repo"},
+                }
+            ],
+            ("task", "data_structure"): {"select": {"include": ["image"]}},
+        },
+        {
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.TIMMInference",
+                    "arguments": {
+                        "model_id": "r",
+                        "hf_checkpoint_repo_id": "org/repo",
+                        "hf_checkpoint_filename": "model.pt",
+                    },
+                }
+            ],
+            ("task", "data_structure"): {"select": {"include": ["image"]}},
+        },
+        ("task", "algorithm", 0, "arguments", "hf_checkpoint_repo_id"),
+        "must be provided together",
+    ),
+    Row(
+        "PrivateSqlQuery aggregation_func",
+        "algorithm_schemas.py PrivateSqlQueryArgumentsConfig (_validate_aggregation_func)",
+        {
+            ("task", "protocol"): {"name": "bitfount.ResultsOnly"},
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.PrivateSqlQuery",
+                    "arguments": {
+                        "query": "SELECT 1",
+                        "epsilon": 1.0,
+                        "delta": 1e-5,
+                        "aggregation_func": "MEDIAN",
+                    },
+                }
+            ],
+        },
+        {
+            ("task", "protocol"): {"name": "bitfount.ResultsOnly"},
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.PrivateSqlQuery",
+                    "arguments": {
+                        "query": "SELECT 1",
+                        "epsilon": 1.0,
+                        "delta": 1e-5,
+                        "aggregation_func": "avg",
+                    },
+                }
+            ],
+        },
+        ("task", "algorithm", 0, "arguments", "aggregation_func"),
+        "must be one of: AVG",
+    ),
+    Row(
+        "HuggingFaceImageClassificationInference model_input_format OneOf(DataFormat)",
+        "algorithm_schemas.py HuggingFaceImageClassificationInferenceArgumentsConfig",
+        {
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.HuggingFaceImageClassificationInference",
+                    "arguments": {"model_id": "m", "model_input_format": "pil"},
+                }
+            ],
+            ("task", "data_structure"): {"select": {"include": ["image"]}},
+        },
+        {
+            ("task", "algorithm"): [
+                {
+                    "name": "bitfount.HuggingFaceImageClassificationInference",
+                    "arguments": {"model_id": "m", "model_input_format": "numpy_array"},
+                }
+            ],
+            ("task", "data_structure"): {"select": {"include": ["image"]}},
+        },
+        ("task", "algorithm", 0, "arguments", "model_input_format"),
+        "must be one of: torch_tensor, numpy_array",
+    ),
+    Row(
+        "aggregator: secure aggregation takes no weights",
+        "algorithm_schemas.py AggregatorConfig.__post_init__",
+        {("task", "aggregator"): {"secure": True, "weights": {"owner/pod-a": 1.0}}},
+        {("task", "aggregator"): {"secure": False, "weights": {"owner/pod-a": 1.0}}},
+        ("task", "aggregator", "weights"),
+        "SecureAggregation does not support update weighting",
+    ),
+    Row(
+        "data_structure.schema_requirements OneOf(empty, partial, full)",
+        "modeller_schemas.py DataStructureConfig.schema_requirements",
+        {("task", "data_structure"): {"schema_requirements": "most"}},
+        {("task", "data_structure"): {"schema_requirements": "partial"}},
+        ("task", "data_structure", "schema_requirements"),
+        "must be one of: empty, partial, full",
+    ),
+    Row(
+        "data_structure.filter filter_type OneOf(TaskFilterType)",
+        "modeller_schemas.py TaskFilterConfig.filter_type",
+        {("task", "data_structure"): {"filter": [{"filter_type": "min-age", "value": 3}]}},
+        {("task", "data_structure"): {"filter": [{"filter_type": "min-frames", "value": 3}]}},
+        ("task", "data_structure", "filter", 0, "filter_type"),
+        "must be one of",
+    ),
+]
+
+
+def _apply(changes: dict[DocPath, Any]) -> dict[str, Any]:
+    doc = copy.deepcopy(BASE)
+    for path, value in changes.items():
+        node: Any = doc
+        for step in path[:-1]:
+            node = node.setdefault(step, {}) if isinstance(node, dict) else node[step]
+        node[path[-1]] = value
+    return doc
+
+
+def test_the_base_file_is_accepted() -> None:
+    assert [p for p in validate_task(BASE) if p.is_error] == []
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.constraint for r in ROWS])
+def test_bitfount_refuses_and_so_does_taskwizard(row: Row) -> None:
+    problems = [p for p in validate_task(_apply(row.refused)) if p.is_error]
+    found = [p for p in problems if p.path == row.at and row.says in p.message]
+    assert found, [(p.path, p.message) for p in problems]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.constraint for r in ROWS])
+def test_bitfount_accepts_and_so_does_taskwizard(row: Row) -> None:
+    problems = [p for p in validate_task(_apply(row.accepted)) if p.is_error]
+    assert problems == [], [(p.path, p.message) for p in problems]
+
+
+# ------------------------------------------------------------------ the uploader's model check
+
+MODEL_ROWS: list[tuple[str, str, str, str]] = [
+    # (what, code Bitfount's uploader refuses, code it accepts, message)
+    (
+        "no initialise_model/deserialize and no Bitfount base",
+        "import torch\n\n\nclass Net(torch.nn.Module):\n    pass\n",
+        "from bitfount import PyTorchBitfountModelv2\n\n\nclass Net(PyTorchBitfountModelv2):\n"
+        "    pass\n",
+        "must implement BaseModelProtocol",
+    ),
+    (
+        "a local base that defines only one of the two",
+        "class Base:\n    def initialise_model(self):\n        pass\n\n\nclass Net(Base):\n"
+        "    pass\n",
+        "class Base:\n    def initialise_model(self):\n        pass\n\n\nclass Net(Base):\n"
+        "    def deserialize(self, content):\n        pass\n",
+        "neither defines deserialize",
+    ),
+]
+
+
+@pytest.mark.parametrize("row", MODEL_ROWS, ids=[r[0] for r in MODEL_ROWS])
+def test_model_protocol_refused_and_accepted(
+    tmp_path: Path, row: tuple[str, str, str, str]
+) -> None:
+    _, refused, accepted, says = row
+    path = tmp_path / "Net.py"
+    path.write_text(refused)
+    errors = [p for p in check_model_file(path, display="Net.py") if p.is_error]
+    assert errors and says in errors[0].message, errors
+    path.write_text(accepted + "\n")  # a new size: the cache keyed by size/mtime misses
+    assert check_model_file(path, display="Net.py") == []
+
+
+def test_model_with_unknown_bases_is_a_warning_saying_what_bitfount_checks(
+    tmp_path: Path,
+) -> None:
+    path = tmp_path / "Net.py"
+    path.write_text("from mylib import Trainer\n\n\nclass Net(Trainer):\n    pass\n")
+    (problem,) = check_model_file(path, display="Net.py")
+    assert problem.severity == "warning"
+    assert "Trainer" in problem.message
+    assert "initialise_model and deserialize" in problem.message
+    assert (problem.line, problem.column) == (4, 1)
+
+
+# ------------------------------------------------------------------ messages found wanting
+
+
+def test_a_task_key_swallowed_by_a_comment_is_reported_on_that_line(tmp_path: Path) -> None:
+    from taskwizard.model.validate import validate_paths
+
+    path = tmp_path / "task.yaml"
+    path.write_text(
+        "pods:\n  identifiers: [owner/pod-a]\n\n# Task detailstask:\n"
+        "  protocol:\n    name: bitfount.ResultsOnly\n  data_structure: {}\n"
+    )
+    (report,) = validate_paths([path], cwd=tmp_path)
+    lost = [p for p in report.problems if p.path == ("task",)]
+    assert len(lost) == 1
+    assert (lost[0].line, lost[0].column) == (4, 15)
+    assert "line 4 is a comment that ends in 'task:'" in lost[0].message
+
+
+def test_version_9_on_a_pods_task_file_says_what_bitfount_13_does_with_it() -> None:
+    doc = copy.deepcopy(BASE)
+    doc["version"] = "13.0.0"
+    (problem,) = [p for p in validate_task(doc) if p.path == ("version",)]
+    assert problem.severity == "warning"
+    assert "only switches the uploader's model username/version rewrites to the v9 path" in (
+        problem.message
+    )
+    assert "flow spec" not in problem.message
+
+
+def test_an_emptied_arguments_mapping_is_pruned_by_the_model() -> None:
+    """The rule lives in model/rules.py (the wizard's forms call it after each edit)."""
+    from taskwizard.model.rules import prune_empty
+
+    doc = copy.deepcopy(BASE)
+    doc["task"]["algorithm"][1]["arguments"] = {}
+    problems = validate_task(doc)
+    assert any(p.path == (*CSV_ARGS,) and p.is_error for p in problems)
+    assert prune_empty(doc, CSV_ARGS) is True
+    assert "arguments" not in doc["task"]["algorithm"][1]
+    assert [p for p in validate_task(doc) if p.is_error] == []
+    assert prune_empty(doc, ALGO0 + ("arguments",)) is False  # not empty: kept
+    assert prune_empty(doc, ("task", "algorithm", 9, "arguments")) is False  # no such entry
