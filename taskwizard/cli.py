@@ -19,6 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drafts": ("drafts", "list saved drafts"),
     "validate": ("validate", "validate task-templates configs and task YAML files"),
     "upload": ("upload", "upload a task-templates config, its models and templates to a Hub"),
+    "pull": ("pull", "pull a task template (and its models) from a Hub into a local config"),
     "hub": ("hub", "run a local Bitfount-compatible hub on 127.0.0.1"),
     "setup": ("wizard", "run the first-time setup again"),
 }
