@@ -15,13 +15,14 @@ entry's lines change.
 from __future__ import annotations
 
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
-from taskwizard.atomic import atomic_write_bytes, atomic_write_text
+from taskwizard.atomic import atomic_write_text
 from taskwizard.hub.client import HubClient, HubError
 
 PulledKind = Literal["new", "changed", "unchanged"]
@@ -46,8 +47,8 @@ class PulledFile:
     kind: PulledKind
     #: What will be written (text files) ...
     new_text: str | None = None
-    #: ... or bytes (model weights).
-    new_bytes: bytes | None = None
+    #: ... or a downloaded file to move into place (model weights, streamed to disk).
+    downloaded: Path | None = None
     old_text: str | None = None
 
     def diff(self) -> str:
@@ -85,6 +86,13 @@ class PullPlan:
     def to_write(self) -> list[PulledFile]:
         return [f for f in self.files if f.kind != "unchanged"]
 
+    def discard(self) -> None:
+        """Remove the downloads that were not moved into place (call it in every case)."""
+        for file in self.files:
+            if file.downloaded is not None:
+                file.downloaded.unlink(missing_ok=True)
+                file.downloaded = None
+
     @property
     def overwrites(self) -> list[PulledFile]:
         """Existing files whose content differs (the config is edited, never overwritten)."""
@@ -105,9 +113,13 @@ def fetch_template(client: HubClient, owner: str, slug: str, version: int | None
     """The hub's template (latest, or ``version``); :class:`TemplateNotFound` if missing."""
     hub = client.get_task_template(owner, slug, version)
     if hub is None:
-        which = f" version {version}" if version is not None else ""
+        if version is not None:
+            raise TemplateNotFound(
+                f"no version {version} of task template {owner}/{slug} on {client.base_url} "
+                "(or no such template): leave out --version to pull the latest"
+            )
         raise TemplateNotFound(
-            f"no task template {owner}/{slug}{which} on {client.base_url} "
+            f"no task template {owner}/{slug} on {client.base_url} "
             "(check the owner and the slug; `taskwizard pull` needs the sanitised slug, "
             "as the Hub shows it)"
         )
@@ -362,23 +374,16 @@ def _plan_models(
         if with_weights:
             weights_url = details.get("weightsDownloadUrl")
             if weights_url:
-                data = _decompressed(_download(client, str(weights_url)), name)
                 weights_path = config_dir / "models" / f"{name}.pt"
-                old = weights_path.read_bytes() if weights_path.exists() else None
-                kind: PulledKind = (
-                    "new" if old is None else ("unchanged" if old == data else "changed")
-                )
-                plan.files.append(PulledFile("weights", weights_path, kind, new_bytes=data))
+                downloaded, digest, size = _download_weights(client, str(weights_url), name)
+                kind: PulledKind = "new"
+                if weights_path.exists():
+                    same = (_sha256_of(weights_path), weights_path.stat().st_size) == (digest, size)
+                    kind = "unchanged" if same else "changed"
+                plan.files.append(PulledFile("weights", weights_path, kind, downloaded=downloaded))
                 entry["weights_file"] = f"models/{name}.pt"
                 plan.records.append(
-                    ModelRecordToSave(
-                        client.base_url,
-                        model_owner,
-                        name,
-                        version,
-                        hashlib.sha256(data).hexdigest(),
-                        len(data),
-                    )
+                    ModelRecordToSave(client.base_url, model_owner, name, version, digest, size)
                 )
             else:
                 plan.notes.append(f"model {name} version {version} has no weights on the hub")
@@ -412,9 +417,46 @@ def _download(client: HubClient, url: str) -> bytes:
         raise PullError(f"downloading from the hub's storage failed: {exc}") from None
 
 
-def _decompressed(data: bytes, name: str) -> bytes:
-    if not data.startswith(ZSTD_MAGIC):
-        return data
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        while chunk := handle.read(1024 * 1024):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _download_weights(client: HubClient, url: str, name: str) -> tuple[Path, str, int]:
+    """Stream the weights to a temporary file (decompressing zstd as the SDK does).
+
+    Memory stays flat whatever the size; returns the file, its SHA-256 and size.
+    """
+    import os
+    import tempfile
+
+    fd, tmp = tempfile.mkstemp(prefix=f"taskwizard-pull-{name}-", suffix=".pt")
+    path = Path(tmp)
+    digest = hashlib.sha256()
+    size = 0
+    try:
+        with os.fdopen(fd, "wb") as out, client.download(url) as chunks:
+            decompress = None
+            for chunk in chunks:
+                if size == 0 and decompress is None and chunk.startswith(ZSTD_MAGIC):
+                    decompress = _zstd_decompressor(name)
+                data = decompress(chunk) if decompress is not None else chunk
+                out.write(data)
+                digest.update(data)
+                size += len(data)
+    except HubError as exc:
+        path.unlink(missing_ok=True)
+        raise PullError(f"downloading the weights of {name} failed: {exc}") from None
+    except BaseException:
+        path.unlink(missing_ok=True)
+        raise
+    return path, digest.hexdigest(), size
+
+
+def _zstd_decompressor(name: str) -> Any:
     try:
         import zstandard  # type: ignore[import-not-found]
     except ImportError:
@@ -422,22 +464,27 @@ def _decompressed(data: bytes, name: str) -> bytes:
             f"the hub's weights for {name} are zstd-compressed and the zstandard module is not "
             "installed: pip install zstandard, or pull without --with-weights"
         ) from None
-    out: bytes = zstandard.ZstdDecompressor().decompressobj().decompress(data)
-    return out
+    return zstandard.ZstdDecompressor().decompressobj().decompress
 
 
 def apply_pull(plan: PullPlan) -> list[Path]:
     """Write the files that are new or changed (atomically), then the weights records."""
+    import shutil
+
     from taskwizard.hub import records
 
     written: list[Path] = []
     for file in plan.to_write:
         file.path.parent.mkdir(parents=True, exist_ok=True)
-        if file.new_bytes is not None:
-            atomic_write_bytes(file.path, file.new_bytes)
+        if file.downloaded is not None:
+            # Copy next to the target, then rename: the target is never half-written.
+            staging = file.path.with_name(f".{file.path.name}.pulling")
+            shutil.copyfile(file.downloaded, staging)
+            os.replace(staging, file.path)
         else:
             atomic_write_text(file.path, file.new_text or "")
         written.append(file.path)
+    plan.discard()
     for record in plan.records:
         records.save_model_record(
             record.hub_url,

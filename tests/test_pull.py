@@ -181,7 +181,7 @@ def test_differing_task_yaml_is_not_overwritten_without_yes(
     capsys.readouterr()
     assert pull(hub, "alice/my-template", "--into", str(into)) == 2  # stdin is not a terminal
     captured = capsys.readouterr()
-    assert "differ(s) from the hub's and I can't ask" in captured.err
+    assert "differs from the hub's version and I can't ask" in captured.err
     assert "-          batch_size: 8  # mine" in captured.out  # the diff is shown
     assert task.read_text() == mine
     assert pull(hub, "alice/my-template", "--into", str(into), "--yes") == 0
@@ -213,6 +213,8 @@ def test_missing_template_is_a_clear_message_and_exit_1(
     assert pull(hub, "alice/nope", "--into", str(tmp_path / "x")) == 1
     err = capsys.readouterr().err
     assert f"taskwizard pull: no task template alice/nope on {hub.url}" in err
+    assert pull(hub, "alice/nope", "--version", "3", "--into", str(tmp_path / "x")) == 1
+    assert "no version 3 of task template alice/nope" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
     assert pull(hub, "not-a-slug", "--into", str(tmp_path / "x")) == 2
     assert "is not USER/SLUG" in capsys.readouterr().err
@@ -332,3 +334,43 @@ def test_pull_reads_the_real_hubs_answer(tmp_path: Path, monkeypatch: pytest.Mon
     assert (tmp_path / "models" / "MyModel.py").read_text() == MODEL_CODE
     task = load_yaml_file(tmp_path / "eye-check.yaml").data
     assert task["task"]["algorithm"][0]["model"]["bitfount_model"]["model_version"] == 2
+
+
+def test_weights_are_streamed_to_disk_and_no_download_is_left_behind(
+    tmp_path: Path, hub: LocalHub, uploaded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import tempfile
+
+    downloads = tmp_path / "tmp"
+    downloads.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(downloads))
+    into = tmp_path / "w"
+    argv = ["alice/my-template", "--into", str(into), "--with-models", "--with-weights"]
+    assert pull(hub, *argv) == 0
+    assert list(downloads.iterdir()) == []  # moved into place, nothing left
+    (into / "models" / "MyModel.pt").write_bytes(b"mine")
+    assert pull(hub, *argv) == 2  # differs, no terminal: refused ...
+    assert list(downloads.iterdir()) == []  # ... and the download removed
+    assert (into / "models" / "MyModel.pt").read_bytes() == b"mine"
+    assert not list((into / "models").glob(".*"))  # no staging file left either
+
+
+def test_compressed_weights_need_zstandard(
+    tmp_path: Path, hub: LocalHub, capsys: pytest.CaptureFixture[str]
+) -> None:
+    try:
+        import zstandard  # type: ignore[import-not-found]  # noqa: F401
+    except ImportError:
+        pass
+    else:
+        pytest.skip("zstandard is installed: compressed weights are decompressed")
+    config = make_project(tmp_path / "z")
+    (tmp_path / "z" / "MyModel.pt").write_bytes(b"\x28\xb5\x2f\xfd" + b"\0" * 100)
+    creds = Credentials.from_api_key(hub.api_key_id, hub.api_key, "test")
+    with HubClient(hub.url, creds) as client:
+        plan = build_plan(config, client, USER, cwd=config.parent)
+        assert execute_plan(plan, client, on_progress=lambda e: None).ok
+    argv = ["alice/my-template", "--into", str(tmp_path / "p"), "--with-models", "--with-weights"]
+    assert pull(hub, *argv) == 1
+    assert "zstd-compressed and the zstandard module is not installed" in capsys.readouterr().err
+    assert not (tmp_path / "p").exists()

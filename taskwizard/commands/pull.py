@@ -10,9 +10,12 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import TextIO
+from typing import TYPE_CHECKING, TextIO
 
 from taskwizard.commands.upload import ENV_CHOICES, UsageError
+
+if TYPE_CHECKING:
+    from taskwizard.pulling import PullPlan
 
 
 def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
@@ -65,7 +68,6 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     from taskwizard.pulling import (
         PullError,
         TemplateNotFound,
-        apply_pull,
         parse_owner_slug,
         plan_pull,
     )
@@ -111,6 +113,15 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
     finally:
         client.close()
 
+    try:
+        return _report_and_write(plan, args, out)
+    finally:
+        plan.discard()
+
+
+def _report_and_write(plan: PullPlan, args: argparse.Namespace, out: TextIO) -> int:
+    from taskwizard.pulling import apply_pull
+
     version = f" version {plan.version}" if plan.version is not None else ""
     print(f"Template: {plan.owner}/{plan.slug}{version}", file=out)
     for file in plan.files:
@@ -123,9 +134,10 @@ def _run(args: argparse.Namespace, out: TextIO) -> int:
             if file.new_text is not None:
                 out.write(file.diff())
         names = ", ".join(str(f.path) for f in plan.overwrites)
+        differ = "differs" if len(plan.overwrites) == 1 else "differ"
         if not sys.stdin.isatty():
             raise UsageError(
-                f"{names} differ(s) from the hub's and I can't ask (not on a terminal): "
+                f"{names} {differ} from the hub's version and I can't ask (not on a terminal): "
                 "pass --yes to overwrite, or pull --into another folder"
             )
         answer = input(f"Overwrite {names} with the hub's version? [y/N] ")

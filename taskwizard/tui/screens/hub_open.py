@@ -174,6 +174,7 @@ class HubOpenScreen(Screen[None]):
             if yes:
                 self._write(plan)
             else:
+                plan.discard()
                 self._show_status("Nothing was written.")
 
         self.app.push_screen(
@@ -195,6 +196,8 @@ class HubOpenScreen(Screen[None]):
         except OSError as exc:
             self._show_status(f"Cannot write the pulled files: {exc}")
             return
+        finally:
+            plan.discard()
         open_pulled(self.tw_app, plan.config_path, plan.slug)
 
 
