@@ -87,6 +87,63 @@ def with_defaults(component: catalog.Component) -> dict[str, Any]:
     return entry
 
 
+SAMPLES: dict[str, Any] = {
+    "str": "x",
+    "path": "results",
+    "float": 0.5,
+    "bool": True,
+    "str_list": ["a"],
+    "str_mapping": {"a": "b"},
+    "mapping": {"a": 1},
+    "mapping_list": [{"a": 1}],
+    "transformations": ["Normalize"],
+    "split_transformations": {"train": ["Normalize"]},
+    "aggregator": {"secure": False},
+    "csv_filters": [{"column": "age", "operator": ">", "value": 3}],
+    "patient_visit_match": {"cols_to_match": ["id"], "divergent_col": "d", "date_time_col": "t"},
+    "column_ranges": {"age": {"lower": 1, "upper": 9}},
+    "any": "x",
+}
+
+
+def sample(arg: catalog.Argument) -> Any:
+    if arg.kind == "int":
+        return max(int(arg.minimum or 1), 1)
+    if arg.kind == "choice":
+        return arg.choices[0]
+    if arg.kind == "choice_list":
+        return list(arg.choices[:1])
+    return SAMPLES[arg.kind]
+
+
+def with_every_argument(component: catalog.Component) -> dict[str, Any]:
+    arguments = {a.name: sample(a) for a in component.arguments if not a.deprecated}
+    return {"name": component.name, **({"arguments": arguments} if arguments else {})}
+
+
+@pytest.mark.parametrize("name", list(catalog.ALGORITHMS))
+def test_each_algorithm_with_every_argument_set_accepted_by_both(name: str) -> None:
+    component = catalog.ALGORITHMS[name]
+    entry = with_every_argument(component)
+    if component.takes_model:
+        entry["model"] = {"bitfount_model": {"model_ref": "MyModel", "model_version": 2}}
+    task = minimal_task("bitfount.ResultsOnly", [entry])
+    problems = validate_task(task)
+    if has_errors(problems):
+        pytest.skip("sample values the validator refuses: " + problems[0].message[:80])
+    assert schema_errors("task", task) == []
+
+
+@pytest.mark.parametrize("name", list(catalog.PROTOCOLS))
+def test_each_protocol_with_every_argument_set_accepted_by_both(name: str) -> None:
+    task = minimal_task(name, [{"name": "bitfount.ModelInference"}])
+    task["task"]["protocol"] = with_every_argument(catalog.PROTOCOLS[name])
+    problems = validate_task(task)
+    if has_errors(problems):
+        pytest.skip("sample values the validator refuses: " + problems[0].message[:80])
+    assert schema_errors("task", task) == []
+
+
 @pytest.mark.parametrize("name", list(catalog.ALGORITHMS))
 def test_each_algorithm_with_its_defaults_accepted_by_both(name: str) -> None:
     task = minimal_task("bitfount.ResultsOnly", [with_defaults(catalog.ALGORITHMS[name])])

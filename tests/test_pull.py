@@ -374,3 +374,27 @@ def test_compressed_weights_need_zstandard(
     assert pull(hub, *argv) == 1
     assert "zstd-compressed and the zstandard module is not installed" in capsys.readouterr().err
     assert not (tmp_path / "p").exists()
+
+
+def test_on_a_terminal_pull_asks_before_overwriting(
+    tmp_path: Path, hub: LocalHub, uploaded: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    into = tmp_path / "t"
+    assert pull(hub, "alice/my-template", "--into", str(into)) == 0
+    task = into / "my-template.yaml"
+    mine = task.read_text().replace("batch_size: 4", "batch_size: 8")
+    task.write_text(mine)
+    monkeypatch.setattr("sys.stdin.isatty", lambda: True)
+    answers = iter(["n", "y"])
+    asked: list[str] = []
+
+    def answer(prompt: str) -> str:
+        asked.append(prompt)
+        return next(answers)
+
+    monkeypatch.setattr("builtins.input", answer)
+    assert pull(hub, "alice/my-template", "--into", str(into)) == 1  # "n": nothing written
+    assert task.read_text() == mine
+    assert pull(hub, "alice/my-template", "--into", str(into)) == 0  # "y"
+    assert "batch_size: 4" in task.read_text()
+    assert asked == [f"Overwrite {task} with the hub's? [y/N] "] * 2

@@ -140,7 +140,7 @@ def _report_and_write(plan: PullPlan, args: argparse.Namespace, out: TextIO) -> 
                 f"{names} {differ} from the hub's version and I can't ask (not on a terminal): "
                 "pass --yes to overwrite, or pull --into another folder"
             )
-        answer = input(f"Overwrite {names} with the hub's version? [y/N] ")
+        answer = input(f"Overwrite {names} with the hub's? [y/N] ")
         if answer.strip().lower() not in ("y", "yes"):
             print("Nothing written.", file=out)
             return 1
