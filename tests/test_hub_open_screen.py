@@ -12,6 +12,7 @@ from typing import Any
 import pytest
 from textual.pilot import Pilot
 from textual.widgets import DataTable, Static
+from upload_project import config_text, make_project
 
 from taskwizard.hub.auth import Credentials
 from taskwizard.hub.client import HubClient
@@ -24,7 +25,6 @@ from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.screens.hub_open import HubOpenScreen, matches
 from taskwizard.tui.screens.upload import UploadScreen
 from taskwizard.tui.screens.wizard import WizardScreen
-from tests.upload_project import config_text, make_project
 
 USER = "alice"
 SIZE = (80, 24)

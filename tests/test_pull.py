@@ -11,6 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
+from upload_project import MODEL_CODE, make_project, weights_bytes
 
 from taskwizard.commands import pull as pull_command
 from taskwizard.commands import upload as upload_command
@@ -20,7 +21,6 @@ from taskwizard.hub.localhub import LocalHub
 from taskwizard.hub.plan import build_plan
 from taskwizard.hub.upload import execute_plan
 from taskwizard.model.yamlio import load_yaml_file
-from tests.upload_project import MODEL_CODE, make_project, weights_bytes
 
 USER = "alice"
 
