@@ -168,3 +168,17 @@ async def test_without_credentials_the_screen_says_why(
         assert "no credentials for http://127.0.0.1:9" in str(status.render())
         await pilot.press("escape")
         assert not isinstance(app.screen, HubOpenScreen)
+
+
+async def test_every_column_fits_80_columns(hub: LocalHub, folder: Path) -> None:
+    app = TaskWizardApp("home")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_hub_screen(pilot, app)
+        table = screen.query_one("#hub-templates", DataTable)
+        assert sum(column.get_render_width(table) for column in table.columns.values()) <= 78
+        assert [str(c) for c in table.get_row("my-template")][1:] == [
+            "My template",
+            "image-classification",
+            "1",
+            "published",
+        ]

@@ -30,6 +30,27 @@ def matches(template: dict[str, Any], query: str) -> bool:
     return all(word in text for word in words)
 
 
+COLUMNS = (
+    ("slug", "Slug"),
+    ("title", "Title"),
+    ("type", "Type"),
+    ("version", "Ver"),
+    ("state", "State"),
+)
+
+
+def column_widths(total: int) -> tuple[int, ...]:
+    """Widths for COLUMNS in ``total`` cells (2 per column go to padding); 76 at 80 columns."""
+    type_, version, state = 20, 3, 9
+    rest = max(20, total - type_ - version - state - 2 * len(COLUMNS))
+    slug = rest // 2
+    return (slug, rest - slug, type_, version, state)
+
+
+def clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: max(0, width - 1)] + "…"
+
+
 class HubOpenScreen(Screen[None]):
     CSS_PATH = "hub_open.tcss"
     BINDINGS = [
@@ -57,17 +78,12 @@ class HubOpenScreen(Screen[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        table = self.query_one("#hub-templates", DataTable)
-        for key, label in (
-            ("slug", "Slug"),
-            ("title", "Title"),
-            ("type", "Type"),
-            ("version", "Ver"),
-            ("state", "State"),
-        ):
-            table.add_column(label, key=key)
         self.query_one("#hub-search", Input).focus()
         self.load_templates()
+
+    def on_resize(self) -> None:
+        if self.is_mounted:
+            self._fill()
 
     # ---------------------------------------------------------------- listing
     @work(thread=True, exclusive=True, group="hub-open")
@@ -98,19 +114,21 @@ class HubOpenScreen(Screen[None]):
 
     def _fill(self) -> None:
         table = self.query_one("#hub-templates", DataTable)
-        table.clear()
+        cursor = table.cursor_row
+        table.clear(columns=True)
+        widths = column_widths(self.app.size.width - 4)
+        for (key, label), width in zip(COLUMNS, widths, strict=True):
+            table.add_column(label, key=key, width=width)
         query = self.query_one("#hub-search", Input).value
         shown = [t for t in self.templates if matches(t, query)]
         for template in shown:
             slug = str(template.get("slug", ""))
+            cells = (slug, *(str(template.get(key, "")) for key, _ in COLUMNS[1:]))
             table.add_row(
-                slug,
-                str(template.get("title", "")),
-                str(template.get("type", "")),
-                str(template.get("version", "")),
-                str(template.get("state", "")),
-                key=slug,
+                *(clip(cell, width) for cell, width in zip(cells, widths, strict=True)), key=slug
             )
+        if shown:
+            table.move_cursor(row=min(max(cursor, 0), len(shown) - 1))
         if not self.templates:
             status = f"{self.owner} has no task templates on {self.hub_url} yet."
         elif not shown:
