@@ -477,10 +477,14 @@ def apply_pull(plan: PullPlan) -> list[Path]:
     for file in plan.to_write:
         file.path.parent.mkdir(parents=True, exist_ok=True)
         if file.downloaded is not None:
-            # Copy next to the target, then rename: the target is never half-written.
-            staging = file.path.with_name(f".{file.path.name}.pulling")
-            shutil.copyfile(file.downloaded, staging)
-            os.replace(staging, file.path)
+            try:  # same file system: a rename, no second copy of a big file
+                os.replace(file.downloaded, file.path)
+            except OSError:
+                # Copy next to the target, then rename: the target is never half-written.
+                staging = file.path.with_name(f".{file.path.name}.pulling")
+                shutil.copyfile(file.downloaded, staging)
+                os.replace(staging, file.path)
+            file.path.chmod(0o644)  # the download was private (0600) while it was temporary
         else:
             atomic_write_text(file.path, file.new_text or "")
         written.append(file.path)
