@@ -100,13 +100,17 @@ class PullPlan:
 
 
 def parse_owner_slug(text: str) -> tuple[str, str]:
+    """``USER/SLUG``; the slug as the Hub stores it (sanitised as the uploader does)."""
+    from taskwizard.model.slug import sanitise_slug
+
     match = OWNER_SLUG_RE.match(text.strip())
-    if match is None:
+    slug = sanitise_slug(match[2]) if match is not None else ""
+    if match is None or not slug:
         raise PullError(
             f"{text!r} is not USER/SLUG: name the template's owner and slug, "
             "e.g. taskwizard pull alice/mnist-inference"
         )
-    return match[1], match[2]
+    return match[1], slug
 
 
 def fetch_template(client: HubClient, owner: str, slug: str, version: int | None) -> dict[str, Any]:

@@ -398,3 +398,29 @@ def test_on_a_terminal_pull_asks_before_overwriting(
     assert pull(hub, "alice/my-template", "--into", str(into)) == 0  # "y"
     assert "batch_size: 4" in task.read_text()
     assert asked == [f"Overwrite {task} with the hub's? [y/N] "] * 2
+
+
+def test_into_a_config_file_and_an_unsanitised_slug(
+    tmp_path: Path, hub: LocalHub, uploaded: Path
+) -> None:
+    config = tmp_path / "repo" / "config-production.yaml"
+    config.parent.mkdir()
+    config.write_text("task-templates: []\n")
+    assert pull(hub, "alice/My_Template", "--into", str(config)) == 0  # sanitised: my-template
+    data = load_yaml_file(config).data
+    assert [e["slug"] for e in data["task-templates"]] == ["my-template"]
+    assert (config.parent / "my-template.yaml").is_file()
+
+
+def test_a_config_that_is_not_yaml_is_left_alone(
+    tmp_path: Path, hub: LocalHub, uploaded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    into = tmp_path / "broken"
+    into.mkdir()
+    (into / "task-templates.yaml").write_text("task-templates: [\n")
+    assert pull(hub, "alice/my-template", "--into", str(into)) == 1
+    err = capsys.readouterr().err
+    assert "task-templates.yaml is not a task-templates config I can add to" in err
+    assert "task-templates.yaml:2:1" in err or "task-templates.yaml:1:" in err
+    assert (into / "task-templates.yaml").read_text() == "task-templates: [\n"
+    assert sorted(p.name for p in into.iterdir()) == ["task-templates.yaml"]
