@@ -238,3 +238,23 @@ def test_schema_command_writes_stdout_or_a_file(
     assert json.loads(out.read_text())["title"] == "Bitfount task-templates config"
     assert run(["config", "--output", str(tmp_path)]) == 2  # a folder
     assert "cannot write" in capsys.readouterr().err
+
+
+def test_fields_checked_by_hand_have_shapes_as_wide_as_their_checks() -> None:
+    task = minimal_task("bitfount.ResultsOnly", [{"name": "bitfount.ModelInference"}])
+    task["version"] = "8.43.0"
+    task["hub"] = {"url": "HTTPS://hub.bitfount.com/"}
+    task["modeller"] = {"username": "alice"}
+    structure = task["task"]["data_structure"]
+    structure["schema_requirements"] = {"partial": ["image"], "full": []}
+    structure["table_config"] = {"table": {"alice/pod": "table1"}}
+    structure["assign"] = {"target": ["a", "b"]}
+    assert not has_errors(validate_task(task))
+    assert schema_errors("task", task) == []
+    for key, value in (("version", 8.43), ("hub", {"url": "ftp://hub.bitfount.com"})):
+        bad = {**task, key: value}
+        assert has_errors(validate_task(bad)), key
+        assert schema_errors("task", bad), key
+    bad = minimal_task("bitfount.ResultsOnly", [{"name": "bitfount.ModelInference"}])
+    bad["task"]["data_structure"]["schema_requirements"] = "most"
+    assert has_errors(validate_task(bad)) and schema_errors("task", bad)

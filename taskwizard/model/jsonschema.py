@@ -276,6 +276,45 @@ def _entry_schema(
     }
 
 
+def _hand_checked_shapes() -> dict[tuple[str, str], dict[str, Any]]:
+    """Shapes of the fields schema_task checks with a function (pydantic shows ``{}``).
+
+    Each is at least as wide as its check; the tests hold every accepted file to it.
+    """
+    strings = {"type": "array", "items": {"type": "string"}}
+    levels = list(catalog.SCHEMA_REQUIREMENT_LEVELS)
+    return {
+        ("DataStructure", "schema_requirements"): {
+            "anyOf": [
+                {"enum": levels},
+                {
+                    "type": "object",
+                    "propertyNames": {"enum": levels},
+                    "additionalProperties": strings,
+                },
+            ]
+        },
+        ("HubConfig", "url"): {
+            "type": "string",
+            "pattern": r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+([/?#]\S*)?\n?$",  # Python's $ allows a final \n
+        },
+        ("Modeller", "username"): {"type": "string"},
+        ("TableConfig", "table"): {
+            "anyOf": [
+                {"type": "string"},
+                {"type": "object", "additionalProperties": {"type": "string"}},
+            ]
+        },
+        ("Assign", "target"): {"anyOf": [{"type": "string"}, strings, {"type": "null"}]},
+        ("DPConfig", "max_grad_norm"): {
+            "anyOf": [{"type": "number"}, {"type": "array", "items": {"type": "number"}}]
+        },
+        ("CsvFilter", "value"): {"type": ["string", "number"]},
+        ("CsvFilter", "how"): {"enum": list(catalog.CSV_FILTER_HOW)},
+        ("PatientVisitMatch", "how"): {"enum": list(catalog.MERGE_HOW)},
+    }
+
+
 def task_schema() -> dict[str, Any]:
     """The task YAML (Bitfount's ``ModellerConfig``, or a template of one)."""
     from taskwizard.model.schema_task import TASK_ADAPTER, ModelConfig
@@ -297,6 +336,15 @@ def task_schema() -> dict[str, Any]:
             {"type": "array", "items": {"$ref": "#/$defs/AlgorithmEntry"}},
             {"$ref": "#/$defs/AlgorithmEntry"},
         ],
+    }
+    for (model_name, field), shape in _hand_checked_shapes().items():
+        prop = defs.get(model_name, {}).get("properties", {}).get(field)
+        if prop is not None:
+            kept = {k: v for k, v in prop.items() if k in ("default", "description")}
+            defs[model_name]["properties"][field] = {**kept, **shape}
+    schema["properties"]["version"] = {
+        "type": ["string", "null"],
+        "examples": [catalog.LATEST_TASK_VERSION],
     }
     schema["properties"]["template"] = {
         "type": ["object", "null"],
