@@ -296,7 +296,8 @@ def _hand_checked_shapes() -> dict[tuple[str, str], dict[str, Any]]:
         },
         ("HubConfig", "url"): {
             "type": "string",
-            "pattern": r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+([/?#]\S*)?\n?$",  # Python's $ allows a final \n
+            # As schema_task's check (Python's $ also allows one final newline).
+            "pattern": r"^[hH][tT][tT][pP][sS]?://[^\s/?#]+([/?#]\S*)?\n?$",
         },
         ("Modeller", "username"): {"type": "string"},
         ("TableConfig", "table"): {
