@@ -182,3 +182,22 @@ async def test_every_column_fits_80_columns(hub: LocalHub, folder: Path) -> None
             "1",
             "published",
         ]
+
+
+async def test_a_hub_listing_versions_or_odd_entries_shows_one_row_per_slug(
+    hub: LocalHub, folder: Path
+) -> None:
+    app = TaskWizardApp("home")
+    async with app.run_test(size=SIZE) as pilot:
+        screen = await open_hub_screen(pilot, app)
+        listing: list[dict[str, Any]] = [
+            {"slug": "a", "title": "A", "version": 1},
+            {"slug": "a", "title": "A2", "version": 2},
+            {"title": "no slug"},
+            {"slug": "b", "version": "x"},
+        ]
+        screen._show_templates(USER, hub.url, listing)
+        await pilot.pause()
+        assert rows(screen) == ["a", "b"]
+        table = screen.query_one("#hub-templates", DataTable)
+        assert str(table.get_row("a")[1]) == "A2"

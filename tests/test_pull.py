@@ -298,6 +298,14 @@ class RealHubShape(BaseHTTPRequestHandler):
                     "models": [{"modelName": "MyModel", "modelVersion": 2, "ownerUsername": "bob"}],
                 },
             )
+        if self.path == "/api/task-templates?username=bob":  # a paginated answer
+            summary = {
+                "slug": "eye-check",
+                "title": "Eye check",
+                "version": 3,
+                "state": "published",
+            }
+            return self.reply(200, {"results": [summary], "total": 1, "offset": 0})
         if self.path.startswith("/api/models?"):
             return self.reply(
                 200,
@@ -323,6 +331,9 @@ def test_pull_reads_the_real_hubs_answer(tmp_path: Path, monkeypatch: pytest.Mon
     try:
         argv = ["bob/eye-check", "--hub", RealHubShape.base, "--username", "bob"]
         assert run(pull_command, "pull", [*argv, "--into", str(tmp_path), "--with-models"]) == 0
+        with HubClient(RealHubShape.base, Credentials.from_api_key("i", "k", "test")) as client:
+            listed = client.list_task_templates("bob")
+        assert [t["slug"] for t in listed] == ["eye-check"]
     finally:
         server.shutdown()
         server.server_close()

@@ -106,7 +106,15 @@ class HubOpenScreen(Screen[None]):
 
     def _show_templates(self, owner: str, hub_url: str, templates: list[dict[str, Any]]) -> None:
         self.owner, self.hub_url = owner, hub_url
-        self.templates = sorted(templates, key=lambda t: str(t.get("slug", "")))
+        # One row per slug (the newest version, should a hub list versions); none without one.
+        newest: dict[str, dict[str, Any]] = {}
+        for template in templates:
+            slug = str(template.get("slug") or "")
+            version = template.get("version")
+            known = newest.get(slug, {}).get("version")
+            if slug and (known is None or (isinstance(version, int) and version > known)):
+                newest[slug] = template
+        self.templates = [newest[slug] for slug in sorted(newest)]
         self.query_one("#hub-open-title", Static).update(
             f"Open from the Hub · {owner}'s templates on {hub_url}"
         )
