@@ -149,3 +149,29 @@ def test_sarif_of_valid_files_has_no_results_and_odd_names_are_uri_encoded(
     log = json.loads(capsys.readouterr().out)
     assert list(sarif_validator().iter_errors(log)) == []
     assert log["runs"][0]["results"] == []
+
+
+def test_a_non_utf8_file_name_is_printable_in_both_formats(project: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    name = os.fsdecode(b"odd\xff.yaml")
+    try:
+        shutil.copy(project / "mnist-inference-task.yaml", project / name)
+    except (OSError, UnicodeEncodeError):
+        pytest.skip("this file system refuses non-UTF-8 names")
+    env = {**os.environ, "PYTHONIOENCODING": "utf-8"}  # strict: an unprintable name would fail
+
+    def validate(fmt: str) -> str:
+        code = "import sys; from taskwizard.cli import main; raise SystemExit(main(sys.argv[1:]))"
+        argv = [sys.executable, "-c", code, "validate", "--format", fmt, name]
+        result = subprocess.run(argv, cwd=project, env=env, capture_output=True)
+        assert result.returncode == 0, result.stderr.decode(errors="replace")
+        return result.stdout.decode("utf-8")  # valid UTF-8, or this raises
+
+    assert validate("github").startswith("::warning file=odd\\xff.yaml,line=26,col=20,")
+    log = json.loads(validate("sarif"))
+    assert list(sarif_validator().iter_errors(log)) == []
+    location = log["runs"][0]["results"][0]["locations"][0]["physicalLocation"]
+    assert location["artifactLocation"]["uri"] == "odd%FF.yaml"

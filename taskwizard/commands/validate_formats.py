@@ -48,6 +48,15 @@ RULES: dict[str, dict[str, Any]] = {
 }
 
 
+def printable(text: str) -> str:
+    """``text`` with the bytes of a non-UTF-8 file name (surrogate escapes) shown as ``\\xff``.
+
+    Such names reach us from the file system; written as they are they are not valid
+    UTF-8 (and printing them can fail), in a log or in JSON.
+    """
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 # ------------------------------------------------------------------ GitHub Actions
 
 
@@ -65,14 +74,14 @@ def github_command(problem: Problem) -> str:
     """``::error file=…,line=…,col=…,title=…::message`` for one problem."""
     properties: list[tuple[str, str]] = []
     if problem.file is not None:
-        properties.append(("file", problem.file))
+        properties.append(("file", printable(problem.file)))
     if problem.line is not None:
         properties.append(("line", str(problem.line)))
         if problem.column is not None:
             properties.append(("col", str(problem.column)))
     properties.append(("title", f"taskwizard {problem.severity}"))
     props = ",".join(f"{key}={escape_property(value)}" for key, value in properties)
-    return f"::{problem.severity} {props}::{escape_data(problem.message)}"
+    return f"::{problem.severity} {props}::{escape_data(printable(problem.message))}"
 
 
 def github_lines(problems: Iterable[Problem]) -> list[str]:
@@ -87,7 +96,8 @@ def artifact_uri(file: str) -> tuple[str, bool]:
     path = PurePath(file)
     if path.is_absolute():
         return Path(file).as_uri(), False
-    return quote(path.as_posix(), safe="/"), True
+    # The file name's own bytes, percent-encoded (RFC 3986), whatever their encoding.
+    return quote(os.fsencode(path.as_posix()), safe="/"), True
 
 
 def sarif_result(problem: Problem) -> dict[str, Any]:
@@ -95,7 +105,7 @@ def sarif_result(problem: Problem) -> dict[str, Any]:
         "ruleId": RULES[problem.severity]["id"],
         "ruleIndex": list(RULES).index(problem.severity),
         "level": problem.severity,
-        "message": {"text": problem.message},
+        "message": {"text": printable(problem.message)},
     }
     if problem.file is not None:
         uri, relative = artifact_uri(problem.file)
