@@ -264,7 +264,8 @@ def plan_pull(
     new_config: dict[str, Any] = dict(config)
     entries = config.get("task-templates")
     entries = list(entries) if isinstance(entries, list) else []
-    hub_slug = str(hub.get("slug") or slug)
+    # Sanitised: it names a file, and a hub's answer is not trusted to be a safe file name.
+    hub_slug = sanitise_slug(str(hub.get("slug") or "")) or slug
     index = next(
         (
             i
@@ -281,9 +282,10 @@ def plan_pull(
     if index is None:
         entries.append(entry)
     else:
-        # Keep the entry's other keys (model_overrides, ...) and their order.
+        # Keep the entry's other keys (model_overrides, ...), their order, and its own
+        # spelling of the slug (it sanitises to the hub's).
         merged = dict(entries[index])
-        merged.update(entry)
+        merged.update({**entry, "slug": merged.get("slug", entry["slug"])})
         if "sampleDatasetDownloadUrl" not in entry:
             merged.pop("sampleDatasetDownloadUrl", None)
         entries[index] = merged

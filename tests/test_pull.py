@@ -9,6 +9,7 @@ import threading
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
+from typing import Any
 
 import pytest
 from upload_project import MODEL_CODE, make_project, weights_bytes
@@ -139,7 +140,7 @@ task-templates:
     template: other.yaml
     tags: [Prediction]
 
-  - slug: my-template
+  - slug: My Template
     title: Old title
     type: image-classification
     description: old
@@ -435,3 +436,18 @@ def test_a_config_that_is_not_yaml_is_left_alone(
     assert "task-templates.yaml:2:1" in err or "task-templates.yaml:1:" in err
     assert (into / "task-templates.yaml").read_text() == "task-templates: [\n"
     assert sorted(p.name for p in into.iterdir()) == ["task-templates.yaml"]
+
+
+def test_a_hubs_slug_is_never_used_as_a_path_unsanitised(tmp_path: Path) -> None:
+    from taskwizard.pulling import plan_pull
+
+    class EvilHub:
+        base_url = "http://127.0.0.1:9"
+
+        def get_task_template(self, user: str, slug: str, version: int | None) -> dict[str, Any]:
+            template = {"pods": {"identifiers": ["a"]}, "task": {}}
+            return {"slug": "../../escape", "title": "t", "type": "x", "template": template}
+
+    plan = plan_pull(EvilHub(), "alice", "nice", into=tmp_path / "in")  # type: ignore[arg-type]
+    assert plan.task_path == tmp_path / "in" / "escape.yaml"
+    assert all(f.path.is_relative_to(tmp_path / "in") for f in plan.files)
