@@ -24,6 +24,7 @@ from typing import Any, Literal
 
 from taskwizard.atomic import atomic_write_text
 from taskwizard.hub.client import HubClient, HubError
+from taskwizard.hub.plan import model_code_hash
 
 PulledKind = Literal["new", "changed", "unchanged"]
 CONFIG_NAME = "task-templates.yaml"
@@ -371,6 +372,13 @@ def _plan_models(
             plan.notes.append(f"model {name} version {version} has no code to download")
             continue
         code = _download(client, str(url))
+        expected = details.get("modelHash")
+        if isinstance(expected, str) and model_code_hash(code) != expected:
+            # As the SDK checks it: what storage gave is not what was registered.
+            raise PullError(
+                f"the code of model {model_owner}/{name} version {version} does not match its "
+                "hash on the hub; upload the model again, or pull without --with-models"
+            )
         code_path = config_dir / "models" / f"{name}.py"
         plan.files.append(_model_code_file(code_path, code))
         entry: dict[str, Any] = {

@@ -246,6 +246,7 @@ class RealHubShape(BaseHTTPRequestHandler):
     """Answers as the Bitfount Hub does (TaskTemplateWithModels, SDK 13's comments)."""
 
     base = ""
+    model_hash = MODEL_HASH
 
     def log_message(self, format: str, *args: object) -> None:  # noqa: A002
         pass
@@ -312,7 +313,7 @@ class RealHubShape(BaseHTTPRequestHandler):
                 200,
                 {
                     "modelVersion": 2,
-                    "modelHash": MODEL_HASH,
+                    "modelHash": self.model_hash,
                     "modelDownloadUrl": f"{self.base}/s3/code?X-Amz-Signature=x",
                     "privateModel": False,
                 },
@@ -451,3 +452,23 @@ def test_a_hubs_slug_is_never_used_as_a_path_unsanitised(tmp_path: Path) -> None
     plan = plan_pull(EvilHub(), "alice", "nice", into=tmp_path / "in")  # type: ignore[arg-type]
     assert plan.task_path == tmp_path / "in" / "escape.yaml"
     assert all(f.path.is_relative_to(tmp_path / "in") for f in plan.files)
+
+
+def test_model_code_that_does_not_match_its_hash_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), RealHubShape)
+    RealHubShape.base = f"http://127.0.0.1:{server.server_port}"
+    monkeypatch.setattr(RealHubShape, "model_hash", "0" * 64)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    monkeypatch.setenv("BITFOUNT_API_KEY_ID", "i")
+    monkeypatch.setenv("BITFOUNT_API_KEY", "k")
+    try:
+        argv = ["bob/eye-check", "--hub", RealHubShape.base, "--username", "bob", "--with-models"]
+        assert run(pull_command, "pull", [*argv, "--into", str(tmp_path / "x")]) == 1
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert "does not match its hash on the hub" in capsys.readouterr().err
+    assert not (tmp_path / "x").exists()
