@@ -39,12 +39,17 @@ COLUMNS = (
 )
 
 
-def column_widths(total: int) -> tuple[int, ...]:
-    """Widths for COLUMNS in ``total`` cells (2 per column go to padding); 76 at 80 columns."""
-    type_, version, state = 20, 3, 9
-    rest = max(20, total - type_ - version - state - 2 * len(COLUMNS))
-    slug = rest // 2
-    return (slug, rest - slug, type_, version, state)
+def columns_for(total: int) -> list[tuple[str, str, int]]:
+    """(key, label, width) of the columns that fit ``total`` cells (2 per column pad).
+
+    The slug matters most: below 96 cells the type is left out to give it room.
+    """
+    shown = [c for c in COLUMNS if c[0] != "type" or total >= 96]
+    fixed = {"type": 20, "version": 3, "state": 9}
+    rest = max(24, total - sum(fixed.get(k, 0) for k, _ in shown) - 2 * len(shown))
+    slug = rest * 3 // 5
+    widths = {**fixed, "slug": slug, "title": rest - slug}
+    return [(key, label, widths[key]) for key, label in shown]
 
 
 def clip(text: str, width: int) -> str:
@@ -124,17 +129,14 @@ class HubOpenScreen(Screen[None]):
         table = self.query_one("#hub-templates", DataTable)
         cursor = table.cursor_row
         table.clear(columns=True)
-        widths = column_widths(self.app.size.width - 4)
-        for (key, label), width in zip(COLUMNS, widths, strict=True):
+        columns = columns_for(self.app.size.width - 4)
+        for key, label, width in columns:
             table.add_column(label, key=key, width=width)
         query = self.query_one("#hub-search", Input).value
         shown = [t for t in self.templates if matches(t, query)]
         for template in shown:
-            slug = str(template.get("slug", ""))
-            cells = (slug, *(str(template.get(key, "")) for key, _ in COLUMNS[1:]))
-            table.add_row(
-                *(clip(cell, width) for cell, width in zip(cells, widths, strict=True)), key=slug
-            )
+            cells = [clip(str(template.get(key, "")), width) for key, _, width in columns]
+            table.add_row(*cells, key=str(template.get("slug", "")))
         if shown:
             table.move_cursor(row=min(max(cursor, 0), len(shown) - 1))
         if not self.templates:
