@@ -206,3 +206,24 @@ async def test_a_hub_listing_versions_or_odd_entries_shows_one_row_per_slug(
         assert rows(screen) == ["a", "b"]
         table = screen.query_one("#hub-templates", DataTable)
         assert str(table.get_row("a")[1]) == "A2"
+
+
+async def test_pulling_into_a_config_that_spells_the_slug_its_own_way_opens_that_entry(
+    hub: LocalHub, folder: Path
+) -> None:
+    (folder / "task-templates.yaml").write_text(
+        "task-templates:\n"
+        "  - slug: Other\n    title: Other\n    type: image-classification\n"
+        "    description: x\n    template: other.yaml\n    tags: []\n"
+        "  - slug: My Template  # as I wrote it\n    title: Old\n    type: image-classification\n"
+        "    description: old\n    template: mine.yaml\n    tags: []\n"
+    )
+    app = TaskWizardApp("home")
+    async with app.run_test(size=SIZE) as pilot:
+        await open_hub_screen(pilot, app)
+        await pilot.press(*"my-t", "enter", "enter")
+        await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
+        assert app.state.template_index == 1
+        assert app.state.entry["slug"] == "My Template"
+        assert app.state.entry["title"] == "My template"
+        assert len(app.state.config["task-templates"]) == 2

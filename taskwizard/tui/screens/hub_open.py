@@ -238,7 +238,10 @@ def open_pulled(app: TaskWizardApp, config_path: Path, slug: str) -> None:
     except CannotOpen as exc:
         app.notify(f"{exc}", title="Cannot open", severity="error", timeout=10)
         return
-    index = next((c.index for c in opened.templates() if c.slug == slug), None)
+    from taskwizard.model.slug import sanitise_slug
+
+    # The entry may spell its slug as the user wrote it ("My Template"): compare sanitised.
+    index = next((c.index for c in opened.templates() if sanitise_slug(c.slug) == slug), None)
     state, notes = state_for_config(opened, index)
     for note in notes:
         app.notify(note, timeout=8)
