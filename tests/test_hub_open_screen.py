@@ -111,6 +111,11 @@ async def pull_open_save(
     screen = await open_hub_screen(pilot, app)
     await pilot.press(*"my-t", "enter", "enter")
     await wait_for(pilot, lambda: isinstance(app.screen, WizardScreen), "the wizard")
+    wizard = app.screen
+    # The wizard loads its validators on a thread after the first frame: change the
+    # state once it is settled, as a user's edit would come after it.
+    await wait_for(pilot, lambda: bool(getattr(wizard, "_ready", True)), "the wizard's validators")
+    await pilot.pause(0.1)
     change(app)
     apply_save(plan_save(app.state, app.default_folder()), app.state)  # what Save writes
     app.open_upload(Path(str(app.state.config_path)))
