@@ -87,9 +87,11 @@ def test_github_format_escapes_odd_file_names_and_messages(
     assert (name, props["file"], props["line"]) == ("warning", "a,b:c%d.yaml", "26")
     assert message.startswith("save_path is deprecated")
 
-    problem = Problem("error", "two\nlines: 50%", (), "x.yaml", 3, 4)
-    assert parse_command(github_command(problem))[2] == "two\nlines: 50%"
-    assert "\n" not in github_command(problem)
+    # A newline or ESC in a message (from a value or a file name) stays inert, as in the
+    # text output; % is escaped as the runner expects.
+    problem = Problem("error", "two\nlines: 50% \x1b[2J", (), "x.yaml", 3, 4)
+    assert parse_command(github_command(problem))[2] == "two\\nlines: 50% \\x1b[2J"
+    assert "\n" not in github_command(problem) and "\x1b" not in github_command(problem)
 
 
 def test_github_format_valid_files_print_nothing(

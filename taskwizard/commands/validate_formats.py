@@ -20,6 +20,7 @@ from urllib.parse import quote
 
 from taskwizard import __version__
 from taskwizard.model.problems import Problem
+from taskwizard.model.reading import printable  # as the text output: control bytes inert
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -46,15 +47,6 @@ RULES: dict[str, dict[str, Any]] = {
         "defaultConfiguration": {"level": "warning"},
     },
 }
-
-
-def printable(text: str) -> str:
-    """``text`` with the bytes of a non-UTF-8 file name (surrogate escapes) shown as ``\\xff``.
-
-    Such names reach us from the file system; written as they are they are not valid
-    UTF-8 (and printing them can fail), in a log or in JSON.
-    """
-    return text.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
 
 
 # ------------------------------------------------------------------ GitHub Actions
