@@ -164,7 +164,11 @@ def model_references(template: Any) -> Iterator[dict[str, Any]]:
 
 
 def _read_text(path: Path) -> str:
-    raw = path.read_bytes()
+    """An existing file pull would change, by taskwizard's reading rule (a regular file of
+    at most 5 MiB: a FIFO or a device in its place never hangs the pull)."""
+    from taskwizard.model.reading import read_file_bytes
+
+    raw = read_file_bytes(path)
     if raw.startswith(b"\xef\xbb\xbf"):
         return "\ufeff" + raw[3:].decode("utf-8")
     return raw.decode("utf-8")
@@ -432,6 +436,12 @@ def _download(client: HubClient, url: str) -> bytes:
 
 
 def _sha256_of(path: Path) -> str:
+    from taskwizard.model.reading import check_readable
+
+    try:
+        check_readable(path, limit=1 << 62)  # a regular file, whatever its size
+    except OSError as exc:
+        raise PullError(f"cannot compare with {path}: {exc}") from None
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         while chunk := handle.read(1024 * 1024):

@@ -472,3 +472,17 @@ def test_model_code_that_does_not_match_its_hash_is_refused(
         server.server_close()
     assert "does not match its hash on the hub" in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_a_fifo_where_the_task_yaml_goes_is_refused_not_waited_on(
+    tmp_path: Path, hub: LocalHub, uploaded: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import os
+
+    into = tmp_path / "fifo"
+    into.mkdir()
+    os.mkfifo(into / "my-template.yaml")
+    assert pull(hub, "alice/my-template", "--into", str(into)) == 1  # returns: no hang
+    err = capsys.readouterr().err
+    assert "cannot read" in err and "my-template.yaml" in err
+    assert not (into / "task-templates.yaml").exists()
