@@ -258,3 +258,24 @@ def test_fields_checked_by_hand_have_shapes_as_wide_as_their_checks() -> None:
     bad = minimal_task("bitfount.ResultsOnly", [{"name": "bitfount.ModelInference"}])
     bad["task"]["data_structure"]["schema_requirements"] = "most"
     assert has_errors(validate_task(bad)) and schema_errors("task", bad)
+
+
+def test_template_variable_declarations_have_a_shape() -> None:
+    task = minimal_task("bitfount.ResultsOnly", [{"name": "bitfount.ModelInference"}])
+    task["test_run"] = "{{ dry }}"
+    task["template"] = {
+        "dry": {"label": "Dry run?", "type": "boolean", "default": False},
+        "model": {"label": "Model", "type": {"model_slug": {"provider": "huggingface"}}},
+    }
+    variable = task["template"]["model"]["type"]["model_slug"]
+    variable.update({"library": "transformers", "pipeline_tag": "x", "author": "y"})
+    assert not has_errors(validate_task(task)), validate_task(task)
+    assert schema_errors("task", task) == []
+    for bad in (
+        {"label": "Dry run?", "type": "bool"},  # no such type
+        {"type": "boolean"},  # no label
+        {"label": "x", "type": "boolean", "colour": "red"},  # unknown key
+    ):
+        broken = {**task, "template": {**task["template"], "dry": bad}}
+        assert has_errors(validate_task(broken)), bad
+        assert schema_errors("task", broken), bad

@@ -316,6 +316,47 @@ def _hand_checked_shapes() -> dict[tuple[str, str], dict[str, Any]]:
     }
 
 
+def _template_block_schema() -> dict[str, Any]:
+    """The ``template:`` block: variable name -> declaration, by the declaration rules of
+    :mod:`taskwizard.model.variables` (each type's own keys are checked there, not here)."""
+    from taskwizard.model import variables
+
+    keys = set(variables._COMMON_KEYS)
+    for extra in variables._EXTRA_KEYS.values():
+        keys.update(extra)
+    declaration = {
+        "type": "object",
+        "required": ["label", "type"],
+        "properties": {
+            **{key: {} for key in sorted(keys)},
+            "label": {"type": "string", "description": "the question shown to whoever runs it"},
+            "type": {
+                "anyOf": [
+                    {"enum": list(variables._SCALAR_TYPES)},
+                    {
+                        "type": "object",
+                        "minProperties": 1,
+                        "maxProperties": 1,
+                        "propertyNames": {"enum": list(variables._NESTED_TYPES)},
+                    },
+                ],
+                "description": "what kind of value the variable takes: "
+                + ", ".join(variables._SCALAR_TYPES)
+                + ", or a mapping with one of "
+                + ", ".join(variables._NESTED_TYPES),
+            },
+        },
+        "additionalProperties": False,
+    }
+    return {
+        "type": ["object", "null"],
+        "description": "the template's variables (name: {label, type, default, ...}); "
+        'use them as "{{ name }}"',
+        "propertyNames": {"pattern": "^[A-Za-z_][A-Za-z0-9_]*$"},
+        "additionalProperties": declaration,
+    }
+
+
 def task_schema() -> dict[str, Any]:
     """The task YAML (Bitfount's ``ModellerConfig``, or a template of one)."""
     from taskwizard.model.schema_task import TASK_ADAPTER, ModelConfig
@@ -347,11 +388,7 @@ def task_schema() -> dict[str, Any]:
         "type": ["string", "null"],
         "examples": [catalog.LATEST_TASK_VERSION],
     }
-    schema["properties"]["template"] = {
-        "type": ["object", "null"],
-        "description": "the template's variables (name: {type, label, default, ...}); "
-        'use them as "{{ name }}"',
-    }
+    schema["properties"]["template"] = _template_block_schema()
     return _finish(
         schema,
         "Bitfount task YAML",
