@@ -28,14 +28,16 @@ Scenes (file name: what it shows):
     16-upload-done.svg          the same upload finished, every row done (no speeds or times)
     17-open-template-pick.svg   opening a config with three templates: which one to edit?
     18-file-picker.svg          the file picker (Open on the home screen)
+    19-open-from-hub.svg        Open from the Hub: the user's templates, searched for "image"
 
-Scenes 15-18 (FILE_SCENES: not in tests/test_snapshots.py) need real files: they
+Scenes 15-19 (FILE_SCENES: not in tests/test_snapshots.py) need real files: they
 are written to a throw-away folder named ``bitfount`` and the app runs in its parent
 folder, so the screens show the short relative path ``bitfount/task-templates.yaml``,
 never a temporary path. Scenes 15-16 upload to a LocalHub this script starts on
 127.0.0.1:3000 (the local hub's usual port, so no random port shows), its data in a
-throw-away folder; if port 3000 is taken they are skipped with a note. The hub's key
-pair is made up for the run: the key id shown is the fixed ``example-key-id``, the key
+throw-away folder; if port 3000 is taken they are skipped with a note. Scene 19 uploads
+the three example templates to a LocalHub on any free port (its URL shows in the title).
+The hub's key pair is made up for the run: the key id shown is the fixed ``example-key-id``, the key
 itself is random and never shown (the script checks that neither it nor a temporary
 path is in a screenshot before writing it).
 """
@@ -130,6 +132,8 @@ class Scene:
     project: Callable[[Path], None] | None = None
     #: Uploads to a LocalHub on 127.0.0.1:3000 that the script starts.
     hub: bool = False
+    #: The hub's port (0: any free port, for scenes that do not show it in full).
+    hub_port: int = 3000
 
     def app(self, folder: Path = FOLDER) -> ScreenshotApp:
         return ScreenshotApp(self.mode, example_state() if self.example else None, folder)
@@ -327,6 +331,32 @@ async def upload_done(pilot: Pilot[Any]) -> None:
     await upload_screen(pilot, upload=True)
 
 
+async def open_from_hub(pilot: Pilot[Any]) -> None:
+    """The three templates uploaded to the local hub, then Home → Open from the Hub."""
+    from textual.widgets import DataTable
+
+    from taskwizard.hub.client import resolve_target
+    from taskwizard.hub.plan import build_plan
+    from taskwizard.hub.upload import execute_plan
+    from taskwizard.tui.screens.hub_open import HubOpenScreen
+
+    target = resolve_target()
+    with target.client() as client:
+        plan = build_plan(CONFIG, client, target.username, cwd=PROJECT)
+        if not execute_plan(plan, client, on_progress=lambda event: None).ok:
+            raise RuntimeError("the example templates did not upload")
+    await settle(pilot)
+    await pilot.press("h")
+    screen = pilot.app.screen
+    assert isinstance(screen, HubOpenScreen)
+    table = screen.query_one("#hub-templates", DataTable)
+    await wait_until(pilot, lambda: table.row_count == 3, "the hub's templates")
+    await pilot.press(*"image")
+    await wait_until(pilot, lambda: table.row_count == 2, "the search")
+    await pilot.press("down", "down")
+    await settle(pilot)
+
+
 async def open_template_pick(pilot: Pilot[Any]) -> None:
     from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
 
@@ -376,6 +406,15 @@ FILE_SCENES: tuple[Scene, ...] = (
         project=three_template_project,
     ),
     Scene("file-picker", "home", file_picker, example=False, project=three_template_project),
+    Scene(
+        "open-from-hub",
+        "home",
+        open_from_hub,
+        example=False,
+        project=three_template_project,
+        hub=True,
+        hub_port=0,  # any free port: 3000 is often taken
+    ),
 )
 
 
@@ -440,12 +479,12 @@ def local_hub(scene: Scene) -> Iterator[str | None]:
             api_key_id=HUB_KEY_ID,
             api_key=key,
             host="127.0.0.1",
-            port=HUB_PORT,
+            port=scene.hub_port,
         )
         try:
             hub.start()
         except (LocalHubError, OSError) as exc:
-            raise Skip(f"port {HUB_PORT} is not free for the local hub ({exc})") from exc
+            raise Skip(f"port {scene.hub_port} is not free for the local hub ({exc})") from exc
         try:
             save_settings(Settings(username=HUB_USER, hub="local", hub_url=hub.url))
             os.environ["BITFOUNT_API_KEY_ID"] = HUB_KEY_ID

@@ -19,6 +19,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "drafts": ("drafts", "list saved drafts"),
     "validate": ("validate", "validate task-templates configs and task YAML files"),
     "upload": ("upload", "upload a task-templates config, its models and templates to a Hub"),
+    "pull": ("pull", "pull a task template (and its models) from a Hub into a local config"),
+    "schema": ("schema", "write the JSON Schema of a task-templates config or a task YAML"),
     "hub": ("hub", "run a local Bitfount-compatible hub on 127.0.0.1"),
     "setup": ("wizard", "run the first-time setup again"),
 }

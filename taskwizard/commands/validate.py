@@ -25,9 +25,10 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--format",
-        choices=("text", "json"),
+        choices=("text", "json", "github", "sarif"),
         default="text",
-        help="output format (default: text)",
+        help="output format (default: text); github: GitHub Actions annotations "
+        "(::error file=…,line=…,col=…::message); sarif: SARIF 2.1.0 for code scanning",
     )
 
 
@@ -105,6 +106,9 @@ def _run(args: argparse.Namespace) -> int:
         print(re.sub("[\udc80-\udcff]", lambda m: f"\\u{ord(m.group()):04x}", text))
         return 1 if errors else 0
 
+    if args.format in ("github", "sarif"):
+        return _print_ci_format(args.format, reports, errors)
+
     colour = sys.stdout.isatty() and not os.environ.get("NO_COLOR")
     problems = sorted((p for r in reports for p in r.problems), key=lambda p: p.sort_key())
     for problem in problems:
@@ -122,4 +126,17 @@ def _run(args: argparse.Namespace) -> int:
     if colour:
         summary = f"\x1b[1;{'31' if errors else '32'}m{summary}\x1b[0m"
     print(summary)
+    return 1 if errors else 0
+
+
+def _print_ci_format(fmt: str, reports: list[Any], errors: int) -> int:
+    """GitHub workflow commands or a SARIF log; exit status as for text."""
+    from taskwizard.commands.validate_formats import github_lines, sarif_log
+
+    problems = sorted((p for r in reports for p in r.problems), key=lambda p: p.sort_key())
+    if fmt == "github":
+        for line in github_lines(problems):
+            print(line)
+    else:
+        print(json.dumps(sarif_log(problems), indent=2, ensure_ascii=False))
     return 1 if errors else 0

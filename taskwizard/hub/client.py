@@ -207,13 +207,39 @@ class HubClient:
         return True
 
     # ------------------------------------------------------------ templates
-    def get_task_template(self, user: str, slug: str) -> JSON | None:
-        """The hub's latest version of the template, or None when it doesn't exist."""
-        response = self._hub("GET", f"/api/task-templates/{_seg(user)}/{_seg(slug)}")
+    def get_task_template(self, user: str, slug: str, version: int | None = None) -> JSON | None:
+        """The hub's latest version of the template (or ``version``), None when it doesn't exist.
+
+        The SDK reads a specific version only by the version's id; ``?version=N`` is what
+        the local hub serves, so a caller asking for a version checks the answer's
+        ``version``.
+        """
+        params = {"version": str(version)} if version is not None else None
+        response = self._hub("GET", f"/api/task-templates/{_seg(user)}/{_seg(slug)}", params=params)
         if response.status_code == 404:
             return None
         self._raise_for(response, f"reading task template {user}/{slug}")
         return _json(response)
+
+    def list_task_templates(self, user: str) -> list[JSON]:
+        """The latest version of each of ``user``'s templates.
+
+        ``GET /api/task-templates?username=USER``; a plain list or a paginated
+        ``{"results": [...]}`` answer are both read.
+        """
+        response = self._hub("GET", "/api/task-templates", params={"username": user})
+        self._raise_for(response, f"listing the task templates of {user}")
+        try:
+            data = response.json()
+        except ValueError:
+            raise HubError(
+                f"listing the task templates of {user}: the answer is not JSON"
+            ) from None
+        if isinstance(data, dict):
+            data = data.get("results")
+        if not isinstance(data, list):
+            raise HubError(f"listing the task templates of {user}: the answer is not a list")
+        return [item for item in data if isinstance(item, dict)]
 
     def create_task_template(self, body: JSON, *, owner: str) -> JSON:
         """POST a new template. ``owner`` is whom to ask whether a lost create took effect."""

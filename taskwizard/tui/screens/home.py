@@ -32,6 +32,7 @@ if TYPE_CHECKING:
 MENU: tuple[tuple[str, str, str], ...] = (
     ("new", "n", "New task template"),
     ("open", "o", "Open existing file"),
+    ("hub", "h", "Open from the Hub"),
     ("resume", "r", "Resume a draft"),
     ("upload", "u", "Upload"),
     ("settings", "s", "Settings"),
@@ -50,6 +51,7 @@ class HomeScreen(TaskWizardNode, Screen[None]):
         Binding("n", "new", "New"),
         # the menu shows these keys too; the Footer keeps room for the draft actions
         Binding("o", "open", "Open", show=False),
+        Binding("h", "hub", "Open from the Hub", show=False),
         Binding("r", "resume", "Resume"),
         Binding("u", "upload", "Upload", show=False),
         Binding("s", "settings", "Settings"),
@@ -189,6 +191,11 @@ class HomeScreen(TaskWizardNode, Screen[None]):
 
     def action_open(self) -> None:
         self.tw_app.open_file(None)
+
+    def action_hub(self) -> None:
+        from taskwizard.tui.screens.hub_open import HubOpenScreen
+
+        self.app.push_screen(HubOpenScreen())
 
     def action_resume(self) -> None:
         draft_id = self.selected_id()
