@@ -257,7 +257,7 @@ models: []
 
 
 async def test_opening_a_config_entry_and_quitting_leaves_no_draft(tmp_path: Path) -> None:
-    from taskwizard.tui.screens.open_file import TemplatePickDialog
+    from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
 
     (tmp_path / "task-templates.yaml").write_text(CONFIG)
     (tmp_path / "retina.yaml").write_text(TASK)

@@ -63,8 +63,9 @@ def run(name: str, args: argparse.Namespace) -> int:
 def _run(args: argparse.Namespace, out: TextIO) -> int:
     from taskwizard import settings as settings_module
     from taskwizard.hub.auth import AuthError
-    from taskwizard.hub.client import HubError, resolve_target
+    from taskwizard.hub.client import HubError
     from taskwizard.hub.environments import HubConfigError
+    from taskwizard.hub.targets import resolve_target
     from taskwizard.pulling import (
         PullError,
         TemplateNotFound,

@@ -319,10 +319,10 @@ def _hand_checked_shapes() -> dict[tuple[str, str], dict[str, Any]]:
 def _template_block_schema() -> dict[str, Any]:
     """The ``template:`` block: variable name -> declaration, by the declaration rules of
     :mod:`taskwizard.model.variables` (each type's own keys are checked there, not here)."""
-    from taskwizard.model import variables
+    from taskwizard.model import variable_specs as variables
 
-    keys = set(variables._COMMON_KEYS)
-    for extra in variables._EXTRA_KEYS.values():
+    keys = set(variables.COMMON_KEYS)
+    for extra in variables.EXTRA_KEYS.values():
         keys.update(extra)
     declaration = {
         "type": "object",
@@ -332,18 +332,18 @@ def _template_block_schema() -> dict[str, Any]:
             "label": {"type": "string", "description": "the question shown to whoever runs it"},
             "type": {
                 "anyOf": [
-                    {"enum": list(variables._SCALAR_TYPES)},
+                    {"enum": list(variables.SCALAR_TYPES)},
                     {
                         "type": "object",
                         "minProperties": 1,
                         "maxProperties": 1,
-                        "propertyNames": {"enum": list(variables._NESTED_TYPES)},
+                        "propertyNames": {"enum": list(variables.NESTED_TYPES)},
                     },
                 ],
                 "description": "what kind of value the variable takes: "
-                + ", ".join(variables._SCALAR_TYPES)
+                + ", ".join(variables.SCALAR_TYPES)
                 + ", or a mapping with one of "
-                + ", ".join(variables._NESTED_TYPES),
+                + ", ".join(variables.NESTED_TYPES),
             },
         },
         "additionalProperties": False,

@@ -27,8 +27,8 @@ SEMANTIC_TYPES: Final[tuple[str, ...]] = ("categorical", "continuous", "image", 
 
 
 # `type:` values that are a plain string, and the nested-type keys (`type: {file_path: ...}`).
-_SCALAR_TYPES: Final = ("string", "boolean", "number", "array", "object")
-_NESTED_TYPES: Final = (
+SCALAR_TYPES: Final = ("string", "boolean", "number", "array", "object")
+NESTED_TYPES: Final = (
     "file_path",
     "model_slug",
     "schema_column_name",
@@ -41,9 +41,9 @@ _ARRAY_KEYS: Final = {
     "object": "array of objects",
 }
 
-_COMMON_KEYS: Final = ("label", "tooltip", "type")
+COMMON_KEYS: Final = ("label", "tooltip", "type")
 # Keys each declaration type takes besides label/tooltip/type (Bitfount rejects any other).
-_EXTRA_KEYS: Final[dict[str, tuple[str, ...]]] = {
+EXTRA_KEYS: Final[dict[str, tuple[str, ...]]] = {
     "string": ("default", "pattern", "minLength", "enum"),
     "boolean": ("default",),
     "number": ("default", "minimum"),
@@ -161,21 +161,21 @@ def _declared_type_key(decl_type: Any) -> tuple[str | None, str | None]:
             return decl_type, None
         if decl_type == "array":
             return "array", None
-        if decl_type in _NESTED_TYPES:
+        if decl_type in NESTED_TYPES:
             return None, (
                 f"type: {decl_type!r} is written as a mapping: "
                 f"'type: {{{decl_type}: {{...}}}}' (see the declaration types)"
             )
         return None, (
             f"type: unknown variable type {decl_type!r}; use one of "
-            f"{', '.join(_SCALAR_TYPES)} or a mapping with one of {', '.join(_NESTED_TYPES)}"
+            f"{', '.join(SCALAR_TYPES)} or a mapping with one of {', '.join(NESTED_TYPES)}"
         )
     if isinstance(decl_type, Mapping):
         keys = list(decl_type.keys())
-        if len(keys) != 1 or keys[0] not in _NESTED_TYPES:
+        if len(keys) != 1 or keys[0] not in NESTED_TYPES:
             return None, (
                 "type: a mapping type must have exactly one key, one of "
-                f"{', '.join(_NESTED_TYPES)} (got {', '.join(map(str, keys)) or 'none'})"
+                f"{', '.join(NESTED_TYPES)} (got {', '.join(map(str, keys)) or 'none'})"
             )
         return str(keys[0]), None
     if decl_type is None:
@@ -229,7 +229,7 @@ def parse_declaration(name: str, decl: Any) -> tuple[VariableSpec | None, list[P
     spec = VariableSpec(name=name, type_key=key)
     _check_label_tooltip(decl, base, problems, spec)
 
-    allowed = _COMMON_KEYS + _EXTRA_KEYS[key]
+    allowed = COMMON_KEYS + EXTRA_KEYS[key]
     for k in decl:
         if k in allowed:
             continue
@@ -702,7 +702,7 @@ def declaration_to_yaml(spec: VariableSpec) -> dict[str, Any]:
         out["type"] = key
     elif key.startswith("array of"):
         out.update(_array_type_yaml(spec))
-    elif key in _NESTED_TYPES:
+    elif key in NESTED_TYPES:
         out["type"] = {key: _nested_type_details(spec)}
     else:
         raise ValueError(f"unknown variable type {key!r}; use one of {', '.join(VARIABLE_TYPES)}")

@@ -94,8 +94,9 @@ class HubOpenScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="hub-open")
     def load_templates(self) -> None:
         from taskwizard.hub.auth import AuthError
-        from taskwizard.hub.client import HubError, resolve_target
+        from taskwizard.hub.client import HubError
         from taskwizard.hub.environments import HubConfigError
+        from taskwizard.hub.targets import resolve_target
 
         try:
             target = resolve_target()
@@ -175,8 +176,9 @@ class HubOpenScreen(Screen[None]):
     @work(thread=True, exclusive=True, group="hub-open")
     def plan_template(self, owner: str, slug: str) -> None:
         from taskwizard.hub.auth import AuthError
-        from taskwizard.hub.client import HubError, resolve_target
+        from taskwizard.hub.client import HubError
         from taskwizard.hub.environments import HubConfigError
+        from taskwizard.hub.targets import resolve_target
         from taskwizard.pulling import PullError, plan_pull
 
         try:
