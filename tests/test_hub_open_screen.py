@@ -1,5 +1,5 @@
 """Home → Open from the Hub: list and search the user's templates on a real local hub,
-Enter pulls one and opens it in the wizard; after saving, Upload shows "tags only" or
+Enter pulls one and opens it in the wizard; after saving, Upload shows the tags-only or
 "new version"."""
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from upload_project import config_text, make_project
 from taskwizard.hub.auth import Credentials
 from taskwizard.hub.client import HubClient
 from taskwizard.hub.localhub import LocalHub
-from taskwizard.hub.plan import build_plan
+from taskwizard.hub.plan import ACTION_WORDS, build_plan
 from taskwizard.hub.upload import execute_plan
 from taskwizard.saving import apply_save, plan_save
 from taskwizard.settings import Settings, save_settings
@@ -142,7 +142,7 @@ async def test_after_saving_new_tags_upload_shows_tags_only(hub: LocalHub, folde
     app = TaskWizardApp("home")
     async with app.run_test(size=SIZE) as pilot:
         upload = await pull_open_save(pilot, app, new_tags)
-        assert template_action(upload) == "tags only"
+        assert template_action(upload) == ACTION_WORDS["tags_only"]
 
 
 async def test_after_saving_a_task_change_upload_shows_new_version(
@@ -154,7 +154,7 @@ async def test_after_saving_a_task_change_upload_shows_new_version(
     app = TaskWizardApp("home")
     async with app.run_test(size=SIZE) as pilot:
         upload = await pull_open_save(pilot, app, new_batch_size)
-        assert template_action(upload) == "new version"
+        assert template_action(upload) == ACTION_WORDS["new_version"]
 
 
 async def test_without_credentials_the_screen_says_why(
