@@ -335,8 +335,8 @@ async def open_from_hub(pilot: Pilot[Any]) -> None:
     """The three templates uploaded to the local hub, then Home → Open from the Hub."""
     from textual.widgets import DataTable
 
-    from taskwizard.hub.targets import resolve_target
     from taskwizard.hub.plan import build_plan
+    from taskwizard.hub.targets import resolve_target
     from taskwizard.hub.upload import execute_plan
     from taskwizard.tui.screens.hub_open import HubOpenScreen
 

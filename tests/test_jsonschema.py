@@ -113,6 +113,8 @@ def sample(arg: catalog.Argument) -> Any:
         return arg.choices[0]
     if arg.kind == "choice_list":
         return list(arg.choices[:1])
+    if arg.kind == "choice_mapping":
+        return {"a-column": arg.choices[0]}
     return SAMPLES[arg.kind]
 
 

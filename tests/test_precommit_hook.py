@@ -74,7 +74,10 @@ def test_try_repo_on_a_sample_repository(tmp_path: Path) -> None:
     for name in ("task-templates.yaml", "mnist-inference-task.yaml"):
         shutil.copy(FIXTURES / name, sample / name)
     (sample / "models").mkdir()
-    (sample / "models" / "MyCustomModel.py").write_text("class MyCustomModel:\n    pass\n")
+    (sample / "models" / "MyCustomModel.py").write_text(
+        "from bitfount.backends.pytorch import PyTorchBitfountModel\n\n\n"
+        "class MyCustomModel(PyTorchBitfountModel):\n    pass\n"
+    )
     (sample / "models" / "MyCustomModel.pt").write_bytes(b"w")
     (sample / "unrelated.yaml").write_text("not: [valid YAML\n")  # not a Bitfount file
     git(sample, "add", "-A")

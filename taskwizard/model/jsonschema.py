@@ -206,6 +206,10 @@ def _arguments_schema(component: catalog.Component) -> dict[str, Any]:
             choice: dict[str, Any] = {"enum": list(arg.choices)}
             if arg.kind == "choice_list":
                 choice = {"type": "array", "items": choice}
+            elif arg.kind == "choice_mapping":
+                choice = {"type": "object", "additionalProperties": choice}
+            elif arg.kind == "split_transformations":  # the choices are the keys
+                choice = {"type": "object", "propertyNames": choice}
             alternatives = [choice]
             if arg.nullable:
                 alternatives.append({"type": "null"})

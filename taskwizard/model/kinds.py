@@ -38,7 +38,7 @@ from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.schema import Forbid, describe, fail, one_of, warn
 
 
-class Argument(Protocol):
+class ArgumentLike(Protocol):
     """What a kind's schema reads of a catalog ``Argument`` (kinds does not import the
     catalog, which imports kinds)."""
 
@@ -228,16 +228,16 @@ _OBJECT: tuple[str, ...] = ("object",)
 @dataclass(frozen=True)
 class KindSpec:
     doc: str
-    schema: Callable[[Argument], Any]
+    schema: Callable[[ArgumentLike], Any]
     form: FormKind
     variable_types: tuple[str, ...]
 
 
-def _int(arg: Argument) -> Any:
+def _int(arg: ArgumentLike) -> Any:
     return Annotated[Int, Field(ge=int(arg.minimum))] if arg.minimum is not None else Int
 
 
-def _split_transformations(arg: Argument) -> Any:
+def _split_transformations(arg: ArgumentLike) -> Any:
     def check(value: Any) -> Any:
         if not isinstance(value, Mapping):
             raise fail(
@@ -251,7 +251,7 @@ def _split_transformations(arg: Argument) -> Any:
     return Annotated[Any, PlainValidator(check)]
 
 
-def _one_of(arg: Argument) -> Any:
+def _one_of(arg: ArgumentLike) -> Any:
     return Annotated[str, choice_validator(arg.choices, arg.case_insensitive)]
 
 

@@ -18,6 +18,8 @@ from textual.binding import Binding
 from textual.screen import Screen
 from textual.widgets import DataTable, Footer, Input, Static
 
+from taskwizard.tui.app_node import TaskWizardNode
+
 if TYPE_CHECKING:
     from taskwizard.pulling import PullPlan
     from taskwizard.tui.app import TaskWizardApp
@@ -56,7 +58,7 @@ def clip(text: str, width: int) -> str:
     return text if len(text) <= width else text[: max(0, width - 1)] + "…"
 
 
-class HubOpenScreen(Screen[None]):
+class HubOpenScreen(TaskWizardNode, Screen[None]):
     CSS_PATH = "hub_open.tcss"
     BINDINGS = [
         Binding("escape", "back", "Back"),
@@ -69,10 +71,6 @@ class HubOpenScreen(Screen[None]):
         self.templates: list[dict[str, Any]] = []
         self.owner: str | None = None
         self.hub_url = ""
-
-    @property
-    def tw_app(self) -> TaskWizardApp:
-        return self.app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
         yield Static("Open from the Hub", id="hub-open-title")
