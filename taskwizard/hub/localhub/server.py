@@ -76,6 +76,8 @@ async def _client_gone(request: Request, exc: Exception) -> Response:
 
 
 async def _defect(request: Request, exc: Exception) -> Response:
+    # A 500 is a defect in the hub: printed (before answering) for the bug report.
+    traceback.print_exception(exc, file=sys.stderr)
     return error_reply(500, "internal error in the local hub (see its console)")
 
 
@@ -249,10 +251,10 @@ class HubMiddleware:
             if not responded:
                 record(None)
         except Exception:
-            # Starlette has answered a JSON 500 already (the _defect handler); a 500 is a
-            # defect in the hub, so it is printed for the bug report.
-            traceback.print_exc(file=sys.stderr)
+            # Starlette has answered a JSON 500 already (the _defect handler), unless the
+            # exception came from outside its routes.
             if not responded:
+                traceback.print_exc(file=sys.stderr)
                 await send_error(
                     logging_send, 500, "internal error in the local hub (see its console)"
                 )
