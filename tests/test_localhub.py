@@ -1470,3 +1470,28 @@ def test_sdk_uploader_requests_on_localhost(local_hub: LocalHub) -> None:
         assert upload_single(shape, weights).status_code == 204
         found = sdk.get(f"/api/models?modellerName={USER}&modelName=MyModel").json()
         assert storage.get(found["weightsDownloadUrl"]).content == weights
+
+
+def test_hub_command_upload_expiry_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from taskwizard.commands import hub as hub_command
+
+    parser = argparse.ArgumentParser()
+    hub_command.add_arguments("hub", parser)
+    base = ["--port", "0", "--data", str(tmp_path / "h"), "--username", USER]
+    assert hub_command.run("hub", parser.parse_args([*base, "--upload-expiry", "0"])) == 2
+    assert "--upload-expiry must be a positive" in capsys.readouterr().err
+
+    seen: list[float] = []
+
+    def refuse(self: LocalHub) -> None:
+        seen.append(self.config.upload_expiry)
+        raise LocalHubError("stop here")
+
+    monkeypatch.setattr(LocalHub, "start", refuse)
+    assert hub_command.run("hub", parser.parse_args([*base, "--upload-expiry", "90"])) == 1
+    assert hub_command.run("hub", parser.parse_args(base)) == 1
+    assert seen == [90.0, 7200.0]
