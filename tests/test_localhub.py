@@ -1495,3 +1495,30 @@ def test_hub_command_upload_expiry_flag(
     assert hub_command.run("hub", parser.parse_args([*base, "--upload-expiry", "90"])) == 1
     assert hub_command.run("hub", parser.parse_args(base)) == 1
     assert seen == [90.0, 7200.0]
+
+
+def test_a_stalled_upload_is_408_and_its_partial_file_deleted(
+    local_hub: LocalHub, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskwizard.hub.localhub.routes import common
+
+    monkeypatch.setattr(common, "BODY_IDLE_TIMEOUT", 0.5)
+    upload_single(register_code(api), CODE)
+    shape = register_weights(api, 1000)
+    target = shape["uploadUrl"].removeprefix(local_hub.url)
+    head = (
+        f'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\n'
+        f"{shape['uploadFields']['key']}\r\n--b\r\n"
+        'Content-Disposition: form-data; name="file"; filename="w"\r\n\r\n'
+        "only part of it"
+    ).encode()
+    request = (
+        f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\n"
+        f"Content-Length: {len(head) + 2000}\r\n\r\n"
+    ).encode() + head
+    answer, closed, seconds = raw_exchange(local_hub, request, timeout=10)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"stalled" in answer
+    assert closed and seconds < 5
+    assert list((local_hub.data_dir / "incoming").iterdir()) == []

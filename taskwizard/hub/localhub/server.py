@@ -55,7 +55,7 @@ LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError | StoreError)
     reply = error_reply(exc.status, exc.message)
-    if exc.status == 413:  # the body was not read: end the connection after answering
+    if exc.status in (408, 413):  # the body was not read: end the connection after answering
         reply.headers["Connection"] = "close"
     return reply
 

@@ -4,9 +4,11 @@ says which limit it was)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import math
 import re
+from collections.abc import AsyncIterator
 from typing import Any, NoReturn
 from urllib.parse import parse_qsl
 
@@ -21,6 +23,9 @@ MAX_FORM_BODY = 64 * 1024  # urlencoded forms: PATCH state, OAuth, the /activate
 MAX_FORM_FIELDS = 32
 MAX_WHOLE_NUMBER = 2**31 - 1  # versions and part numbers; SQLite holds 64 bits
 _WHOLE_NUMBER = re.compile(r"[0-9]{1,10}")
+# A client that stops sending mid-body is given up on after this long (the old
+# stdlib server's socket timeout); its partial upload is deleted.
+BODY_IDLE_TIMEOUT = 120.0
 
 
 class HubJSONResponse(Response):
@@ -65,6 +70,22 @@ def query_whole_number(request: Request, name: str) -> int | None:
     return None if text is None else whole_number(text, name)
 
 
+async def body_chunks(request: Request) -> AsyncIterator[bytes]:
+    """The body as it arrives; 408 when nothing arrives for BODY_IDLE_TIMEOUT seconds."""
+    stream = request.stream().__aiter__()
+    while True:
+        try:
+            async with asyncio.timeout(BODY_IDLE_TIMEOUT):
+                chunk = await anext(stream)
+        except StopAsyncIteration:
+            return
+        except TimeoutError:
+            raise ApiError(
+                408, f"the request body stalled: nothing arrived for {BODY_IDLE_TIMEOUT:g} s"
+            ) from None
+        yield chunk
+
+
 async def read_limited(request: Request, limit: int, what: str) -> bytes:
     """The whole body, refused with 413 past ``limit`` bytes (before reading, when
     Content-Length says so)."""
@@ -73,7 +94,7 @@ async def read_limited(request: Request, limit: int, what: str) -> bytes:
         raise ApiError(413, f"{what} of {declared} bytes is over the {limit}-byte limit")
     chunks: list[bytes] = []
     size = 0
-    async for chunk in request.stream():
+    async for chunk in body_chunks(request):
         size += len(chunk)
         if size > limit:
             raise ApiError(413, f"{what} is over the {limit}-byte limit")

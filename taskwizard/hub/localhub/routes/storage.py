@@ -25,7 +25,7 @@ from starlette.responses import FileResponse, Response
 from starlette.routing import Route
 
 from taskwizard.hub.localhub.core import ApiError
-from taskwizard.hub.localhub.routes.common import hub_of, whole_number
+from taskwizard.hub.localhub.routes.common import body_chunks, hub_of, whole_number
 from taskwizard.hub.localhub.routes.models import MAX_WEIGHTS_SIZE
 from taskwizard.hub.localhub.store import HubStore, Upload, open_private_file
 
@@ -74,7 +74,8 @@ async def feed_body(request: Request, consume: Callable[[bytes], None]) -> ApiEr
     than a reset while it is still sending."""
     problem: ApiError | None = None
     size = 0
-    async for chunk in request.stream():
+    # A stall (408) ends the request at once: there is no more body to drop.
+    async for chunk in body_chunks(request):
         size += len(chunk)
         if problem is not None:
             continue
