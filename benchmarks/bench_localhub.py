@@ -64,6 +64,12 @@ def proc_kib(pid: int, field: str) -> int:
     raise RuntimeError(f"no {field} in /proc/{pid}/status")
 
 
+def proc_cpu_seconds(pid: int) -> float:
+    """User + system CPU time of a process so far (load-independent, unlike MiB/s)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def file_blocks(path: Path, start: int = 0, length: int | None = None) -> Iterator[bytes]:
     with path.open("rb") as handle:
         handle.seek(start)
@@ -121,6 +127,7 @@ def run_once(weights: Path, multipart: bool) -> dict[str, Any]:
                     ).raise_for_status()
                 rss_before = proc_kib(hub.pid, "VmRSS")
                 hwm_before = proc_kib(hub.pid, "VmHWM")
+                cpu_before = proc_cpu_seconds(hub.pid)
                 started = time.perf_counter()
                 shape = api.put(
                     "/api/models?multipartUpload=true",
@@ -174,6 +181,7 @@ def run_once(weights: Path, multipart: bool) -> dict[str, Any]:
                     ).raise_for_status()
                 elapsed = time.perf_counter() - started
                 peak = proc_kib(hub.pid, "VmHWM")
+                cpu = proc_cpu_seconds(hub.pid) - cpu_before
         finally:
             if hub.stdin is not None:
                 hub.stdin.close()
@@ -184,6 +192,7 @@ def run_once(weights: Path, multipart: bool) -> dict[str, Any]:
         "seconds": elapsed,
         "server_rss_growth_mib": max(0, peak - rss_before) / 1024,
         "idle_rss_mib": rss_before / 1024,
+        "hub_cpu_s_per_gib": cpu / (size / 1024**3),
         "peak_rss_mib": peak / 1024,
         "hwm_before_mib": hwm_before / 1024,
     }
@@ -422,10 +431,11 @@ def throughput(size_mib: int, repeat: int) -> None:
             runs = [run_once(weights, multipart) for _ in range(repeat)]
             speeds = sorted(r["mib_per_s"] for r in runs)
             growth = max(r["server_rss_growth_mib"] for r in runs)
+            cpu = statistics.median(r["hub_cpu_s_per_gib"] for r in runs)
             print(
                 f"{runs[0]['shape']:<30} median {statistics.median(speeds):7.1f} MiB/s "
                 f"(runs: {', '.join(f'{v:.0f}' for v in speeds)})   "
-                f"hub peak RSS growth at most {growth:.1f} MiB"
+                f"hub CPU {cpu:.2f} s/GiB   hub peak RSS growth at most {growth:.1f} MiB"
             )
 
 

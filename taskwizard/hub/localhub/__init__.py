@@ -286,6 +286,8 @@ class LocalHub:
         if self._server is not None:
             self._server.stop()
             self._server = None
+        if self._app is not None:
+            self._app.close()
         if self._store is not None:
             self._store.close()
             self._store = None

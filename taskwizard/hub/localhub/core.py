@@ -13,6 +13,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
@@ -113,6 +114,12 @@ class HubApp:
         self._refresh_tokens: dict[str, str] = {}  # refresh token -> user
         self._device_codes: dict[str, DeviceCode] = {}
         self._auth_lock = threading.Lock()
+        # Hashing and writing multipart parts, off the event loop. Two threads: the
+        # machine's cores do the hashing; more threads would only add memory.
+        self.write_pool = ThreadPoolExecutor(max_workers=2, thread_name_prefix="localhub-write")
+
+    def close(self) -> None:
+        self.write_pool.shutdown(wait=True)
 
     # ------------------------------------------------------------------ logging
 

@@ -288,8 +288,24 @@ async def _reset(scope: Scope) -> None:
 # ------------------------------------------------------------------- uvicorn
 
 
+# Body bytes buffered before reading pauses. uvicorn's 64 KiB is below asyncio's
+# 256 KiB reads, so every read of an upload paused and resumed the socket.
+BODY_HIGH_WATER = 512 * 1024
+
+
 class HubProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol; its framing errors answered in JSON."""
+    """uvicorn's httptools protocol; its framing errors answered in JSON, and
+    reading paused only when a body backs up past BODY_HIGH_WATER."""
+
+    def on_body(self, body: bytes) -> None:
+        if self.cycle.response_complete or (
+            self.parser.should_upgrade() and self._should_upgrade()
+        ):
+            return
+        self.cycle.body += body
+        if len(self.cycle.body) > BODY_HIGH_WATER:
+            self.flow.pause_reading()
+        self.cycle.message_event.set()
 
     def on_message_begin(self) -> None:
         super().on_message_begin()

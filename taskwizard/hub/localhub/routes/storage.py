@@ -9,6 +9,8 @@ number and size of the non-file fields.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import hashlib
 import logging
 import os
@@ -68,26 +70,88 @@ def open_upload(store: HubStore, upload_id: str, kind: str) -> Upload:
     return upload
 
 
-async def feed_body(request: Request, consume: Callable[[bytes], None]) -> ApiError | None:
-    """Give every chunk of the body to ``consume``. After the first refusal the rest
-    is read and dropped (memory stays flat), so the client gets the answer rather
-    than a reset while it is still sending."""
+HANDOFF_SIZE = 512 * 1024  # body bytes handed to a worker thread at a time
+INLINE_SIZE = 64 * 1024  # a body this small is consumed on the event loop
+
+
+async def feed_body(
+    request: Request, consume: Callable[[bytes], None], *, threaded: bool
+) -> ApiError | None:
+    """Give every chunk of the body to ``consume``. ``threaded``: on a worker thread,
+    in batches of 512 KiB, so hashing and writing one batch overlaps receiving the
+    next (hashlib and file writes release the GIL; at most two batches are held).
+    Not for form bodies: parsing them is Python code, which would only fight the
+    event loop for the GIL.
+
+    After the first refusal the rest is read and dropped (memory stays flat), so
+    the client gets the answer rather than a reset while it is still sending."""
+    loop = asyncio.get_running_loop()
+    pool = hub_of(request).write_pool
     problem: ApiError | None = None
+    inflight: asyncio.Future[None] | None = None
+    batch: list[bytes] = []
+    batch_size = 0
     size = 0
-    # A stall (408) ends the request at once: there is no more body to drop.
-    async for chunk in body_chunks(request):
-        size += len(chunk)
-        if problem is not None:
-            continue
-        if size > MAX_STORAGE_BODY:
-            problem = ApiError(413, f"the body is over the {MAX_STORAGE_BODY}-byte storage limit")
-            continue
-        try:
+
+    def run(chunks: list[bytes]) -> None:
+        for chunk in chunks:
             consume(chunk)
+
+    async def settle() -> None:
+        nonlocal inflight, problem
+        if inflight is None:
+            return
+        try:
+            await inflight
         except ApiError as err:
-            problem = err
+            problem = problem or err
         except FormParserError as err:
-            problem = ApiError(400, f"malformed multipart/form-data body: {err}")
+            problem = problem or ApiError(400, f"malformed multipart/form-data body: {err}")
+        finally:
+            inflight = None
+
+    try:
+        # A stall (408) or a client gone ends the request at once: no more body to drop.
+        async for chunk in body_chunks(request):
+            size += len(chunk)
+            if problem is not None:
+                continue
+            if size > MAX_STORAGE_BODY:
+                problem = ApiError(
+                    413, f"the body is over the {MAX_STORAGE_BODY}-byte storage limit"
+                )
+                continue
+            if not threaded:
+                try:
+                    consume(chunk)
+                except ApiError as err:
+                    problem = err
+                except FormParserError as err:
+                    problem = ApiError(400, f"malformed multipart/form-data body: {err}")
+                continue
+            batch.append(chunk)
+            batch_size += len(chunk)
+            if batch_size >= HANDOFF_SIZE:
+                await settle()
+                if problem is None:
+                    inflight = loop.run_in_executor(pool, run, batch)
+                batch, batch_size = [], 0
+        await settle()
+        if problem is None and batch:
+            if batch_size <= INLINE_SIZE:
+                inflight = loop.create_future()
+                try:
+                    run(batch)
+                    inflight.set_result(None)
+                except Exception as err:  # noqa: BLE001 - settle() sorts it out
+                    inflight.set_exception(err)
+            else:
+                inflight = loop.run_in_executor(pool, run, batch)
+            await settle()
+    finally:
+        if inflight is not None:  # never leave a thread writing to a file being deleted
+            with contextlib.suppress(Exception):
+                await inflight
     return problem
 
 
@@ -97,7 +161,9 @@ class UploadForm:
     fields after it are ignored, as S3 does."""
 
     def __init__(
-        self, boundary: bytes, start_file: Callable[[dict[str, str]], Callable[[bytes], None]]
+        self,
+        boundary: bytes,
+        start_file: Callable[[dict[str, str]], Callable[[memoryview], None]],
     ) -> None:
         self.fields: dict[str, str] = {}
         self.file_done = False
@@ -110,7 +176,7 @@ class UploadForm:
         self._name = ""
         self._value = bytearray()
         self._mode = "field"  # field | file | ignore
-        self._sink: Callable[[bytes], None] | None = None
+        self._sink: Callable[[memoryview], None] | None = None
         self._parser = MultipartParser(
             boundary,
             callbacks={
@@ -174,7 +240,7 @@ class UploadForm:
     def _part_data(self, data: bytes, start: int, end: int) -> None:
         if self._mode == "file":
             assert self._sink is not None
-            self._sink(data[start:end])
+            self._sink(memoryview(data)[start:end])  # no copy of the (big) chunk
         elif self._mode == "field":
             self._value += data[start:end]
             self._fields_bytes += end - start
@@ -216,13 +282,13 @@ async def single_upload(request: Request) -> Response:
     out: BinaryIO | None = None
     written = 0
 
-    def start_file(fields: dict[str, str]) -> Callable[[bytes], None]:
+    def start_file(fields: dict[str, str]) -> Callable[[memoryview], None]:
         nonlocal out
         if fields.get("key") != upload.key:
             raise ApiError(403, "AccessDenied: the form's key field does not match the upload")
         out = open_private_file(staged)
 
-        def sink(data: bytes) -> None:
+        def sink(data: memoryview) -> None:
             nonlocal written
             written += len(data)
             if written > upload.size:
@@ -235,7 +301,7 @@ async def single_upload(request: Request) -> Response:
     form = UploadForm(params[b"boundary"], start_file)
     with store.writing(upload.id):
         try:
-            problem = await feed_body(request, form.feed)
+            problem = await feed_body(request, form.feed, threaded=False)
             if problem is not None:
                 raise problem
             form.finish()
@@ -278,7 +344,7 @@ async def part_upload(request: Request) -> Response:
                     digest.update(chunk)
                     out.write(chunk)
 
-                problem = await feed_body(request, sink)
+                problem = await feed_body(request, sink, threaded=True)
             if problem is not None:
                 raise problem
             os.replace(staged, final)
