@@ -343,6 +343,7 @@ class HubServer:
         config = uvicorn.Config(
             app,
             http=HubProtocol,
+            loop="asyncio",  # not uvloop if installed: one tested behaviour (and no faster here)
             ws="none",
             lifespan="off",
             interface="asgi3",
