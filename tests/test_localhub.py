@@ -189,6 +189,12 @@ def test_writes_to_another_users_items_are_forbidden(
     assert api.get("/api/task-templates/someone-else/my-task").status_code == 404
 
 
+def test_whoami_names_the_user_of_the_credentials(local_hub: LocalHub) -> None:
+    me = storage.get(f"{local_hub.url}/api/users/me", headers=local_hub.auth_headers)
+    assert me.json() == {"username": USER}
+    assert storage.get(f"{local_hub.url}/api/users/me").status_code == 401
+
+
 def test_unknown_endpoint_is_404(api: httpx.Client) -> None:
     assert api.get("/api/nothing-here").status_code == 404
     assert api.get("/elsewhere").status_code == 404

@@ -8,7 +8,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, Response
 from starlette.routing import BaseRoute, Route
 
-from taskwizard.hub.localhub.routes import models, oauth, storage, templates
+from taskwizard.hub.localhub.routes import models, oauth, storage, templates, users
 from taskwizard.hub.localhub.routes.common import hub_of, json_reply
 
 
@@ -37,4 +37,5 @@ ROUTES: list[BaseRoute] = [
     *models.routes,
     *storage.routes,
     *oauth.routes,
+    *users.routes,
 ]
