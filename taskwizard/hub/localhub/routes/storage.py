@@ -97,16 +97,23 @@ async def feed_body(
         for chunk in chunks:
             consume(chunk)
 
+    def refuse(err: ApiError | FormParserError) -> None:
+        nonlocal problem
+        if problem is None:
+            problem = (
+                err
+                if isinstance(err, ApiError)
+                else ApiError(400, f"malformed multipart/form-data body: {err}")
+            )
+
     async def settle() -> None:
-        nonlocal inflight, problem
+        nonlocal inflight
         if inflight is None:
             return
         try:
             await inflight
-        except ApiError as err:
-            problem = problem or err
-        except FormParserError as err:
-            problem = problem or ApiError(400, f"malformed multipart/form-data body: {err}")
+        except (ApiError, FormParserError) as err:
+            refuse(err)
         finally:
             inflight = None
 
@@ -117,17 +124,13 @@ async def feed_body(
             if problem is not None:
                 continue
             if size > MAX_STORAGE_BODY:
-                problem = ApiError(
-                    413, f"the body is over the {MAX_STORAGE_BODY}-byte storage limit"
-                )
+                refuse(ApiError(413, f"the body is over the {MAX_STORAGE_BODY}-byte storage limit"))
                 continue
             if not threaded:
                 try:
                     consume(chunk)
-                except ApiError as err:
-                    problem = err
-                except FormParserError as err:
-                    problem = ApiError(400, f"malformed multipart/form-data body: {err}")
+                except (ApiError, FormParserError) as err:
+                    refuse(err)
                 continue
             batch.append(chunk)
             batch_size += len(chunk)
@@ -138,16 +141,14 @@ async def feed_body(
                 batch, batch_size = [], 0
         await settle()
         if problem is None and batch:
-            if batch_size <= INLINE_SIZE:
-                inflight = loop.create_future()
+            if batch_size <= INLINE_SIZE:  # a small body: not worth a thread hop
                 try:
                     run(batch)
-                    inflight.set_result(None)
-                except Exception as err:  # noqa: BLE001 - settle() sorts it out
-                    inflight.set_exception(err)
+                except (ApiError, FormParserError) as err:
+                    refuse(err)
             else:
                 inflight = loop.run_in_executor(pool, run, batch)
-            await settle()
+                await settle()
     finally:
         if inflight is not None:  # never leave a thread writing to a file being deleted
             with contextlib.suppress(Exception):
