@@ -3,7 +3,8 @@
     python benchmarks/bench_localhub.py [--size-mib 256] [--clients 200] [--smoke]
 
 ``--smoke`` runs every section with tiny sizes (a few seconds), to check the
-benchmark still works; its figures mean nothing.
+benchmark still works; its figures mean nothing. The exit status is 1 when a
+client failed or the big form was not refused with 400 (an upload error raises).
 
 Sections (each starts its own hub process, so peak RSS is that section's):
 
@@ -292,7 +293,7 @@ async def one_client(
     return True, latencies, ""
 
 
-def concurrent_clients(clients: int, weights_kib: int) -> None:
+def concurrent_clients(clients: int, weights_kib: int) -> bool:
     weights = os.urandom(weights_kib * 1024)
     with tempfile.TemporaryDirectory() as data:
         hub = Hub(data, threshold=10 * 1024 * 1024)
@@ -328,6 +329,7 @@ def concurrent_clients(clients: int, weights_kib: int) -> None:
     )
     for error, count in sorted(errors.items(), key=lambda item: -item[1])[:5]:
         print(f"    {count} x {error}")
+    return ok == clients
 
 
 def big_upload_memory(size_mib: int) -> None:
@@ -344,7 +346,7 @@ def big_upload_memory(size_mib: int) -> None:
     )
 
 
-def many_fields_memory(fields: int, field_kib: int) -> None:
+def many_fields_memory(fields: int, field_kib: int) -> bool:
     import httpx
 
     value = b"v" * (field_kib * 1024)
@@ -394,9 +396,10 @@ def many_fields_memory(fields: int, field_kib: int) -> None:
         f"answer {status} after {elapsed:.1f} s; hub idle RSS {idle / 1024:.1f} MiB, "
         f"peak {peak / 1024:.1f} MiB"
     )
+    return status == "400"
 
 
-def main() -> None:
+def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=3, help="runs per shape; the median is shown")
@@ -411,13 +414,17 @@ def main() -> None:
     if args.smoke:
         args.size_mib, args.repeat, args.clients, args.big_mib, args.fields = 2, 1, 5, 2, 50
     print(f"machine: {os.cpu_count()} cores (shared: compare figures of the same run)")
+    as_expected = True  # every client succeeded, the big form was refused with 400
     if args.only in (None, "clients"):
-        concurrent_clients(args.clients, 256)
+        as_expected &= concurrent_clients(args.clients, 256)
     if args.only in (None, "throughput"):
         throughput(args.size_mib, args.repeat)
     if args.only in (None, "memory"):
         big_upload_memory(args.big_mib)
-        many_fields_memory(args.fields, 60)
+        as_expected &= many_fields_memory(args.fields, 60)
+    if not as_expected:
+        print("NOT AS EXPECTED: see above")
+    return 0 if as_expected else 1
 
 
 def throughput(size_mib: int, repeat: int) -> None:
@@ -440,4 +447,4 @@ def throughput(size_mib: int, repeat: int) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    sys.exit(main())
