@@ -1608,3 +1608,22 @@ def test_kill_9_mid_upload_loses_nothing_acknowledged_and_leaves_no_partial_file
         assert sorted(t["slug"] for t in hub.templates()) == [f"t-{n}" for n in range(5)]
         assert hub.models()[0]["codeStatus"] == "complete"
         assert list((data / "incoming").iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["url", "one header", "many headers"])
+def test_an_endless_request_head_is_431_and_closed(local_hub: LocalHub, where: str) -> None:
+    """httptools sets no limit on the request line or headers; the hub does (64 KiB)."""
+    filler = "x" * 100_000
+    if where == "url":
+        head = f"GET /api/health?{filler} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    elif where == "one header":
+        head = f"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {filler}\r\n\r\n"
+    else:
+        lines = "".join(f"X-{n}: {'y' * 50}\r\n" for n in range(2000))
+        head = f"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n{lines}\r\n"
+    answer, closed, _ = raw_exchange(local_hub, head.encode())
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert b"over 65536 bytes" in answer
+    assert closed
+    # A normal request on a new connection is still served.
+    assert storage.get(f"{local_hub.url}/api/health").status_code == 200

@@ -293,9 +293,35 @@ async def _reset(scope: Scope) -> None:
 BODY_HIGH_WATER = 512 * 1024
 
 
+# The request line and headers together; httptools itself sets no limit.
+MAX_HEAD_BYTES = 64 * 1024
+
+
+class HeadTooLarge(Exception):
+    """The request line and headers are over MAX_HEAD_BYTES."""
+
+
 class HubProtocol(HttpToolsProtocol):
-    """uvicorn's httptools protocol; its framing errors answered in JSON, and
-    reading paused only when a body backs up past BODY_HIGH_WATER."""
+    """uvicorn's httptools protocol; its framing errors answered in JSON, the
+    request head bounded, and reading paused only when a body backs up past
+    BODY_HIGH_WATER."""
+
+    _head_bytes = 0
+    _head_too_large = False
+
+    def _count_head(self, size: int) -> None:
+        self._head_bytes += size
+        if self._head_bytes > MAX_HEAD_BYTES:
+            self._head_too_large = True
+            raise HeadTooLarge  # httptools turns it into a parser error: uvicorn's 400 path
+
+    def on_url(self, url: bytes) -> None:
+        self._count_head(len(url))
+        super().on_url(url)
+
+    def on_header(self, name: bytes, value: bytes) -> None:
+        self._count_head(len(name) + len(value) + 4)
+        super().on_header(name, value)
 
     def on_body(self, body: bytes) -> None:
         if self.cycle.response_complete or (
@@ -308,20 +334,24 @@ class HubProtocol(HttpToolsProtocol):
         self.cycle.message_event.set()
 
     def on_message_begin(self) -> None:
+        self._head_bytes = 0
         super().on_message_begin()
         extensions: dict[str, Any] = {TRANSPORT_KEY: self.transport}
         self.scope["extensions"] = extensions
 
     def send_400_response(self, msg: str) -> None:
+        if self._head_too_large:
+            status, line = 431, b"431 Request Header Fields Too Large"
+            message = f"the request line and headers are over {MAX_HEAD_BYTES} bytes"
+        else:
+            status, line = 400, b"400 Bad Request"
+            message = f"bad HTTP framing: {msg}"
         body = json.dumps(
-            {
-                "statusCode": 400,
-                "message": f"bad HTTP framing: {msg} (the connection is closed)",
-            }
+            {"statusCode": status, "message": f"{message} (the connection is closed)"}
         ).encode("ascii")
         self.transport.write(
-            b"HTTP/1.1 400 Bad Request\r\ncontent-type: application/json\r\n"
-            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (len(body), body)
+            b"HTTP/1.1 %s\r\ncontent-type: application/json\r\n"
+            b"content-length: %d\r\nconnection: close\r\n\r\n%s" % (line, len(body), body)
         )
         self.transport.close()
 
