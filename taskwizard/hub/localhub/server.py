@@ -55,8 +55,10 @@ LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1"}
 async def _api_error(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, ApiError | StoreError)
     reply = error_reply(exc.status, exc.message)
-    if exc.status in (408, 413):  # the body was not read: end the connection after answering
+    if exc.status == 408:  # the body stalled: nothing more will come on this connection
         reply.headers["Connection"] = "close"
+    # Not after a 413: closing while the client still sends makes its kernel reset the
+    # connection and drop our answer; uvicorn reads and discards the rest of the body.
     return reply
 
 
@@ -133,7 +135,6 @@ class HostCheck:
                 400,
                 f"the Host header {shown!r} is not this hub's; the local hub answers requests "
                 f"for {', '.join(sorted(self.allowed))} only",
-                Connection="close",
             )
             return
         path = scope["path"]
