@@ -189,6 +189,12 @@ def test_writes_to_another_users_items_are_forbidden(
     assert api.get("/api/task-templates/someone-else/my-task").status_code == 404
 
 
+def test_whoami_names_the_user_of_the_credentials(local_hub: LocalHub) -> None:
+    me = storage.get(f"{local_hub.url}/api/users/me", headers=local_hub.auth_headers)
+    assert me.json() == {"username": USER}
+    assert storage.get(f"{local_hub.url}/api/users/me").status_code == 401
+
+
 def test_unknown_endpoint_is_404(api: httpx.Client) -> None:
     assert api.get("/api/nothing-here").status_code == 404
     assert api.get("/elsewhere").status_code == 404
@@ -907,107 +913,80 @@ def test_device_code_login(local_hub_factory: LocalHubFactory) -> None:
     assert storage.post(f"{hub.url}/oauth/token", data=poll).json()["error"] == "invalid_grant"
 
 
-# ------------------------------------------------------------ multipart parser
-
-
-class Trickle:
-    """A socket file that hands out a few bytes per read, so every boundary and
-    header falls across reads."""
-
-    def __init__(self, data: bytes, step: int) -> None:
-        self._data = data
-        self._step = step
-        self._pos = 0
-
-    def read(self, size: int = -1) -> bytes:
-        size = self._step if size < 0 else min(size, self._step)
-        piece = self._data[self._pos : self._pos + size]
-        self._pos += len(piece)
-        return piece
-
-    def readline(self, limit: int = -1) -> bytes:
-        end = self._data.find(b"\n", self._pos)
-        end = len(self._data) if end < 0 else end + 1
-        if limit >= 0:
-            end = min(end, self._pos + limit)
-        piece = self._data[self._pos : end]
-        self._pos = end
-        return piece
+# ------------------------------------------------------------ upload forms
 
 
 def form_body(boundary: str, fields: dict[str, str], file_data: bytes) -> bytes:
-    out = b"preamble to ignore\r\n"
+    # No preamble: python-multipart refuses one (no HTTP client sends it).
+    out = b""
     for name, value in fields.items():
         out += f'--{boundary}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n'.encode()
         out += value.encode() + b"\r\n"
     out += (
-        f'--{boundary}   \r\nContent-Disposition: form-data; name="file"; '
+        f'--{boundary}\r\nContent-Disposition: form-data; name="file"; '
         f'filename="we\\"ird;name.py"\r\nContent-Type: text/x-python\r\n\r\n'
     ).encode()
-    return out + file_data + f"\r\n--{boundary}--\r\nepilogue".encode()
+    return out + file_data + f"\r\n--{boundary}--\r\n".encode()
+
+
+def register_weights(api: httpx.Client, size: int) -> dict[str, Any]:
+    result: dict[str, Any] = api.put(
+        "/api/models?multipartUpload=true",
+        json={"modelName": "MyModel", "modelVersion": 1, "weightSize": size},
+    ).json()
+    return result
 
 
 @pytest.mark.parametrize("step", [1, 3, 17, 4096])
 @pytest.mark.parametrize("chunked", [False, True])
-def test_multipart_reader_across_read_boundaries(step: int, chunked: bool) -> None:
-    from taskwizard.hub.localhub.bodies import MultipartReader, RequestBody
-
+def test_upload_form_across_read_boundaries(
+    local_hub: LocalHub, api: httpx.Client, step: int, chunked: bool
+) -> None:
     boundary = "----xyz"
     # Data that nearly contains the delimiter, more than once.
     file_data = b"a\r\n------xy\r\n--" + bytes(range(256)) + b"\r\n------xyZ\r"
-    raw = form_body(boundary, {"key": "models/u/M/1/M.py", "other": "v"}, file_data)
-    if chunked:
-        encoded = b""
-        for start in range(0, len(raw), 10):
-            piece = raw[start : start + 10]
-            encoded += f"{len(piece):x}\r\n".encode() + piece + b"\r\n"
-        encoded += b"0\r\n\r\n"
-        body = RequestBody(
-            Trickle(encoded, step),  # type: ignore[arg-type]
-            content_length=None,
-            chunked=True,
-            limit=10_000,
-        )
-    else:
-        body = RequestBody(
-            Trickle(raw, step),  # type: ignore[arg-type]
-            content_length=len(raw),
-            chunked=False,
-            limit=10_000,
-        )
-    reader = MultipartReader(body, boundary)
-    seen: dict[str, Any] = {}
-    while (part := reader.next_part()) is not None:
-        if part.filename is not None:
-            collected: list[bytes] = []
-            reader.stream_to(collected.append)
-            seen[part.name] = (part.filename, part.content_type, b"".join(collected))
-        else:
-            seen[part.name] = reader.read_value()
-    assert seen == {
-        "key": "models/u/M/1/M.py",
-        "other": "v",
-        "file": ('we"ird;name.py', "text/x-python", file_data),
-    }
-    assert body.at_end
+    upload_single(register_code(api), CODE)
+    shape = register_weights(api, len(file_data))
+    raw = form_body(boundary, {"key": shape["uploadFields"]["key"], "other": "v"}, file_data)
+
+    def pieces() -> Iterator[bytes]:
+        for start in range(0, len(raw), step):
+            yield raw[start : start + step]
+
+    headers = {"content-type": f"multipart/form-data; boundary={boundary}"}
+    if not chunked:
+        headers["content-length"] = str(len(raw))
+    response = storage.post(shape["uploadUrl"], content=pieces(), headers=headers)
+    assert response.status_code == 204, response.text
+    assert local_hub.model_weights(USER, "MyModel", 1) == file_data
 
 
 @pytest.mark.parametrize(
-    "raw",
+    ("raw", "fragment"),
     [
-        b'--b\r\nContent-Disposition: form-data; name="file"\r\n\r\nno closing boundary',
-        b"--b\r\nno-disposition: x\r\n\r\ndata\r\n--b--\r\n",
-        b"nothing that looks like a boundary at all",
+        (
+            b'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\nK\r\n--b\r\n'
+            b'Content-Disposition: form-data; name="file"\r\n\r\nno closing boundary',
+            "closing boundary",
+        ),
+        (b"--b\r\nno-disposition: x\r\n\r\ndata\r\n--b--\r\n", "Content-Disposition"),
+        (b"nothing that looks like a boundary at all", "malformed"),
     ],
 )
-def test_multipart_reader_rejects_malformed_bodies(raw: bytes) -> None:
-    from taskwizard.hub.localhub.bodies import BodyError, MultipartReader, RequestBody
-
-    body = RequestBody(Trickle(raw, 5), content_length=len(raw), chunked=False, limit=10_000)  # type: ignore[arg-type]
-    reader = MultipartReader(body, "b")
-    with pytest.raises(BodyError):
-        while reader.next_part() is not None:
-            reader.stream_to(lambda _data: None)
+def test_malformed_upload_forms_are_400_and_leave_nothing(
+    local_hub: LocalHub, api: httpx.Client, raw: bytes, fragment: str
+) -> None:
+    upload_single(register_code(api), CODE)
+    shape = register_weights(api, 64)
+    raw = raw.replace(b"K", shape["uploadFields"]["key"].encode())
+    response = storage.post(
+        shape["uploadUrl"],
+        content=raw,
+        headers={"content-type": "multipart/form-data; boundary=b"},
+    )
+    assert response.status_code == 400, response.text
+    assert fragment in response.json()["message"]
+    assert list((local_hub.data_dir / "incoming").iterdir()) == []
 
 
 def test_body_over_the_api_limit_is_413(small_parts_hub: LocalHub) -> None:
@@ -1015,14 +994,16 @@ def test_body_over_the_api_limit_is_413(small_parts_hub: LocalHub) -> None:
 
     headers = "".join(f"{k}: {v}\r\n" for k, v in small_parts_hub.auth_headers.items())
     request = (
-        f"POST /api/task-templates HTTP/1.1\r\nHost: x\r\n{headers}"
+        f"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}"
         f"Content-Type: application/json\r\nContent-Length: {17 * 1024 * 1024}\r\n\r\n{{"
     ).encode()
     with socket.create_connection(("127.0.0.1", small_parts_hub.port), timeout=30) as sock:
         sock.sendall(request)
-        answer = sock.recv(4096)
+        answer = b""
+        while not answer.endswith(b"}"):  # the JSON body may come in a second segment
+            answer += sock.recv(4096)
     assert answer.startswith(b"HTTP/1.1 413")
-    assert b"Connection: close" in answer
+    assert b"over the 4194304-byte limit" in answer
 
 
 # ---------------------------------------------------------------- the command
@@ -1117,3 +1098,534 @@ def test_parts_uploaded_in_parallel_and_out_of_order(
     parts.sort(key=lambda part: part["PartNumber"])
     assert complete(small_api, registered, parts).status_code == 200
     assert small_parts_hub.model_code(USER, "MyModel", 1) == code
+
+
+# ------------------------------------------------- hostile input (issue 13)
+
+
+def raw_exchange(hub: LocalHub, request: bytes, timeout: float = 5) -> tuple[bytes, bool, float]:
+    """Send ``request`` on a fresh connection; the bytes answered, whether the hub
+    closed the connection, and how long that took."""
+    import socket
+    import time
+
+    started = time.monotonic()
+    with socket.create_connection(("127.0.0.1", hub.port), timeout=timeout) as sock:
+        sock.sendall(request)
+        answer = b""
+        closed = False
+        try:
+            while chunk := sock.recv(65536):
+                answer += chunk
+            closed = True
+        except TimeoutError:
+            pass
+        except ConnectionResetError:
+            closed = True
+    return answer, closed, time.monotonic() - started
+
+
+BODY19 = b"0123456789012345678"
+SMUGGLED = b"GET /api/health?smuggled=1 HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+
+
+def chunked_with_size(size_line: bytes) -> bytes:
+    return (
+        b"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        b"Transfer-Encoding: chunked\r\n\r\n" + size_line + b"\r\n" + BODY19 + b"\r\n0\r\n\r\n"
+    )
+
+
+FRAMING_CASES = {
+    "content-length +19": b"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Length: +19\r\n\r\n" + BODY19,
+    "content-length 1_9": b"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Length: 1_9\r\n\r\n" + BODY19,
+    "two content-lengths": b"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Length: 19\r\nContent-Length: 5\r\n\r\n" + BODY19,
+    "content-length and chunked": b"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Content-Length: 5\r\nTransfer-Encoding: chunked\r\n\r\n0\r\n\r\n" + SMUGGLED,
+    "gzip coding, no length": b"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Transfer-Encoding: gzip\r\n\r\n" + SMUGGLED,
+    "notchunked": b"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Transfer-Encoding: notchunked\r\n\r\n13\r\n" + BODY19 + b"\r\n0\r\n\r\n",
+    "chunked, gzip": b"POST /api/task-templates HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+    b"Transfer-Encoding: chunked, gzip\r\n\r\n13\r\n" + BODY19 + b"\r\n0\r\n\r\n",
+    "chunk size 0x13": chunked_with_size(b"0x13"),
+    "chunk size 1_3": chunked_with_size(b"1_3"),
+    "chunk size +13": chunked_with_size(b"+13"),
+    "chunk size ' 13'": chunked_with_size(b" 13"),
+    "malformed chunk": chunked_with_size(b"zz"),
+}
+
+
+@pytest.mark.parametrize("case", sorted(FRAMING_CASES))
+def test_bad_framing_is_400_and_the_connection_closes(local_hub: LocalHub, case: str) -> None:
+    answer, closed, seconds = raw_exchange(local_hub, FRAMING_CASES[case])
+    assert answer.startswith(b"HTTP/1.1 400"), answer[:200]
+    assert answer.count(b"HTTP/1.1 ") == 1  # nothing smuggled was served
+    assert closed and seconds < 3
+    body = json.loads(answer.split(b"\r\n\r\n", 1)[1])
+    assert "framing" in body["message"]
+    assert not any(r.query == "smuggled=1" for r in local_hub.request_log)
+
+
+def deep_json(depth: int) -> bytes:
+    return b"[" * depth + b"]" * depth
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("POST", "/api/task-templates"),
+        ("POST", f"/api/task-templates/{USER}/my-task"),
+        ("PATCH", f"/api/task-templates/{USER}/my-task"),
+        ("POST", "/api/models"),
+        ("PUT", "/api/models"),
+        ("POST", "/api/upload"),
+    ],
+)
+@pytest.mark.parametrize(
+    ("body", "fragment"),
+    [
+        (deep_json(100_000), "nested too deeply"),
+        (b'{"a": ' + deep_json(65) + b"}", "nested too deeply"),
+        (b'{"modelSize": 1' + b"0" * 5000 + b"}", "number"),
+        (b'{"title": "\\ud800"}', "surrogate"),
+        (b'{"title": NaN}', "NaN"),
+        (b'{"title": 1e999}', "too large"),
+        (b'{"title": ', "not valid JSON"),
+    ],
+)
+def test_hostile_json_is_400_with_a_reason(
+    api: httpx.Client, method: str, path: str, body: bytes, fragment: str
+) -> None:
+    response = api.request(method, path, content=body, headers={"content-type": "application/json"})
+    assert response.status_code == 400, response.text
+    assert fragment in response.json()["message"]
+
+
+def test_15_mib_json_is_413_before_it_is_read(local_hub: LocalHub, api: httpx.Client) -> None:
+    body = b'{"title": "' + b"x" * (15 * 1024 * 1024) + b'"}'
+    response = api.post("/api/task-templates", content=body)
+    assert response.status_code == 413
+    assert "limit" in response.json()["message"]
+
+
+@pytest.mark.parametrize("version", ["%C2%B2", str(10**30), "-1", "1.0", ""])
+def test_odd_versions_are_400(api: httpx.Client, version: str) -> None:
+    assert api.post("/api/task-templates", json=template_body()).status_code == 201
+    response = api.get(f"/api/task-templates/{USER}/my-task?version={version}")
+    assert response.status_code == 400, response.text
+    assert "whole number" in response.json()["message"]
+    model = api.get(f"/api/models?modellerName={USER}&modelName=MyModel&modelVersion={version}")
+    assert model.status_code == 400
+    weights = api.put(
+        "/api/models", json={"modelName": "MyModel", "modelVersion": 10**30, "weightSize": 1}
+    )
+    assert weights.status_code == 400
+
+
+def test_nul_in_a_signed_download_key_is_400(local_hub: LocalHub) -> None:
+    signed = local_hub.app.signer.sign("GET", "/storage/download/models/x%00y")
+    response = storage.get(local_hub.url + signed)
+    assert response.status_code == 400
+    assert "control character" in response.json()["message"]
+    unsigned = storage.get(local_hub.url + "/storage/download/models/x%00y")
+    assert unsigned.status_code == 403
+
+
+def test_7000_field_form_is_400_and_server_memory_stays_flat(
+    local_hub: LocalHub, api: httpx.Client
+) -> None:
+    import tracemalloc
+
+    upload_single(register_code(api), CODE)
+    shape = register_weights(api, 10)
+    value = b"v" * (60 * 1024)
+
+    def fields() -> Iterator[bytes]:
+        for number in range(7000):
+            yield (
+                f'--b\r\nContent-Disposition: form-data; name="f{number}"\r\n\r\n'.encode()
+                + value
+                + b"\r\n"
+            )
+        yield b"--b--\r\n"
+
+    tracemalloc.start()
+    try:
+        response = storage.post(
+            shape["uploadUrl"],
+            content=fields(),
+            headers={"content-type": "multipart/form-data; boundary=b"},
+            timeout=120,
+        )
+        _, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert response.status_code == 400
+    assert "field" in response.json()["message"]
+    assert peak < 16 * 1024 * 1024, f"peak traced memory {peak} bytes"
+    assert list((local_hub.data_dir / "incoming").iterdir()) == []
+
+
+def test_one_form_field_over_64_kib_is_400(local_hub: LocalHub, api: httpx.Client) -> None:
+    upload_single(register_code(api), CODE)
+    shape = register_weights(api, 10)
+    response = storage.post(
+        shape["uploadUrl"], data={"key": "k" * 70_000}, files={"file": ("w", b"0123456789")}
+    )
+    assert response.status_code == 400
+    assert "over 65536 bytes" in response.json()["message"]
+
+
+def test_device_code_table_is_bounded(local_hub: LocalHub) -> None:
+    from taskwizard.hub.localhub.core import MAX_PENDING_DEVICE_CODES
+
+    answers = [
+        storage.post(f"{local_hub.url}/oauth/device/code", data={"client_id": "c"}).status_code
+        for _ in range(MAX_PENDING_DEVICE_CODES + 20)
+    ]
+    assert answers.count(200) == MAX_PENDING_DEVICE_CODES
+    assert set(answers[MAX_PENDING_DEVICE_CODES:]) == {429}
+    assert local_hub.pending_device_codes == MAX_PENDING_DEVICE_CODES
+
+
+def test_expired_device_codes_are_pruned(local_hub: LocalHub) -> None:
+    from taskwizard.hub.localhub import core
+
+    for _ in range(core.MAX_PENDING_DEVICE_CODES):
+        storage.post(f"{local_hub.url}/oauth/device/code", data={"client_id": "c"})
+    with local_hub.app._auth_lock:
+        for code in local_hub.app._device_codes.values():
+            code.expires_at = 0  # ten minutes later
+    response = storage.post(f"{local_hub.url}/oauth/device/code", data={"client_id": "c"})
+    assert response.status_code == 200
+    assert local_hub.pending_device_codes == 1
+
+
+@pytest.mark.parametrize("host", ["evil.example", "127.0.0.2", "localhost.evil.example", ""])
+def test_foreign_host_headers_are_refused(local_hub: LocalHub, host: str) -> None:
+    request = f"GET /api/health HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n".encode()
+    answer, _, _ = raw_exchange(local_hub, request)
+    assert answer.startswith(b"HTTP/1.1 400")
+    assert b"is not this hub's" in answer
+
+
+@pytest.mark.parametrize("host", ["127.0.0.1", "localhost", "[::1]"])
+def test_loopback_host_headers_are_served(local_hub: LocalHub, host: str) -> None:
+    response = storage.get(
+        f"{local_hub.url}/api/health", headers={"host": f"{host}:{local_hub.port}"}
+    )
+    assert response.status_code == 200
+
+
+def test_every_error_is_json(api: httpx.Client) -> None:
+    for response in (
+        api.get("/nowhere"),
+        api.delete("/api/task-templates"),
+        api.post("/api/health"),
+    ):
+        assert response.status_code in (404, 405)
+        assert response.headers["content-type"] == "application/json"
+        assert response.json()["message"]
+
+
+def test_a_defect_is_a_json_500_and_printed(
+    local_hub: LocalHub, api: httpx.Client, monkeypatch: pytest.MonkeyPatch, capfd: Any
+) -> None:
+    def broken(*args: Any) -> None:
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(local_hub.store, "list_templates", broken)
+    response = api.get("/api/task-templates")
+    assert response.status_code == 500
+    assert "internal error" in response.json()["message"]
+    assert "RuntimeError: a bug" in capfd.readouterr().err
+    assert api.get("/api/health").status_code == 200
+
+
+def test_many_clients_at_once_are_all_served(local_hub: LocalHub) -> None:
+    """The listen backlog holds a burst of connections (the old server's was 5)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(_: int) -> int:
+        with httpx.Client(timeout=60) as client:
+            return client.get(f"{local_hub.url}/api/health").status_code
+
+    with ThreadPoolExecutor(max_workers=100) as pool:
+        statuses = list(pool.map(one, range(200)))
+    assert statuses == [200] * 200
+
+
+def test_delay_fault(local_hub: LocalHub, api: httpx.Client) -> None:
+    import time
+
+    local_hub.faults.delay("GET", r"^/api/health$", seconds=0.5)
+    started = time.monotonic()
+    assert api.get("/api/health").status_code == 200
+    assert time.monotonic() - started >= 0.5
+    assert local_hub.faults.fired[0].action == "delay 0.5 s"
+
+
+# --------------------------------------------------- partial uploads (issue 13)
+
+
+def test_half_written_bodies_are_swept_at_start_finished_parts_kept(
+    local_hub_factory: LocalHubFactory, tmp_path: Path
+) -> None:
+    data = tmp_path / "sweep"
+    hub = local_hub_factory(data_dir=data, multipart_threshold=10, chunk_size=1000)
+    with httpx.Client(base_url=hub.url, headers=hub.auth_headers) as api:
+        code = b"class MyModel:\n" + b"    x = 1\n" * 300
+        registered = register_code(api, code)
+        upload_parts({**registered, "uploadUrls": registered["uploadUrls"][:1]}, code)
+        single = register_code(api, CODE)
+    hub.stop()
+    # What kill -9 leaves: bodies cut off mid-write, for open uploads.
+    folder = data / "incoming" / registered["uploadId"]
+    (folder / "part-00002.abcd1234").write_bytes(b"x" * 500)
+    cut = data / "incoming" / single["uploadId"]
+    cut.mkdir()
+    (cut / "joined-abcd1234").write_bytes(b"x" * 5000)
+    with LocalHub(data, username=USER):
+        assert sorted(p.name for p in folder.iterdir()) == ["part-00001"]
+        assert not cut.exists()  # no empty folder left either
+
+
+def test_abandoned_uploads_expire_and_are_swept_while_running(
+    local_hub_factory: LocalHubFactory,
+) -> None:
+    import time
+
+    hub = local_hub_factory(multipart_threshold=10, chunk_size=1000, upload_expiry=1.0)
+    with httpx.Client(base_url=hub.url, headers=hub.auth_headers) as api:
+        code = b"class MyModel:\n" + b"    x = 1\n" * 300
+        registered = register_code(api, code)
+        parts = upload_parts(registered, code)
+        folder = hub.data_dir / "incoming" / registered["uploadId"]
+        assert folder.exists()
+        deadline = time.monotonic() + 10
+        while folder.exists() and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert not folder.exists()
+        refused = complete(api, registered, parts)
+        assert refused.status_code == 409
+        assert "expired" in refused.json()["message"]
+        late = storage.put(registered["uploadUrls"][0], content=b"x")
+        assert late.status_code in (403, 409)  # URL expired with the upload, or refused
+    assert list((hub.data_dir / "incoming").iterdir()) == []
+
+
+def test_an_upload_being_written_is_never_swept(tmp_path: Path) -> None:
+    import time
+
+    from taskwizard.hub.localhub.store import HubStore
+
+    store = HubStore(tmp_path / "hub", upload_expiry=0.01)
+    _, upload = store.register_code(
+        USER, "M", size=3, model_hash="0" * 64, private=True, description="",
+        kind="single", chunk_size=3, parts=1,
+    )  # fmt: skip
+    staged = store.incoming_path(upload.id).with_name("single-x")
+    staged.parent.mkdir()
+    staged.write_bytes(b"abc")
+    time.sleep(0.05)
+    with store.writing(upload.id):
+        assert store.sweep_abandoned() == []
+        assert staged.exists()
+    assert store.sweep_abandoned() == [upload.id]
+    assert not staged.parent.exists()
+    store.close()
+
+
+def test_failed_uploads_leave_no_folders(local_hub: LocalHub, api: httpx.Client) -> None:
+    registered = register_code(api)
+    wrong_key = {**registered, "uploadFields": {"key": "not-the-key"}}
+    assert upload_single(wrong_key, CODE).status_code == 403
+    assert upload_single(registered, CODE + b"too long").status_code == 400
+    assert list((local_hub.data_dir / "incoming").iterdir()) == []
+
+
+def test_sdk_uploader_requests_on_localhost(local_hub: LocalHub) -> None:
+    """Bitfount's SDK talks to http://localhost:<port> (its dev hub): the
+    template and model requests of bitfount-hub.md, in its order and shapes."""
+    base = f"http://localhost:{local_hub.port}"
+    with httpx.Client(base_url=base, headers=local_hub.auth_headers) as sdk:
+        assert sdk.get(f"/api/task-templates/{USER}/my-task").status_code == 404
+        assert sdk.post("/api/task-templates", json=template_body()).status_code == 201
+        assert (
+            sdk.patch(f"/api/task-templates/{USER}/my-task", data={"state": "archived"})
+        ).status_code == 200
+        assert (
+            sdk.patch(f"/api/task-templates/{USER}/my-task", data={"state": "published"})
+        ).status_code == 200
+        tags = sdk.patch(f"/api/task-templates/{USER}/my-task", json={"tags": ["b", "a"]})
+        assert tags.json()["tags"] == ["b", "a"]
+        assert sdk.get(f"/api/models?modellerName={USER}&modelName=MyModel").status_code == 404
+        registered = register_code(sdk)
+        assert registered["uploadUrl"].startswith("http://127.0.0.1:")
+        assert upload_single(registered, CODE).status_code == 204
+        weights = os.urandom(3000)
+        shape = sdk.put(
+            "/api/models?multipartUpload=true",
+            json={"modelName": "MyModel", "modelVersion": 1, "weightSize": len(weights)},
+        ).json()
+        assert upload_single(shape, weights).status_code == 204
+        found = sdk.get(f"/api/models?modellerName={USER}&modelName=MyModel").json()
+        assert storage.get(found["weightsDownloadUrl"]).content == weights
+
+
+def test_hub_command_upload_expiry_flag(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import argparse
+
+    from taskwizard.commands import hub as hub_command
+
+    parser = argparse.ArgumentParser()
+    hub_command.add_arguments("hub", parser)
+    base = ["--port", "0", "--data", str(tmp_path / "h"), "--username", USER]
+    assert hub_command.run("hub", parser.parse_args([*base, "--upload-expiry", "0"])) == 2
+    assert "--upload-expiry must be a positive" in capsys.readouterr().err
+
+    seen: list[float] = []
+
+    def refuse(self: LocalHub) -> None:
+        seen.append(self.config.upload_expiry)
+        raise LocalHubError("stop here")
+
+    monkeypatch.setattr(LocalHub, "start", refuse)
+    assert hub_command.run("hub", parser.parse_args([*base, "--upload-expiry", "90"])) == 1
+    assert hub_command.run("hub", parser.parse_args(base)) == 1
+    assert seen == [90.0, 7200.0]
+
+
+def test_a_stalled_upload_is_408_and_its_partial_file_deleted(
+    local_hub: LocalHub, api: httpx.Client, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskwizard.hub.localhub.routes import common
+
+    monkeypatch.setattr(common, "BODY_IDLE_TIMEOUT", 0.5)
+    upload_single(register_code(api), CODE)
+    shape = register_weights(api, 1000)
+    target = shape["uploadUrl"].removeprefix(local_hub.url)
+    head = (
+        f'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\n'
+        f"{shape['uploadFields']['key']}\r\n--b\r\n"
+        'Content-Disposition: form-data; name="file"; filename="w"\r\n\r\n'
+        "only part of it"
+    ).encode()
+    request = (
+        f"POST {target} HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+        "Content-Type: multipart/form-data; boundary=b\r\n"
+        f"Content-Length: {len(head) + 2000}\r\n\r\n"
+    ).encode() + head
+    answer, closed, seconds = raw_exchange(local_hub, request, timeout=10)
+    assert answer.startswith(b"HTTP/1.1 408"), answer[:200]
+    assert b"stalled" in answer
+    assert closed and seconds < 5
+    assert list((local_hub.data_dir / "incoming").iterdir()) == []
+
+
+def test_kill_9_mid_upload_loses_nothing_acknowledged_and_leaves_no_partial_file(
+    tmp_path: Path,
+) -> None:
+    """A hub process killed with SIGKILL while a big upload streams in: the store
+    passes SQLite's integrity check, every acknowledged write is there, and the
+    next start deletes the half-received body (and its folder)."""
+    import contextlib
+    import signal
+    import sqlite3
+    import subprocess
+    import sys
+    import threading
+    import time
+
+    data = tmp_path / "killed"
+    script = (
+        "import json, sys\n"
+        "from taskwizard.hub.localhub import LocalHub\n"
+        f"hub = LocalHub(sys.argv[1], username={USER!r}, multipart_threshold=100 * 1024 * 1024)\n"
+        "hub.start()\n"
+        "print(json.dumps({'url': hub.url, 'id': hub.api_key_id, 'key': hub.api_key}),\n"
+        "      flush=True)\n"
+        "hub.wait()\n"
+    )
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, str(data)], stdout=subprocess.PIPE, text=True
+    )
+    try:
+        assert process.stdout is not None
+        info = json.loads(process.stdout.readline())
+        headers = {"x-api-key-id": info["id"], "x-api-key": info["key"]}
+        with httpx.Client(base_url=info["url"], headers=headers, timeout=30) as api:
+            for number in range(5):
+                created = api.post("/api/task-templates", json=template_body(f"t-{number}"))
+                assert created.status_code == 201
+            upload_single(register_code(api), CODE)
+            shape = register_weights(api, 50 * 1024 * 1024)
+            sent = threading.Event()
+
+            def endless() -> Iterator[bytes]:
+                head = (
+                    f'--b\r\nContent-Disposition: form-data; name="key"\r\n\r\n'
+                    f"{shape['uploadFields']['key']}\r\n--b\r\n"
+                    'Content-Disposition: form-data; name="file"; filename="w"\r\n\r\n'
+                ).encode()
+                yield head
+                for _ in range(20):
+                    yield b"w" * (1024 * 1024)
+                sent.set()
+                time.sleep(30)  # the hub is killed while the body is still coming
+                yield b""
+
+            def upload() -> None:
+                with contextlib.suppress(httpx.HTTPError):
+                    storage.post(
+                        shape["uploadUrl"],
+                        content=endless(),
+                        headers={"content-type": "multipart/form-data; boundary=b"},
+                        timeout=60,
+                    )
+
+            uploader = threading.Thread(target=upload, daemon=True)
+            uploader.start()
+            assert sent.wait(30)
+            incoming = data / "incoming"
+            deadline = time.monotonic() + 10
+            while time.monotonic() < deadline and not any(incoming.rglob("single-*")):
+                time.sleep(0.05)
+            assert any(incoming.rglob("single-*"))  # a partial body on disk
+            process.send_signal(signal.SIGKILL)
+            process.wait(timeout=10)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    with sqlite3.connect(data / "hub.sqlite3") as db:
+        assert db.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    with LocalHub(data, username=USER) as hub:
+        assert sorted(t["slug"] for t in hub.templates()) == [f"t-{n}" for n in range(5)]
+        assert hub.models()[0]["codeStatus"] == "complete"
+        assert list((data / "incoming").iterdir()) == []
+
+
+@pytest.mark.parametrize("where", ["url", "one header", "many headers"])
+def test_an_endless_request_head_is_431_and_closed(local_hub: LocalHub, where: str) -> None:
+    """httptools sets no limit on the request line or headers; the hub does (64 KiB)."""
+    filler = "x" * 100_000
+    if where == "url":
+        head = f"GET /api/health?{filler} HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
+    elif where == "one header":
+        head = f"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\nX-Big: {filler}\r\n\r\n"
+    else:
+        lines = "".join(f"X-{n}: {'y' * 50}\r\n" for n in range(2000))
+        head = f"GET /api/health HTTP/1.1\r\nHost: 127.0.0.1\r\n{lines}\r\n"
+    answer, closed, _ = raw_exchange(local_hub, head.encode())
+    assert answer.startswith(b"HTTP/1.1 431"), answer[:200]
+    assert b"over 65536 bytes" in answer
+    assert closed
+    # A normal request on a new connection is still served.
+    assert storage.get(f"{local_hub.url}/api/health").status_code == 200

@@ -49,6 +49,14 @@ def add_arguments(name: str, parser: argparse.ArgumentParser) -> None:
         metavar="BYTES",
         help="size of each part of a multipart upload (default 5 MiB)",
     )
+    parser.add_argument(
+        "--upload-expiry",
+        type=float,
+        default=None,
+        metavar="SECONDS",
+        help="an upload left incomplete this long is refused and its files deleted "
+        "(default 7200, two hours)",
+    )
 
 
 def _default_username() -> str | None:
@@ -65,6 +73,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     from taskwizard.hub.localhub import (
         DEFAULT_CHUNK_SIZE,
         DEFAULT_MULTIPART_THRESHOLD,
+        DEFAULT_UPLOAD_EXPIRY,
         LocalHub,
         LocalHubError,
     )
@@ -90,6 +99,12 @@ def run(name: str, args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return 2
+    expiry = DEFAULT_UPLOAD_EXPIRY if args.upload_expiry is None else args.upload_expiry
+    if not expiry > 0:
+        print(
+            "taskwizard hub: --upload-expiry must be a positive number of seconds", file=sys.stderr
+        )
+        return 2
     data_dir = args.data if args.data is not None else paths.local_hub_dir()
 
     def log(line: str) -> None:
@@ -103,6 +118,7 @@ def run(name: str, args: argparse.Namespace) -> int:
             port=args.port,
             multipart_threshold=threshold,
             chunk_size=chunk_size,
+            upload_expiry=expiry,
             log=log,
         )
         hub.start()

@@ -9,7 +9,10 @@ Register it in tests/conftest.py with ``pytest_plugins = ["plugins.localhub_fixt
   ``username``, ``data_dir`` ...); all are stopped after the test.
 
 Faults: every hub has ``hub.faults`` (a FaultPlan), e.g.
-``local_hub.faults.fail("POST", r"^/api/models", status=503)``.
+``local_hub.faults.fail("POST", r"^/api/models", status=503)``,
+``local_hub.faults.drop("PUT", r"^/storage/part/", after_bytes=1000)`` or
+``local_hub.faults.delay("GET", r"^/api/", seconds=2)``. The hub is served by
+uvicorn over real loopback HTTP; faults are applied by its ASGI middleware.
 """
 
 from __future__ import annotations

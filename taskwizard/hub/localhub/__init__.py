@@ -5,7 +5,8 @@ upload to.
 It speaks the Hub API subset Bitfount's uploader uses (task templates,
 models, weights, presigned single and multipart storage uploads, downloads),
 keeps templates and models in SQLite and files on disk, and streams upload
-bodies to disk. Standard library only.
+bodies to disk. Served by uvicorn (httptools) and Starlette: ``server.py``
+wires them; the routes are in ``routes/``, one module per resource.
 
     with LocalHub(tmp_path / "hub", username="alice") as hub:
         httpx.get(f"{hub.url}/api/health")
@@ -20,27 +21,30 @@ import json
 import os
 import secrets
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import IO, Any
+from typing import IO, TYPE_CHECKING, Any
 
+from taskwizard.hub.localhub.core import Credentials, HubApp, HubConfig, RequestRecord
 from taskwizard.hub.localhub.faults import FaultPlan, FaultRule, FiredFault
-from taskwizard.hub.localhub.server import (
-    Credentials,
-    HubApp,
-    HubConfig,
-    HubHTTPServer,
-    HubRequestHandler,
-    RequestRecord,
-)
 from taskwizard.hub.localhub.signing import Signer
-from taskwizard.hub.localhub.store import HubStore, code_hash, private_dir
+from taskwizard.hub.localhub.store import (
+    DEFAULT_UPLOAD_EXPIRY,
+    HubStore,
+    code_hash,
+    private_dir,
+)
+
+if TYPE_CHECKING:  # uvicorn and Starlette load when a hub starts, not on import
+    from taskwizard.hub.localhub.server import HubServer
 
 __all__ = [
     "DEFAULT_CHUNK_SIZE",
     "DEFAULT_MULTIPART_THRESHOLD",
     "DEFAULT_PORT",
+    "DEFAULT_UPLOAD_EXPIRY",
     "FaultPlan",
     "FaultRule",
     "FiredFault",
@@ -95,6 +99,7 @@ class LocalHub:
         faults: FaultPlan | None = None,
         log: Callable[[str], None] | None = None,
         device_interval: int = 5,
+        upload_expiry: float = DEFAULT_UPLOAD_EXPIRY,
     ) -> None:
         if not _is_loopback(host):
             raise LocalHubError(
@@ -102,6 +107,8 @@ class LocalHub:
             )
         if chunk_size < 1 or multipart_threshold < 0:
             raise ValueError("chunk_size must be positive and multipart_threshold not negative")
+        if upload_expiry <= 0:
+            raise ValueError("upload_expiry must be positive (seconds)")
         from taskwizard.model.names import username_problem
 
         problem = username_problem(username)  # Bitfount's own rule, as the setup checks it
@@ -116,6 +123,8 @@ class LocalHub:
             multipart_threshold=multipart_threshold,
             chunk_size=chunk_size,
             device_interval=device_interval,
+            host=host,
+            upload_expiry=upload_expiry,
         )
         self._log = log
         if (api_key_id is None) != (api_key is None):
@@ -127,8 +136,9 @@ class LocalHub:
         else:
             self.api_key_id, self.api_key, self.credentials_source = self._load_credentials()
         self._lock_file: IO[str] | None = None
-        self._server: HubHTTPServer | None = None
-        self._thread: threading.Thread | None = None
+        self._server: HubServer | None = None
+        self._sweeper: threading.Thread | None = None
+        self._stopping = threading.Event()
         self._store: HubStore | None = None
         self._app: HubApp | None = None
         self.url = ""
@@ -217,11 +227,13 @@ class LocalHub:
     def start(self) -> None:
         """Bind, then serve in a background thread. Raises LocalHubError if the
         folder is in use by another hub or the port is taken."""
+        from taskwizard.hub.localhub.server import HubServer, build_app
+
         if self._server is not None:
             raise RuntimeError("the local hub is already running")
         self._acquire_lock()
         try:
-            self._store = HubStore(self.data_dir)
+            self._store = HubStore(self.data_dir, upload_expiry=self.config.upload_expiry)
             app = HubApp(
                 self._store,
                 Signer(self._signing_secret()),
@@ -231,18 +243,18 @@ class LocalHub:
                 self._log,
             )
             try:
-                server = HubHTTPServer((self.host, self.requested_port), HubRequestHandler)
+                server = HubServer(build_app(app), self.host, self.requested_port)
             except OSError as err:
                 raise LocalHubError(
                     f"cannot listen on {self.host}:{self.requested_port} ({err.strerror}); "
                     "is something else using that port? Pass --port to choose another"
                 ) from None
-            server.app = app
-            self.port = server.server_address[1]
+            self.port = server.port
             host = f"[{self.host}]" if ":" in self.host else self.host
             self.url = f"http://{host}:{self.port}"
             app.base_url = self.url
             self._app = app
+            server.start()
             self._server = server
             self._write_lock_info()
         except BaseException:
@@ -251,22 +263,31 @@ class LocalHub:
                 self._store = None
             self._release_lock()
             raise
-        self._thread = threading.Thread(
-            target=server.serve_forever,
-            kwargs={"poll_interval": 0.05},
-            name=f"localhub-{self.port}",
-            daemon=True,
+        self._stopping.clear()
+        self._sweeper = threading.Thread(
+            target=self._sweep_abandoned_uploads, name=f"localhub-sweep-{self.port}", daemon=True
         )
-        self._thread.start()
+        self._sweeper.start()
+
+    def _sweep_abandoned_uploads(self) -> None:
+        interval = min(60.0, max(0.05, self.config.upload_expiry / 4))
+        while not self._stopping.wait(interval):
+            store = self._store
+            if store is None:
+                return
+            with contextlib.suppress(Exception):  # a failed sweep is retried next time
+                store.sweep_abandoned()
 
     def stop(self) -> None:
+        self._stopping.set()
+        if self._sweeper is not None:
+            self._sweeper.join(timeout=10)
+            self._sweeper = None
         if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
+            self._server.stop()
             self._server = None
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-            self._thread = None
+        if self._app is not None:
+            self._app.close()
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -286,9 +307,8 @@ class LocalHub:
 
     def wait(self) -> None:
         """Block until the server thread ends (``taskwizard hub`` runs this)."""
-        if self._thread is not None:
-            while self._thread.is_alive():
-                self._thread.join(timeout=0.5)
+        while self._server is not None and self._server.running:
+            time.sleep(0.5)
 
     # ------------------------------------------------------ inspection (tests)
 
@@ -308,6 +328,10 @@ class LocalHub:
     def auth_headers(self) -> dict[str, str]:
         """Headers a client sends to authenticate as ``username``."""
         return {"x-api-key-id": self.api_key_id, "x-api-key": self.api_key}
+
+    @property
+    def pending_device_codes(self) -> int:
+        return self.app.pending_device_codes
 
     @property
     def request_log(self) -> list[RequestRecord]:

@@ -12,6 +12,8 @@ order and the first rule that matches (and still has failures left) fires.
   that many bytes of the body, then reset the connection without answering.
 - ``plan.drop(..., when="after")``: handle the request, then reset the
   connection without answering.
+- ``plan.delay("PUT", r"^/storage/part/", seconds=2)``: wait before handling
+  the request (``when="after"``: handle it, then wait before answering).
 
 ``times`` is how many matching requests fail (then the rule is spent);
 ``skip`` lets that many matching requests through first. ``path`` is a
@@ -40,6 +42,7 @@ class FaultRule:
     after_bytes: int = 0
     when: When = "before"
     retry_after: int | None = None
+    delay: float = 0.0  # seconds; a delay rule neither fails nor drops
     matched: int = 0  # matching requests seen, skipped ones included
     fired: int = 0
     _pattern: re.Pattern[str] = field(init=False, repr=False)
@@ -50,7 +53,16 @@ class FaultRule:
 
     @property
     def is_drop(self) -> bool:
-        return self.status is None
+        return self.status is None and not self.delay
+
+    @property
+    def label(self) -> str:
+        """What the rule does, as the request log and ``FaultPlan.fired`` show it."""
+        if self.delay:
+            action = f"delay {self.delay:g} s"
+        else:
+            action = "drop" if self.is_drop else f"status {self.status}"
+        return action + (" after handling" if self.when == "after" else "")
 
     @property
     def spent(self) -> bool:
@@ -108,6 +120,23 @@ class FaultPlan:
             self._rules.append(rule)
         return rule
 
+    def delay(
+        self,
+        method: str,
+        path: str,
+        *,
+        seconds: float,
+        times: int = 1,
+        skip: int = 0,
+        when: When = "before",
+    ) -> FaultRule:
+        if seconds <= 0:
+            raise ValueError("a delay must be positive")
+        rule = FaultRule(method, path, None, times, skip, 0, when, delay=seconds)
+        with self._lock:
+            self._rules.append(rule)
+        return rule
+
     def clear(self) -> None:
         with self._lock:
             self._rules.clear()
@@ -139,9 +168,6 @@ class FaultPlan:
                 if rule.matched <= rule.skip:
                     continue
                 rule.fired += 1
-                action = "drop" if rule.is_drop else f"status {rule.status}"
-                if rule.when == "after":
-                    action += " after handling"
-                self._fired.append(FiredFault(method.upper(), path, action))
+                self._fired.append(FiredFault(method.upper(), path, rule.label))
                 return rule
         return None

@@ -2,8 +2,14 @@
 models (with versions, hashes and their stored files) in SQLite, uploaded
 files under ``objects/`` in the data folder.
 
-Every method takes the store's lock: the HTTP server handles requests on many
-threads and the SQLite connection is shared.
+Every method takes the store's lock: the routes call the store from a thread
+pool and the SQLite connection is shared.
+
+Uploads left incomplete expire (``upload_expiry`` seconds after they were
+registered, two hours by default); once expired the hub refuses their parts
+and their completion, and their files in ``incoming/`` are deleted, at start
+and by :meth:`HubStore.sweep_abandoned` while the hub runs. An upload a
+request is still writing is never swept.
 """
 
 from __future__ import annotations
@@ -12,6 +18,7 @@ import contextlib
 import hashlib
 import json
 import os
+import re
 import secrets
 import shutil
 import sqlite3
@@ -91,6 +98,12 @@ CREATE TABLE IF NOT EXISTS upload_parts (
 """
 
 
+DEFAULT_UPLOAD_EXPIRY = 2 * 3600.0
+# A finished part; anything else in an upload's folder is a body still being
+# written (or cut off by a crash).
+_PART_FILE = re.compile(r"part-[0-9]{5}")
+
+
 class StoreError(Exception):
     """A request the store refuses; ``status`` is the HTTP status to answer."""
 
@@ -146,7 +159,8 @@ class Upload:
 
 
 class HubStore:
-    def __init__(self, data_dir: Path) -> None:
+    def __init__(self, data_dir: Path, upload_expiry: float = DEFAULT_UPLOAD_EXPIRY) -> None:
+        self.upload_expiry = upload_expiry
         self.data_dir = private_dir(Path(data_dir))
         self.objects_dir = private_dir(self.data_dir / "objects")
         self.incoming_dir = private_dir(self.data_dir / "incoming")
@@ -155,6 +169,7 @@ class HubStore:
             os.close(os.open(db_path, os.O_WRONLY | os.O_CREAT, 0o600))
         os.chmod(db_path, 0o600)
         self._lock = threading.RLock()
+        self._writers: dict[str, int] = {}  # upload id -> requests writing its files
         self._db = sqlite3.connect(db_path, check_same_thread=False, isolation_level=None)
         self._db.row_factory = sqlite3.Row
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -162,24 +177,63 @@ class HubStore:
         self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.execute("PRAGMA foreign_keys=ON")
         self._db.executescript(SCHEMA)
-        self._sweep_incoming()
+        self._sweep_incoming(at_start=True)
 
-    def _sweep_incoming(self, max_age: float = 24 * 3600) -> None:
-        """Forget uploads left open for a day and delete files no open upload owns
-        (parts of abandoned uploads, halves of bodies cut off by a crash)."""
+    def _sweep_incoming(self, at_start: bool = False) -> list[str]:
+        """Expire uploads open longer than ``upload_expiry`` and delete files no
+        open upload owns. At start nothing is being written, so half-written bodies
+        of open uploads (cut off by a crash) go too; finished parts stay.
+        Returns the ids of the uploads whose files were deleted."""
         with self._tx() as db:
             db.execute(
                 "UPDATE uploads SET status = 'expired' WHERE status = 'open' AND created_at < ?",
-                (time.time() - max_age,),
+                (time.time() - self.upload_expiry,),
             )
             rows = db.execute("SELECT id FROM uploads WHERE status = 'open'").fetchall()
             open_ids = {row[0] for row in rows}
+            busy = set(self._writers)
+        swept = []
         for entry in self.incoming_dir.iterdir():
+            if entry.name in busy:
+                continue
             if entry.name not in open_ids:
+                swept.append(entry.name)
                 if entry.is_dir():
                     shutil.rmtree(entry, ignore_errors=True)
                 else:
                     entry.unlink(missing_ok=True)
+            elif at_start and entry.is_dir():
+                for file in entry.iterdir():
+                    if not _PART_FILE.fullmatch(file.name):
+                        file.unlink(missing_ok=True)
+                with contextlib.suppress(OSError):
+                    entry.rmdir()  # only if empty
+        return swept
+
+    def sweep_abandoned(self) -> list[str]:
+        """Expire abandoned uploads and delete their files (the hub runs this every minute)."""
+        return self._sweep_incoming()
+
+    @contextlib.contextmanager
+    def writing(self, upload_id: str) -> Iterator[None]:
+        """Mark ``upload_id`` as being written: the sweep leaves its files alone."""
+        with self._lock:
+            self._writers[upload_id] = self._writers.get(upload_id, 0) + 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                left = self._writers[upload_id] - 1
+                if left:
+                    self._writers[upload_id] = left
+                else:
+                    del self._writers[upload_id]
+
+    def discard_staged(self, staged: Path) -> None:
+        """Delete a body that will not complete, and its upload's folder if now empty."""
+        staged.unlink(missing_ok=True)
+        with contextlib.suppress(OSError):
+            staged.parent.rmdir()
 
     def close(self) -> None:
         with self._lock:
@@ -197,6 +251,8 @@ class HubStore:
             self._db.execute("COMMIT")
 
     def object_path(self, key: str) -> Path:
+        if not key or any(ord(c) < 32 or c == "\x7f" for c in key):
+            raise StoreError(400, "bad object key: it is empty or holds a control character")
         path = (self.objects_dir / key).resolve()
         if not path.is_relative_to(self.objects_dir.resolve()):
             raise StoreError(400, "bad object key")
@@ -487,6 +543,9 @@ class HubStore:
             row = self._db.execute("SELECT * FROM uploads WHERE id = ?", (upload_id,)).fetchone()
         if row is None:
             raise StoreError(404, "no such upload")
+        status = row["status"]
+        if status == "open" and row["created_at"] < time.time() - self.upload_expiry:
+            status = "expired"  # the sweep will mark it and delete its files
         return Upload(
             id=row["id"],
             kind=row["kind"],
@@ -496,7 +555,7 @@ class HubStore:
             size=row["size"],
             chunk_size=row["chunk_size"],
             parts=row["parts"],
-            status=row["status"],
+            status=status,
         )
 
     def upload_owner(self, upload: Upload) -> str:
