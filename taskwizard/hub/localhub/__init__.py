@@ -27,7 +27,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, TYPE_CHECKING, Any
 
-from taskwizard.hub.localhub.core import Credentials, HubApp, HubConfig, RequestRecord
+from taskwizard.hub.localhub.core import HubApp, HubConfig, HubKeyPair, RequestRecord
 from taskwizard.hub.localhub.faults import FaultPlan, FaultRule, FiredFault
 from taskwizard.hub.localhub.signing import Signer
 from taskwizard.hub.localhub.store import (
@@ -237,7 +237,7 @@ class LocalHub:
             app = HubApp(
                 self._store,
                 Signer(self._signing_secret()),
-                Credentials(self.username, self.api_key_id, self.api_key),
+                HubKeyPair(self.username, self.api_key_id, self.api_key),
                 self.config,
                 self.faults,
                 self._log,

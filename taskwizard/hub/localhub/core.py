@@ -44,7 +44,7 @@ class RequestRecord:
 
 
 @dataclass
-class Credentials:
+class HubKeyPair:
     username: str
     api_key_id: str
     api_key: str
@@ -96,7 +96,7 @@ class HubApp:
         self,
         store: HubStore,
         signer: Signer,
-        credentials: Credentials,
+        credentials: HubKeyPair,
         config: HubConfig,
         faults: FaultPlan | None,
         log: Callable[[str], None] | None,
