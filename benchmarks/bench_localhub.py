@@ -175,7 +175,12 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--size-mib", type=int, default=256)
     parser.add_argument("--repeat", type=int, default=3, help="runs per shape; the median is shown")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a small file, one run: checks the script runs"
+    )
     args = parser.parse_args()
+    if args.smoke:  # two and a bit 5 MiB parts
+        args.size_mib, args.repeat = 11, 1
     with tempfile.TemporaryDirectory() as tmp:
         weights = Path(tmp) / "weights.bin"
         with weights.open("wb") as out:

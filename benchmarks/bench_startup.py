@@ -87,7 +87,12 @@ def time_to_marker(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=25)
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few iterations, to check the script runs"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.runs = 1
     with tempfile.TemporaryDirectory() as tmp:
         hello = Path(tmp) / "hello.py"
         hello.write_text(HELLO)
