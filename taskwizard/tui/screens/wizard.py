@@ -75,6 +75,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self.raw_mode = False
         self._preview_forced: bool | None = None
         self._preview_timer: Timer | None = None
+        self._preview: VerticalScroll | None = None
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -117,13 +118,13 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         if preview is None:
             if not visible:
                 return  # never shown yet: not mounted at all (start-up at 80 columns)
-            preview = VerticalScroll(Static("", id="preview-body"), id="preview")
+            preview = self._preview = VerticalScroll(Static("", id="preview-body"), id="preview")
             self.query_one("#wizard-body", Horizontal).mount(preview)
         preview.display = visible
 
     def _preview_pane(self) -> VerticalScroll | None:
-        panes = self.query("#preview").results(VerticalScroll)
-        return next(panes, None)
+        # Kept, not queried: a query walks every widget on the screen, once per keystroke.
+        return self._preview
 
     @property
     def preview_shown(self) -> bool:

@@ -348,19 +348,17 @@ class Field(TaskWizardNode, Vertical):
             return  # nothing changed: no re-layout on this keystroke
         self._shown_problems = shown
         box = self._note("problem")
+        # Classes change only when they must: each change restyles the widget (a few ms).
         if not problems:
             update_static(box, "")
-            box.set_classes("field--problem")
-            self.remove_class("-invalid")
+            box.remove_class("-warning")
             return
         ordered = sorted(problems, key=lambda p: (not p.is_error, p.message))
         lines = [("✗ " if p.is_error else "! ") + p.message for p in ordered[:3]]
         if len(ordered) > 3:
             lines.append(f"… and {len(ordered) - 3} more")
         update_static(box, "\n".join(lines))
-        warning_only = not any(p.is_error for p in ordered)
-        box.set_classes("field--problem" + (" -warning" if warning_only else ""))
-        self.set_class(not warning_only, "-invalid")
+        box.set_class(not any(p.is_error for p in ordered), "-warning")
 
     def focus_editor(self) -> None:
         self.editor.focus()
