@@ -98,11 +98,11 @@ BIG_ENTRY = """\
 FIVE_MIB = 5 * 2**20
 
 
-def write_big_config(folder: Path) -> Path:
-    """A task-templates config of just under 5 MiB (the largest taskwizard opens)."""
+def write_big_config(folder: Path, size_limit: int = FIVE_MIB) -> Path:
+    """A task-templates config just under ``size_limit`` (5 MiB: the largest taskwizard opens)."""
     lines = ["task-templates:\n"]
     size, i = len(lines[0]), 0
-    while size + len(entry := BIG_ENTRY.format(i=i)) < FIVE_MIB - 1024:
+    while size + len(entry := BIG_ENTRY.format(i=i)) < size_limit - 1024:
         lines.append(entry)
         size += len(entry)
         i += 1
@@ -118,8 +118,9 @@ def main() -> None:
         "--smoke", action="store_true", help="a few iterations, to check the script runs"
     )
     args = parser.parse_args()
-    if args.smoke:
-        args.runs = 1
+    big_size = FIVE_MIB
+    if args.smoke:  # one round, and a 64 KiB config instead of 5 MiB
+        args.runs, big_size = 1, 64 * 1024
     with tempfile.TemporaryDirectory() as tmp:
         hello = Path(tmp) / "hello.py"
         hello.write_text(HELLO)
@@ -135,7 +136,7 @@ def main() -> None:
             "taskwizard new": ([exe, "new"], b"Slug", 24),
             "  whole first step": ([exe, "new"], b"Sample dataset URL", 50),
             "edit 5 MiB config": (
-                [exe, "edit", str(write_big_config(Path(tmp)))],
+                [exe, "edit", str(write_big_config(Path(tmp), big_size))],
                 b"Which one",
                 24,
             ),
@@ -150,6 +151,9 @@ def main() -> None:
     print(f"machine: {machine}, Python {platform.python_version()}")
     for name, values in results.items():
         values = [v for v in values if v == v]
+        if not values:
+            print(f"{name:22s} did not draw its marker within 30 s in any run")
+            continue
         print(
             f"{name:22s} median {statistics.median(values) * 1000:7.1f} ms   "
             f"min {min(values) * 1000:7.1f} ms   max {max(values) * 1000:7.1f} ms   "
@@ -159,8 +163,11 @@ def main() -> None:
     for name, target in (("taskwizard new", " (target <= 1.30x)"), ("  whole first step", "")):
         ratios = [t / h for t, h in zip(results[name], hello_times, strict=True) if t == t]
         print(f"ratio {name.strip()} / hello-world: {statistics.median(ratios):.2f}x{target}")
-    edit = statistics.median(v for v in results["edit 5 MiB config"] if v == v)
-    print(f"taskwizard edit of a 5 MiB config drawn in {edit:.2f} s (target <= 1 s)")
+    edits = [v for v in results["edit 5 MiB config"] if v == v] or [float("nan")]
+    print(
+        f"taskwizard edit of a {big_size / 2**20:.2f} MiB config drawn in "
+        f"{statistics.median(edits):.2f} s (target for 5 MiB: <= 1 s)"
+    )
 
 
 if __name__ == "__main__":
