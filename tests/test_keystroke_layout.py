@@ -15,8 +15,7 @@ from typing import Any
 import pytest
 from textual.screen import Screen
 from textual.widgets._footer import FooterKey
-
-from tests.tui_helpers import (
+from tui_helpers import (
     SIZE,
     field,
     footer_greyed,
