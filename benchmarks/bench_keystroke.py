@@ -60,8 +60,9 @@ SIZE = (100, 30)
 #: this only has to be short; it is not 0 so that polling does not eat the CPU it measures.
 POLL = 0.001
 #: How long after the mark a frame may still come (the screen draws at most 60 times a
-#: second, later on a loaded machine); later, the key changed nothing on screen.
-NO_FRAME = 0.25
+#: second); later, the key changed nothing on screen. Shorter than the 0.2 s after which
+#: the Review and preview panes follow the typing: those redraws are not the key's frame.
+NO_FRAME = 0.1
 ALGORITHMS = ("task", "algorithm")
 #: A key, its character, and what the field's problem line must then contain
 #: ("" means no problem at all, None means whatever validation says).
