@@ -79,7 +79,10 @@ ENTRY = """\
 def build(root: Path) -> Path:
     (root / "tasks").mkdir()
     (root / "models").mkdir()
-    (root / "models" / "MyCustomModel.py").write_text("class MyCustomModel:\n    pass\n")
+    (root / "models" / "MyCustomModel.py").write_text(
+        "from bitfount.backends.pytorch import PyTorchBitfountModel\n\n\n"
+        "class MyCustomModel(PyTorchBitfountModel):\n    pass\n"
+    )
     (root / "models" / "MyCustomModel.pt").write_bytes(b"w" * 1024)
     entries = []
     for i in range(50):

@@ -22,6 +22,7 @@ EXPECTED = {
     "bench_drafts.py": "note_change (UI thread)",
     "bench_keystroke.py": "key -> next frame composed: median",
     "bench_localhub.py": "multipart",
+    "bench_pull.py": "weights    1 MiB",
     "bench_startup.py": "ratio whole first step / hello-world",
     "bench_upload.py": "multipart 5 MiB",
     "bench_validate.py": "validate_config(50 templates)",
