@@ -27,7 +27,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--drafts", type=int, default=100)
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few iterations, to check the script runs"
+    )
     args = parser.parse_args()
+    notes, saves_run = (5, 3) if args.smoke else (200, 50)
+    if args.smoke:
+        args.drafts = 3
     root = Path(tempfile.mkdtemp(prefix="bench-drafts-"))
     os.environ["TASKWIZARD_CACHE_DIR"] = str(root)
 
@@ -45,14 +51,14 @@ def main() -> None:
 
     saver = Autosaver(store, draft_id, delay=3600)
     snap = []
-    for _ in range(200):
+    for _ in range(notes):
         t = time.perf_counter()
         saver.note_change(state)
         snap.append(time.perf_counter() - t)
     saver.close()
 
     saves = []
-    for _ in range(50):
+    for _ in range(saves_run):
         t = time.perf_counter()
         store.save(draft_id, state)
         saves.append(time.perf_counter() - t)

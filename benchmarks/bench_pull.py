@@ -36,7 +36,12 @@ print(f"rc={rc} seconds={took:.2f} peak_kib={peak}", file=sys.stderr)
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--size-mib", type=int, nargs="+", default=[16, 256])
+    parser.add_argument(
+        "--smoke", action="store_true", help="one 1 MiB pull, to check the script runs"
+    )
     args = parser.parse_args()
+    if args.smoke:
+        args.size_mib = [1]
     with tempfile.TemporaryDirectory(prefix="tw-bench-pull-") as tmp:
         root = Path(tmp)
         for name in ("config", "cache", "data"):

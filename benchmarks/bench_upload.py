@@ -253,7 +253,12 @@ def main() -> None:
     parser.add_argument("--url")
     parser.add_argument("--project", type=Path)
     parser.add_argument("--trace", action="store_true")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a small file, one run: checks the script runs"
+    )
     args = parser.parse_args()
+    if args.smoke:  # two and a bit 5 MiB parts
+        args.size_mib, args.repeat = 11, 1
     if args.client:
         fn = client_taskwizard if args.client == "taskwizard" else client_httpx
         figures = fn(

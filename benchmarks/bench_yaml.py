@@ -8,6 +8,7 @@ with the C parser (when PyYAML has libyaml) and, for comparison, plain
 
 from __future__ import annotations
 
+import argparse
 import timeit
 
 import yaml
@@ -75,8 +76,14 @@ def config(templates: int) -> str:
     return "\n".join(out) + "\n"
 
 
+#: --smoke: each figure from one call (the test suite checks the script runs).
+SMOKE = False
+
+
 def best_ms(fn: object, number: int) -> float:
-    times = timeit.repeat(fn, number=number, repeat=5)  # type: ignore[arg-type]
+    if SMOKE:
+        number = 1
+    times = timeit.repeat(fn, number=number, repeat=1 if SMOKE else 5)  # type: ignore[arg-type]
     return min(times) / number * 1000
 
 
@@ -85,6 +92,12 @@ def report(label: str, ms: float) -> None:
 
 
 def main() -> None:
+    global SMOKE
+    parser = argparse.ArgumentParser(description="YAML reading and writing speed")
+    parser.add_argument(
+        "--smoke", action="store_true", help="a few iterations, to check the script runs"
+    )
+    SMOKE = parser.parse_args().smoke
     cfg = config(50)
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
     print(f"parser: {yamlio._Loader.__name__}")

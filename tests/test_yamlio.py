@@ -528,3 +528,13 @@ def test_dump_yaml_is_safe() -> None:
 
     with pytest.raises(yaml.representer.RepresenterError):
         dump_yaml({"x": Custom()})
+
+
+def test_a_big_file_without_aliases_is_not_an_alias_bomb() -> None:
+    # About 4.9 MiB and 200,000 values, none from an alias: the expansion cap is for aliases.
+    entry = "  - slug: template-{i}\n    title: Template {i}\n    tags: [Prediction, Other]\n"
+    text = "task-templates:\n" + "".join(entry.format(i=i) for i in range(50_000))
+    assert len(text) < yamlio.MAX_YAML_BYTES
+    loaded = yamlio.load_yaml_text(text)
+    assert [p.message for p in loaded.problems] == []
+    assert len(loaded.data["task-templates"]) == 50_000

@@ -47,7 +47,12 @@ class TemplatePickDialog(ModalScreen[int | None | str]):
                 f"[b]{self.opened.path}[/b]\n{len(choices)} task template"
                 f"{'s' * (len(choices) != 1)} in this config. Which one do you want to edit?"
             )
-            yield OptionList(*options, id="template-choices")
+            choices_list = OptionList(*options, id="template-choices")
+            if len(options) > 20:
+                # A fixed height: with `height: auto` every layout measured every option
+                # (seconds for the ~30,000 templates of a 5 MiB config).
+                choices_list.styles.height = 20
+            yield choices_list
 
     @on(OptionList.OptionSelected)
     def _chosen(self, event: OptionList.OptionSelected) -> None:

@@ -17,7 +17,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.timer import Timer
 from textual.widget import Widget
-from textual.widgets import Footer, Input, OptionList, Static
+from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from taskwizard.editing import RAW_DOC_PREFIX
@@ -28,6 +28,7 @@ from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
 from taskwizard.tui.widgets.fields import Field
+from taskwizard.tui.widgets.quiet import QuietFooter, update_static
 from taskwizard.wizard_steps import (
     STEP_IDS,
     STEP_TITLES,
@@ -74,6 +75,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self.raw_mode = False
         self._preview_forced: bool | None = None
         self._preview_timer: Timer | None = None
+        self._preview: VerticalScroll | None = None
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -89,7 +91,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
                 # unavailable); this line says why, one key (F8) from the problem.
                 yield Static("", id="step-status")
             # The preview pane is mounted the first time it is shown (_apply_preview_visibility).
-        yield Footer()
+        yield QuietFooter()
 
     def on_mount(self) -> None:
         self._update_step_list(validated=False)
@@ -116,13 +118,13 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         if preview is None:
             if not visible:
                 return  # never shown yet: not mounted at all (start-up at 80 columns)
-            preview = VerticalScroll(Static("", id="preview-body"), id="preview")
+            preview = self._preview = VerticalScroll(Static("", id="preview-body"), id="preview")
             self.query_one("#wizard-body", Horizontal).mount(preview)
         preview.display = visible
 
     def _preview_pane(self) -> VerticalScroll | None:
-        panes = self.query("#preview").results(VerticalScroll)
-        return next(panes, None)
+        # Kept, not queried: a query walks every widget on the screen, once per keystroke.
+        return self._preview
 
     @property
     def preview_shown(self) -> bool:
@@ -321,7 +323,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         """Update a Static only when its text changes (an update re-lays the screen out)."""
         if self._texts.get(widget.id or "") != text:
             self._texts[widget.id or ""] = text
-            widget.update(text)
+            update_static(widget, text)
 
     def _step_of(self, doc: DocName, path: DocPath) -> str:
         if path[:1] == ("__raw__",):
@@ -360,13 +362,22 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         step_list = self.query_one("#step-list", OptionList)
         highlighted = STEP_IDS.index(self.step_id)
         if marks != self._step_marks:
-            # Rebuilding the list re-lays it out: only when a mark changed, not per keystroke.
-            self._step_marks = marks
-            options = [
-                Option(Text.assemble((f"{n} ", "dim"), title, " ", mark), id=step)
-                for n, ((step, title), mark) in enumerate(zip(STEPS, marks, strict=True), start=1)
+            prompts = [
+                Text.assemble((f"{n} ", "dim"), title, " ", mark)
+                for n, ((_, title), mark) in enumerate(zip(STEPS, marks, strict=True), start=1)
             ]
-            step_list.set_options(options)
+            if len(self._step_marks) == len(marks) == step_list.option_count:
+                # A mark changed (typing made or fixed an error): new prompts in place,
+                # a repaint of the fixed-width list, not a rebuild and layout.
+                for index, (old, new) in enumerate(zip(self._step_marks, marks, strict=True)):
+                    if old != new:
+                        step_list.replace_option_prompt_at_index(index, prompts[index])
+            else:
+                step_list.set_options(
+                    Option(prompt, id=step)
+                    for prompt, (step, _) in zip(prompts, STEPS, strict=True)
+                )
+            self._step_marks = marks
         if step_list.highlighted != highlighted:
             step_list.highlighted = highlighted
 
@@ -469,7 +480,12 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         typed right after Tab is not kept waiting behind one validation per character."""
         if not self._revalidate_pending:
             self._revalidate_pending = True
-            self.call_after_refresh(self._revalidate_now)
+            if self.app._message_queue.empty():
+                # No key waiting behind this one: validate now, so the frame that shows
+                # the character also shows its problem line (one frame per key, not two).
+                self.call_next(self._revalidate_now)
+            else:
+                self.call_after_refresh(self._revalidate_now)
 
     def _revalidate_now(self) -> None:
         self._revalidate_pending = False

@@ -21,6 +21,7 @@ from taskwizard.state import DocName
 from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import StateEdited
 from taskwizard.tui.widgets.fields import Field
+from taskwizard.tui.widgets.quiet import update_static
 
 if TYPE_CHECKING:
     pass
@@ -115,7 +116,7 @@ class StepView(TaskWizardNode, VerticalScroll):
             )
         if text != getattr(self, "_other_text", None):
             self._other_text = text  # update (and re-layout) only on a change
-            other.update(text)
+            update_static(other, text)
 
     def field_for(self, doc: DocName, path: DocPath) -> Field | None:
         best = None

@@ -12,6 +12,7 @@ from taskwizard.model.problems import DocPath
 from taskwizard.tui.messages import StateEdited
 from taskwizard.tui.steps.base import StepView
 from taskwizard.tui.widgets.fields import Field
+from taskwizard.tui.widgets.quiet import update_static
 
 DS: DocPath = ("task", "data_structure")
 #: The sections of data_structure this form edits; each disappears when emptied.
@@ -106,7 +107,7 @@ class DataStep(StepView):
         )
         if others:
             text += " Set there now: " + ", ".join(others) + "."
-        self.query_one("#data-raw-hint", Static).update(text)
+        update_static(self.query_one("#data-raw-hint", Static), text)
 
 
 def tidy_data_structure(task: dict[str, Any]) -> None:

@@ -11,6 +11,7 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
+from textual.timer import Timer
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -18,6 +19,8 @@ from taskwizard.model.problems import Problem, path_text
 from taskwizard.state import DocName
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps.base import StepView
+from taskwizard.tui.widgets.fields import FieldInput
+from taskwizard.tui.widgets.quiet import update_static
 from taskwizard.wizard_steps import STEP_TITLES, step_of
 
 if TYPE_CHECKING:
@@ -64,11 +67,11 @@ class ReviewStep(StepView):
             yield Static("", id="review-save-reason")
         yield Static("Where the files go", classes="review-heading")
         yield Label("Task-templates config", classes="path-label")
-        yield Input(
+        yield FieldInput(
             state.config_path or "", id="config-path", placeholder="path of the config file"
         )
         yield Label("Task YAML of this template", classes="path-label")
-        yield Input(state.task_path or "", id="task-path", placeholder="path of the task YAML")
+        yield FieldInput(state.task_path or "", id="task-path", placeholder="path of the task YAML")
         yield Static("", id="config-preview", classes="review-file")
         yield Static("", id="task-preview", classes="review-file")
 
@@ -80,6 +83,8 @@ class ReviewStep(StepView):
         state.sync_template_path()
 
     def on_mount(self) -> None:
+        self._preview_texts: dict[DocName, str] = {}
+        self._previews_timer: Timer | None = None
         self._update_previews()
 
     def focus(self, scroll_visible: bool = True) -> Self:
@@ -106,9 +111,14 @@ class ReviewStep(StepView):
         self.post_message(StateEdited("config", (*state.entry_path, "template")))
 
     def on_state_edited(self, event: StateEdited) -> None:
-        self._update_previews()
+        # Dumping a 50-template config and highlighting it costs 50-150 ms: the previews
+        # follow 0.2 s after the last keystroke, not on each one.
+        if self._previews_timer is not None:
+            self._previews_timer.stop()
+        self._previews_timer = self.set_timer(0.2, self._update_previews)
 
     def _update_previews(self) -> None:
+        self._previews_timer = None
         state = self.tw_app.state
         previews: tuple[tuple[DocName, str, str | None], ...] = (
             ("config", "#config-preview", state.config_path),
@@ -117,7 +127,10 @@ class ReviewStep(StepView):
         for doc, widget_id, path in previews:
             static = self.query_one(widget_id, Static)
             static.border_title = f"{DOC_NAMES[doc]} — {Path(path).name if path else '(no path)'}"
-            static.update(Syntax(state.render(doc), "yaml", theme="ansi_dark", line_numbers=True))
+            text = state.render(doc)
+            if self._preview_texts.get(doc) != text:  # unchanged: no new highlight, no layout
+                self._preview_texts[doc] = text
+                static.update(Syntax(text, "yaml", theme="ansi_dark", line_numbers=True))
 
     # -------------------------------------------------------------- problems
     def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
@@ -153,6 +166,10 @@ class ReviewStep(StepView):
             self._targets.append((doc, problem.path) if jumpable else None)
         problem_list = self.query_one("#review-problems", OptionList)
         highlighted = problem_list.highlighted
+        listed = tuple((doc, p.severity, p.path, p.message, j) for doc, p, j in everything)
+        if listed == getattr(self, "_listed", None):
+            return  # the same problems: no rebuild (and layout) of the list on this keystroke
+        self._listed = listed
         if options:
             problem_list.set_options(options)
             if highlighted is not None and highlighted < len(options):
@@ -168,12 +185,13 @@ class ReviewStep(StepView):
         reason = self.query_one("#review-save-reason", Static)
         button.disabled = errors > 0
         if errors:
-            reason.update(
+            update_static(
+                reason,
                 f"[b red]{errors} error{'s' * (errors != 1)}[/] — Save waits until there are none. "
-                "Choose one above and press Enter to go to it (or F8)."
+                "Choose one above and press Enter to go to it (or F8).",
             )
         else:
-            reason.update("[green]Ready.[/] Save asks before overwriting an existing file.")
+            update_static(reason, "[green]Ready.[/] Save asks before overwriting an existing file.")
 
     @on(OptionList.OptionSelected, "#review-problems")
     def _problem_chosen(self, event: OptionList.OptionSelected) -> None:

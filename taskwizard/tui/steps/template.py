@@ -10,6 +10,7 @@ from taskwizard.model.slug import sanitise_slug
 from taskwizard.tui.messages import StateEdited
 from taskwizard.tui.steps.base import RawView, StepView
 from taskwizard.tui.widgets.fields import Field
+from taskwizard.tui.widgets.quiet import update_static
 
 
 class TemplateStep(StepView):
@@ -111,12 +112,13 @@ class TemplateStep(StepView):
         raw = self.tw_app.state.entry.get("slug") or ""
         preview = self.query_one("#slug-preview", Static)
         if not isinstance(raw, str) or not raw:
-            preview.update("Bitfount will use: —")
+            update_static(preview, "Bitfount will use: —")
             return
         clean = sanitise_slug(raw)
         if clean == raw:
-            preview.update(f"Bitfount will use: [b]{clean}[/b] ✓")
+            update_static(preview, f"Bitfount will use: [b]{clean}[/b] ✓")
         else:
-            preview.update(
-                f"Bitfount will use: [b]{clean or '(empty)'}[/b] (sanitised from what you typed)"
+            update_static(
+                preview,
+                f"Bitfount will use: [b]{clean or '(empty)'}[/b] (sanitised from what you typed)",
             )

@@ -13,6 +13,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.geometry import Size
+from textual.reactive import Reactive
 from textual.widget import Widget
 from textual.widgets import Input, Label, Select, Static
 
@@ -21,6 +23,7 @@ from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName, field_key
 from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import StateEdited
+from taskwizard.tui.widgets.quiet import update_static
 
 if TYPE_CHECKING:
     from textual.widgets import Checkbox, SelectionList, TextArea
@@ -73,6 +76,18 @@ def _templatable_in_catalog(path: DocPath) -> bool:
     return ".".join(str(p) for p in parts) in TEMPLATABLE_TASK_FIELDS
 
 
+class FieldInput(Input):
+    """A field's one-line editor: a keystroke repaints it, it does not re-lay the screen out.
+
+    Textual's Input sets its virtual size (the text's width) on every change, and
+    that reactive asks for a layout of the whole screen: 10-20 ms per character on
+    the Algorithms step. The Input's own size never depends on it (width 100%,
+    height 3, no scrollbar), so a repaint is enough.
+    """
+
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+
 class Field(TaskWizardNode, Vertical):
     """A labelled editor for the value at ``doc``/``path``, with its problems below."""
 
@@ -80,9 +95,12 @@ class Field(TaskWizardNode, Vertical):
     Field { height: auto; margin: 0 0 1 0; }
     Field > .field--label { color: $text; text-style: bold; }
     Field > .field--hint { color: $text-muted; }
-    Field > .field--problem { color: $error; height: auto; }
+    /* Once mounted, the problem line takes the place of the margin below the field and
+       stays (blank when there is no problem): a message coming or going on a keystroke
+       keeps the field's height, so the screen is only repainted, not laid out again. */
+    Field.-noted { margin: 0; }
+    Field > .field--problem { color: $error; height: auto; min-height: 1; }
     Field > .field--problem.-warning { color: $warning; }
-    Field > .field--problem.-empty { display: none; }
     Field > .field--bound { color: $accent; }
     Field > .field--bound.-empty { display: none; }
     Field Input, Field Select, Field TextArea, Field SelectionList { margin: 0; }
@@ -170,10 +188,12 @@ class Field(TaskWizardNode, Vertical):
         found = self.query_children(f".field--{kind}").results(Static)
         box = next(found, None)
         if box is None:
-            box = Static("", classes=f"field--{kind} -empty")
             if kind == "bound":
+                box = Static("", classes="field--bound -empty")
                 self.mount(box, after=self.editor)
             else:
+                box = Static("", classes="field--problem")
+                self.add_class("-noted")
                 self.mount(box)
         return box
 
@@ -191,7 +211,7 @@ class Field(TaskWizardNode, Vertical):
         editor_id = "editor"
         if self.kind in ("bool", "choice", "multi") and placeholder_name(value) is not None:
             # Bound: the placeholder is shown as text until the field is unbound.
-            return Input(str(value), id=editor_id, type="text")
+            return FieldInput(str(value), id=editor_id, type="text")
         if self.kind == "text":
             from textual.widgets import TextArea
 
@@ -217,7 +237,7 @@ class Field(TaskWizardNode, Vertical):
 
             selected = set(value) if isinstance(value, list) else set()
             return SelectionList[str](*[(c, c, c in selected) for c in self.choices], id=editor_id)
-        return Input(
+        return FieldInput(
             format_value(value, self.kind),
             placeholder=self.placeholder,
             id=editor_id,
@@ -328,19 +348,17 @@ class Field(TaskWizardNode, Vertical):
             return  # nothing changed: no re-layout on this keystroke
         self._shown_problems = shown
         box = self._note("problem")
+        # Classes change only when they must: each change restyles the widget (a few ms).
         if not problems:
-            box.update("")
-            box.set_classes("field--problem -empty")
-            self.remove_class("-invalid")
+            update_static(box, "")
+            box.remove_class("-warning")
             return
         ordered = sorted(problems, key=lambda p: (not p.is_error, p.message))
         lines = [("✗ " if p.is_error else "! ") + p.message for p in ordered[:3]]
         if len(ordered) > 3:
             lines.append(f"… and {len(ordered) - 3} more")
-        box.update("\n".join(lines))
-        warning_only = not any(p.is_error for p in ordered)
-        box.set_classes("field--problem" + (" -warning" if warning_only else ""))
-        self.set_class(not warning_only, "-invalid")
+        update_static(box, "\n".join(lines))
+        box.set_class(not any(p.is_error for p in ordered), "-warning")
 
     def focus_editor(self) -> None:
         self.editor.focus()

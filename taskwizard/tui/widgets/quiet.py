@@ -1,0 +1,91 @@
+"""Updates that do not re-lay the screen out when nothing moves.
+
+``Static.update`` asks for a layout of the whole screen by default: on a step
+with many fields that is 10-70 ms, several times per keystroke. A problem line,
+the status line or the title that gets new text of the same height needs only a
+repaint; :func:`update_static` asks for a layout only when the new text needs
+a different height (or the widget's size is not known yet).
+"""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.css.scalar import Unit
+from textual.screen import Screen
+from textual.visual import VisualType
+from textual.widgets import Footer, Static
+from textual.widgets._footer import FooterKey
+
+
+def _box_height(static: Static, content_height: int) -> int | None:
+    """The height the widget's box gets for ``content_height`` lines, None if unknown."""
+    styles = static.styles
+    height = content_height + styles.gutter.height
+    for limit, pick in ((styles.min_height, max), (styles.max_height, min)):
+        if limit is None:
+            continue
+        if limit.unit != Unit.CELLS:
+            return None
+        height = pick(height, int(limit.value))
+    return height
+
+
+def update_static(static: Static, content: VisualType) -> None:
+    """``static.update(content)``, with a layout only if its height changes."""
+    styles = static.styles
+    size = static.content_size
+    fixed_width = not (
+        styles.has_rule("width") and styles.width is not None and styles.width.is_auto
+    )
+    auto_height = styles.height is None or styles.height.is_auto
+    if not (static.is_mounted and static.display and size.width and fixed_width):
+        static.update(content)
+        return
+    if not auto_height:
+        static.update(content, layout=False)  # a fixed height: nothing can move
+        return
+    static.update(content, layout=False)
+    lines = static.get_content_height(static.container_size, static.app.size, size.width)
+    if _box_height(static, lines) != static.size.height:
+        static.refresh(layout=True)  # it grows or shrinks: the widgets below it move
+
+
+class QuietFooter(Footer):
+    """A Footer that greys keys out and in where they are, instead of rebuilding itself.
+
+    Textual's Footer removes and mounts all its keys whenever the screen's bindings
+    change, which in the wizard happens whenever a keystroke makes or fixes the
+    error that greys out Next and Save. When only the enabled state changed, the keys
+    on show are updated in place (a repaint); any other change rebuilds as usual.
+    """
+
+    _shown_keys: tuple[tuple[str, str, str], ...] | None = None
+
+    def _keys_on_show(self) -> tuple[tuple[str, str, str], ...]:
+        return tuple(
+            (binding.key, binding.action, binding.description)
+            for _, binding, _, _ in self.screen.active_bindings.values()
+            if binding.show
+        )
+
+    def compose(self) -> ComposeResult:
+        if self._bindings_ready:
+            self._shown_keys = self._keys_on_show()
+        yield from super().compose()
+
+    def bindings_changed(self, screen: Screen[object]) -> None:
+        if not (
+            self._bindings_ready
+            and screen.app.app_focus
+            and self.is_attached
+            and screen is self.screen
+            and self._shown_keys == self._keys_on_show()
+        ):
+            super().bindings_changed(screen)
+            return
+        enabled = {binding.key: on for _, binding, on, _ in screen.active_bindings.values()}
+        for key in self.query(FooterKey):
+            disabled = not enabled.get(key.key, not key._disabled)
+            if disabled != key._disabled:
+                key._disabled = disabled
+                key.set_class(disabled, "-disabled")

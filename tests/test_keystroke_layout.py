@@ -1,0 +1,138 @@
+"""A keystroke repaints; it does not re-lay the screen out or rebuild widgets.
+
+A full layout of the wizard screen costs 10-70 ms on a busy step (see
+benchmarks/bench_keystroke.py); these tests count layouts and footer rebuilds,
+not time, so they hold on a loaded machine.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.screen import Screen
+from textual.widgets._footer import FooterKey
+from tui_helpers import (
+    SIZE,
+    field,
+    footer_greyed,
+    new_app,
+    problem_text,
+    settle,
+    type_text,
+    wizard,
+)
+
+pytestmark = pytest.mark.anyio
+
+
+@contextmanager
+def count_layouts(screen: Screen[Any]) -> Iterator[list[int]]:
+    """Count full layouts of ``screen`` while inside (not the cheap reflow after a scroll,
+    which Screen._refresh_layout also does: an Input scrolls its text as you type)."""
+    calls = [0]
+    original = screen._refresh_layout
+
+    def counted(*args: Any, **kwargs: Any) -> None:
+        calls[0] += screen._layout_required or bool(args) or "size" in kwargs
+        original(*args, **kwargs)
+
+    screen._refresh_layout = counted  # type: ignore[method-assign]
+    try:
+        yield calls
+    finally:
+        screen._refresh_layout = original  # type: ignore[method-assign]
+
+
+async def test_a_problem_coming_and_going_changes_widgets_in_place(
+    tmp_path: Path,
+) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        screen.show_step("pods")
+        await settle(pilot)
+        pods = field(app, "field-pods")
+        pods.focus_editor()
+        await type_text(pilot, "owner/pod")
+        await settle(pilot)
+        # The problem line is mounted the first time it is needed (that one lays out).
+        await pilot.press("slash")
+        await settle(pilot)
+        assert "is not valid" in problem_text(pods)
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert problem_text(pods) == ""
+        footer_keys = list(screen.query(FooterKey))
+        with count_layouts(screen) as layouts:
+            await pilot.press("slash")  # an error appears: Next greys out
+            await settle(pilot)
+            assert "is not valid" in problem_text(pods)
+            assert footer_greyed(app, "next")
+            await pilot.press("backspace")  # and goes
+            await settle(pilot)
+            assert problem_text(pods) == ""
+            assert not footer_greyed(app, "next")
+            await type_text(pilot, "-2")
+            await settle(pilot)
+        assert app.state.task["pods"]["identifiers"] == ["owner/pod-2"]
+        # Four keys: the problem line, status line, step list and footer change in place.
+        # What is left is at most two layouts per key (there were four per key before).
+        assert layouts[0] <= 2 * 4
+        # Next greyed out and back in place: the footer was not rebuilt.
+        assert list(screen.query(FooterKey)) == footer_keys
+
+
+async def test_a_problem_that_needs_more_lines_still_moves_the_fields_below(
+    tmp_path: Path,
+) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=(60, 30)) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        screen.show_step("pods")
+        await settle(pilot)
+        pods = field(app, "field-pods")
+        below = field(app, "field-identity")
+        pods.focus_editor()
+        await type_text(pilot, "a/b")
+        await settle(pilot)
+        top = below.region.y
+        # Three bad identifiers: more problem lines than one, so the field grows.
+        await type_text(pilot, ", c/, d/")
+        await settle(pilot)
+        assert problem_text(pods).count("\n") >= 1
+        assert below.region.y > top
+        assert below.region.y >= pods.region.bottom
+
+
+async def test_review_previews_follow_the_typing_not_each_key(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        screen.show_step("review")
+        await settle(pilot)
+        view = screen.step_view
+        assert view is not None
+        renders: list[str] = []
+        original = app.state.render
+
+        def render(doc: Any) -> str:
+            renders.append(doc)
+            return original(doc)
+
+        app.state.render = render  # type: ignore[method-assign]
+        view.query_one("#task-path").focus()
+        await pilot.press("end")
+        await type_text(pilot, "abc")
+        assert renders == []  # not one dump per key...
+        await pilot.pause(0.4)
+        await settle(pilot)
+        assert sorted(renders) == ["config", "task"]  # ...one after the typing stopped
+        preview = view.query_one("#task-preview")
+        assert (preview.border_title or "").endswith("abc")
