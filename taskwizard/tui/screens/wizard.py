@@ -64,6 +64,8 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         super().__init__()
         self._first_paint = True
         self._ready = False
+        #: Next/Save pressed while the validators were still loading: run once they are.
+        self._typed_ahead: list[str] = []
         self._revalidate_pending = False
         self._step_marks: list[tuple[str, str]] = []
         self._texts: dict[str, str] = {}
@@ -265,6 +267,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def _validators_ready(self) -> None:
         self._ready = True
         self.revalidate()
+        queued, self._typed_ahead = self._typed_ahead, []
+        for action in queued:
+            self.call_after_refresh(self.run_action, action)
 
     def revalidate(self) -> None:
         if not self._ready:
@@ -519,15 +524,23 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     # ---------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next", "save") and not self._ready:
-            return None  # the validators are still loading (a moment after start-up)
+            return True  # typed ahead while the validators load: queued (_queue_until_ready)
         if action == "next":
             return None if self.errors_here() or self.step_id == STEP_IDS[-1] else True
         if action == "save":
             return None if self.total_errors() else True
         return True
 
+    def _queue_until_ready(self, action: str) -> bool:
+        """Keep a key typed before the validators were loaded, to run once they are."""
+        if self._ready:
+            return False
+        if action not in self._typed_ahead:
+            self._typed_ahead.append(action)
+        return True
+
     def action_next(self) -> None:
-        if not self._ready:
+        if self._queue_until_ready("next"):
             return
         if self.errors_here():
             self.tw_app.state.touch_all()
@@ -626,7 +639,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self.app.push_screen(HelpDialog("\n".join(lines)))
 
     def action_save(self) -> None:
-        if not self._ready:
+        if self._queue_until_ready("save"):
             return
         if self.total_errors():
             self.tw_app.state.touch_all()
