@@ -200,8 +200,13 @@ class WizardState:
 
         slug = sanitise_slug(str(self.entry.get("slug") or "")) or "task"
         config = Path(self.config_path) if self.config_path else folder / "task-templates.yaml"
-        task = Path(self.task_path) if self.task_path else config.parent / f"{slug}.yaml"
-        return config, task
+        if self.task_path:
+            return config, Path(self.task_path)
+        # A new template never takes the name of a file that is there already (another
+        # template's task YAML): ``slug-2.yaml`` then. Replacing one is chosen on Review.
+        from taskwizard.saving import free_task_path
+
+        return config, free_task_path(config.parent / f"{slug}.yaml")
 
     def sync_template_path(self) -> None:
         """Point the entry's ``template:`` at the task file, relative to the config.
