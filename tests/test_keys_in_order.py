@@ -97,3 +97,28 @@ async def test_ctrl_s_typed_as_the_wizard_appears_is_kept(tmp_path: Path) -> Non
             if isinstance(app.screen, SaveDialog):
                 break
         assert isinstance(app.screen, SaveDialog)
+
+
+async def test_class_outputs_typed_as_a_yaml_list_is_saved_as_that_list(tmp_path: Path) -> None:
+    from tests.tui_helpers import problem_text
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        app.state.task["task"]["algorithm"] = [{"name": "bitfount.ModelInference"}]
+        wizard(app).show_step("algorithms")
+        await settle(pilot)
+        outputs = field(app, "arg-class_outputs")
+        assert '["a", "b"]' in outputs.hint and "YAML flow list" in outputs.help
+        outputs.focus_editor()
+        burst(app, list('["0", "1"'))
+        await settle(pilot, 6)
+        arguments: Any = app.state.task["task"]["algorithm"][0]["arguments"]
+        # Not closed yet: kept as typed and flagged, never split into '["0"' and '"1"'.
+        assert arguments["class_outputs"] == '["0", "1"'
+        assert "YAML list" in problem_text(outputs)
+        assert wizard(app).total_errors() > 0
+        burst(app, ["]"])
+        await settle(pilot, 6)
+        assert arguments["class_outputs"] == ["0", "1"]
+        assert "YAML list" not in problem_text(outputs)

@@ -166,7 +166,7 @@ class VariablesStep(RefocusingStep):
                 (*base, "enum"),
                 "Allowed values",
                 kind="str_list",
-                hint="comma-separated; empty = any text",
+                hint="Empty = any text",
                 id=f"{fid}-enum",
             )
             yield Field("task", default, "Default", id=f"{fid}-default")
@@ -203,7 +203,6 @@ class VariablesStep(RefocusingStep):
                     default,
                     "Default",
                     kind="str_list",
-                    hint="comma-separated",
                     id=f"{fid}-default",
                 )
             else:
@@ -274,7 +273,6 @@ class VariablesStep(RefocusingStep):
                     default,
                     "Default columns",
                     kind="str_list",
-                    hint="comma-separated",
                     id=f"{fid}-default",
                 )
         elif key == "task_filters":
