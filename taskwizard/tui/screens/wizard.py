@@ -70,7 +70,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self._step_marks: list[tuple[str, str]] = []
         self._texts: dict[str, str] = {}
         self._binding_gates: tuple[object, ...] = ()
-        self._pending_focus_path: tuple[DocName, DocPath] | None = None
+        self._pending_focus_path: tuple[DocName, DocPath, str] | None = None
+        #: The problem F8 went to last (doc, path, message): the next F8 goes to the one after.
+        self._last_problem: tuple[DocName, DocPath, str] | None = None
         self._view: StepView | None = None
         self.problems: list[tuple[DocName, Problem]] = []
         self.raw_mode = False
@@ -252,9 +254,14 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             editor = target.editor
             if isinstance(editor, Input):
                 editor.cursor_position = len(editor.value)  # resume typing where it stopped
-            target.scroll_visible(animate=False)
         else:
             view.focus()
+        # After the layout: the step shows its top (intro, first label) unless the
+        # field to resume in is further down; then that field, label and all.
+        if target is None or target is view.fields()[0]:
+            self.call_after_refresh(view.scroll_home, animate=False)
+        else:
+            self.call_after_refresh(view.scroll_to_widget, target, animate=False)
 
     # -------------------------------------------------------- validation
     @work(thread=True, exclusive=True, group="warm-validators")
@@ -484,28 +491,35 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def _jump(self, event: JumpTo) -> None:
         self.jump_to(event.doc, event.path)
 
-    def jump_to(self, doc: DocName, path: DocPath) -> None:
+    def jump_to(self, doc: DocName, path: DocPath, message: str = "") -> None:
         from taskwizard.state import field_key
 
         state = self.tw_app.state
         state.touch_all()
         step = self._step_of(doc, path)
         if step != self.step_id or self.raw_mode:
-            self._pending_focus_path = (doc, path)
+            self._pending_focus_path = (doc, path, message)
             self.show_step(step, focus=None)
         else:
-            self._focus_path(doc, path)
+            self._focus_path(doc, path, message)
         state.focus = field_key(doc, path)
 
-    def _focus_path(self, doc: DocName, path: DocPath) -> None:
+    def _focus_path(self, doc: DocName, path: DocPath, message: str = "") -> None:
+        """Focus the field that shows the problem at ``path``, scrolled into view; a
+        problem no field shows is listed at the bottom of the step: that is shown."""
         view = self.step_view
         if view is None:
             return
         self.revalidate()
-        field = view.field_for(doc, path)
+        field = view.field_for_problem(doc, path, message)
         if field is not None:
             field.focus_editor()
-            field.scroll_visible(animate=False)
+            target: Widget = field
+        else:
+            target = view.query_one("#step-other-problems")
+            view.focus()
+        # After the layout: a step mounted a moment ago has no sizes yet to scroll by.
+        self.call_after_refresh(view.scroll_to_widget, target, animate=False)
 
     def on_descendant_focus(self, event: Any) -> None:
         from taskwizard.tui.widgets.fields import Field
@@ -563,6 +577,8 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self.query_one("#step-list").focus()
 
     def action_first_problem(self) -> None:
+        """F8: the next problem, errors first (this step's first), then warnings; pressed
+        again it goes on to the one after, so every problem is reached in turn."""
         if not self.problems:
             self.notify("No problems left.", timeout=3)
             return
@@ -571,16 +587,21 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             self.problems,
             key=lambda dp: (not dp[1].is_error, order.get(self._step_of(dp[0], dp[1].path), 99)),
         )
-        here = [
-            dp
-            for dp in ranked
-            if self._step_of(dp[0], dp[1].path) == self.step_id and dp[1].is_error
-        ]
-        doc, problem = (here or ranked)[0]
+        keys = [(doc, p.path, p.message) for doc, p in ranked]
+        if self._last_problem in keys:
+            doc, problem = ranked[(keys.index(self._last_problem) + 1) % len(ranked)]
+        else:
+            here = [
+                dp
+                for dp in ranked
+                if self._step_of(dp[0], dp[1].path) == self.step_id and dp[1].is_error
+            ]
+            doc, problem = (here or ranked)[0]
+        self._last_problem = (doc, problem.path, problem.message)
         if problem.path[:1] == ("__raw__",):
             self.show_step(str(problem.path[1]), raw=True)
             return
-        self.jump_to(doc, problem.path)
+        self.jump_to(doc, problem.path, problem.message)
 
     def action_bind_variable(self) -> None:
         """Ctrl+B on any field that can take a placeholder: bind it to a template variable."""

@@ -117,6 +117,29 @@ class StepView(TaskWizardNode, VerticalScroll):
             self._other_text = text  # update (and re-layout) only on a change
             other.update(text)
 
+    def field_for_problem(self, doc: DocName, path: DocPath, message: str = "") -> Field | None:
+        """The field F8 lands on for a problem at ``path``.
+
+        A problem about a whole mapping (``arguments is required: … needs model_id``,
+        ``FederatedAveraging needs one of steps_… or epochs_…``, a variable declared but
+        unused) is owned by no field, or only by a picker above it: then the field
+        inside that mapping that the message names is chosen, else its first required
+        empty one, else its first one.
+        """
+        inside = [
+            f for f in self.fields() if f.doc == doc and f.path[: len(path)] == path and f.display
+        ]
+        if inside:
+            named = [f for f in inside if str(f.path[-1]) in message and f.path != path]
+            if named:
+                return named[0]
+            exact = [f for f in inside if f.path == path]
+            if exact:
+                return exact[0]
+            empty = [f for f in inside if f.required and f.shown_value() in (None, "", [])]
+            return (empty or inside)[0]
+        return self.field_for(doc, path)
+
     def field_for(self, doc: DocName, path: DocPath) -> Field | None:
         best = None
         for field in self.fields():
@@ -153,12 +176,23 @@ class RefocusingStep(StepView):
             field = next((f for f in self.fields() if f.key == target[6:]), None)
             if field is not None:
                 field.focus_editor()
-                field.scroll_visible(animate=False)
+                self._reveal(field)
             return
         found = self.query(target)
         if found:
             found.first().focus()
-            found.first().scroll_visible(animate=False)
+            self._reveal(found.first())
+
+    def _reveal(self, widget: Widget) -> None:
+        """Scroll the focused field into view, once the rebuilt form has its sizes;
+        a card's first field (an algorithm just added) shows the card from its top."""
+        nodes = [n for n in widget.ancestors_with_self if isinstance(n, Widget)]
+        field = next((n for n in nodes if isinstance(n, Field)), None)
+        card = next((n for n in nodes if n.has_class("algorithm-card")), None)
+        if card is not None and field is not None and card.query(Field).first() is field:
+            self.call_after_refresh(self.scroll_to_widget, card, animate=False, top=True)
+            return
+        self.call_after_refresh(self.scroll_to_widget, field or widget, animate=False)
 
     def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
         if self._rebuilding:
