@@ -122,3 +122,35 @@ async def test_class_outputs_typed_as_a_yaml_list_is_saved_as_that_list(tmp_path
         await settle(pilot, 6)
         assert arguments["class_outputs"] == ["0", "1"]
         assert "YAML list" not in problem_text(outputs)
+
+
+async def test_text_typed_after_enter_in_the_new_variable_dialog_lands_in_the_label(
+    tmp_path: Path,
+) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        wizard(app).show_step("variables")
+        await settle(pilot)
+        await pilot.press("ctrl+t")
+        await settle(pilot)
+        # Name, Enter (on to the label), label, Enter (create): all in one read.
+        burst(app, [*"model_name", "enter", *"Which model?", "enter"])
+        await settle(pilot, 8)
+        assert app.state.task["template"]["model_name"]["label"] == "Which model?"
+
+
+async def test_text_typed_right_after_ctrl_n_lands_on_the_next_step(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.3)  # the validators
+        app.state.task["pods"]["identifiers"] = []
+        wizard(app).show_step("pods")
+        await settle(pilot)
+        burst(app, [*"a-pod", "ctrl+n", *"xyz"])
+        await settle(pilot, 8)
+        # The keys after Ctrl+N were not typed into the pod list being left.
+        assert app.state.task["pods"]["identifiers"] == ["a-pod"]
+        assert wizard(app).step_id == "protocol"
+        assert app.focused is field(app, "field-protocol").editor

@@ -356,4 +356,6 @@ class Field(TaskWizardNode, Vertical):
         self.set_class(not warning_only, "-invalid")
 
     def focus_editor(self) -> None:
-        self.editor.focus()
+        from taskwizard.tui.keys import focus_now
+
+        focus_now(self.editor)  # keys typed right after Ctrl+N/F8 land here
