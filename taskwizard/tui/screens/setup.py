@@ -244,7 +244,7 @@ class SetupScreen(Screen[bool]):
 
     def _skip_auth(self, index: int, direction: int) -> int:
         """The local hub needs no sign-in step: setup makes or reads its key pair itself."""
-        if STEP_IDS[index] == "auth" and self.hub == "local":
+        if SETUP_STEP_IDS[index] == "auth" and self.hub == "local":
             return index + direction
         return index
 

@@ -7,6 +7,7 @@ of truth — and tells each step, the step list, the preview and the footer.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -43,19 +44,26 @@ if TYPE_CHECKING:
 #: Which document the preview shows on each step.
 
 
+#: From this width the YAML preview is shown beside the form (by default, and with F2).
+PREVIEW_BESIDE_WIDTH = 110
+
+
 class WizardScreen(TaskWizardNode, Screen[None]):
     #: Focus goes to the step's first field once the step is mounted, not to the step list.
     AUTO_FOCUS = ""
     BINDINGS = [
+        # Footer order, essential first: at 80 columns Save, Help and Quit always show.
+        Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+n", "next", "Next"),
         Binding("escape", "back", "Back"),
-        Binding("ctrl+s", "save", "Save"),
         Binding("f1", "help", "Help"),
+        Binding("f8", "first_problem", "Problem", tooltip="Go to the next problem"),
+        # Shown here (the app's priority binding does the quitting) so it is not cut off.
+        Binding("ctrl+q", "app.quit", "Quit"),
         Binding(
             "ctrl+e", "toggle_raw", "YAML", tooltip="Edit this step as raw YAML", priority=True
         ),
         Binding("f2", "toggle_preview", "Preview"),
-        Binding("f8", "first_problem", "Problem", tooltip="Go to the next problem"),
         Binding("ctrl+l", "focus_steps", "Steps", show=False),
         Binding("ctrl+b", "bind_variable", "Bind to variable", show=False),
     ]
@@ -93,7 +101,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
                 # unavailable); this line says why, one key (F8) from the problem.
                 yield Static("", id="step-status")
             # The preview pane is mounted the first time it is shown (_apply_preview_visibility).
-        yield Footer()
+        yield Footer(compact=True, show_command_palette=False)  # room for the keys at 80
 
     def on_mount(self) -> None:
         self._update_step_list(validated=False)
@@ -114,15 +122,25 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self._apply_preview_visibility()
 
     def _apply_preview_visibility(self) -> None:
-        wide = (self.size.width or self.app.size.width) >= 110
+        wide = (self.size.width or self.app.size.width) >= PREVIEW_BESIDE_WIDTH
         visible = self._preview_forced if self._preview_forced is not None else wide
+        # Beside the form only when both fit; narrower, F2 shows the preview instead of
+        # the form (F2 again goes back), never a form squeezed to ten columns.
+        alone = visible and not wide
+        body = self.query_one("#wizard-body", Horizontal)
+        was_alone = body.has_class("-preview-only")
+        body.set_class(alone, "-preview-only")
         preview = self._preview_pane()
         if preview is None:
             if not visible:
                 return  # never shown yet: not mounted at all (start-up at 80 columns)
             preview = VerticalScroll(Static("", id="preview-body"), id="preview")
-            self.query_one("#wizard-body", Horizontal).mount(preview)
+            body.mount(preview)
         preview.display = visible
+        if alone and not was_alone:
+            self.call_after_refresh(preview.focus)  # arrows and PageDown scroll it
+        elif was_alone and not alone:
+            self.call_after_refresh(self._focus_step, self.tw_app.state.focus)
 
     def _preview_pane(self) -> VerticalScroll | None:
         panes = self.query("#preview").results(VerticalScroll)
@@ -324,10 +342,11 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def _title_text(self) -> str:
         state = self.tw_app.state
         source = state.config_source or state.task_source
-        what = f"editing {source.path}" if source else "new task template"
+        what = f"editing {Path(source.path).name}" if source else "new template"
         slug = state.entry.get("slug") if not state.task_only else None
         name = f" · {slug}" if isinstance(slug, str) and slug else ""
-        return f"[b]taskwizard[/b] — {what}{name} · {step_heading(self.step_id)}"
+        # The step first: a long slug or path is what gets cut at 80 columns, not the step.
+        return f"[b]{step_heading(self.step_id)}[/b]{name} · {what} · taskwizard"
 
     def _set_text(self, widget: Static, text: str) -> None:
         """Update a Static only when its text changes (an update re-lays the screen out)."""
@@ -358,9 +377,11 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         state = self.tw_app.state
         counts = self.step_problem_counts() if validated else {s: (0, 0) for s in STEP_IDS}
         marks: list[tuple[str, str]] = []
+        # A new template nobody has typed in yet does not shout (its fields do not either).
+        untouched = not state.touched and state.config_source is None and state.task_source is None
         for step in STEP_IDS:
             errors, warnings = counts[step]
-            if step not in state.visited or not validated:
+            if step not in state.visited or not validated or untouched:
                 mark, style = "○", "dim"
             elif errors:
                 mark, style = f"✗{errors}", "red"

@@ -74,8 +74,8 @@ class VariablesStep(RefocusingStep):
     )
     RAW_VIEW = ("task", (), ("template",))
     BINDINGS = [
-        Binding("ctrl+t", "add_variable", "Add variable"),
-        Binding("ctrl+r", "remove_variable", "Remove variable"),
+        Binding("ctrl+t", "add_variable", "Add"),
+        Binding("ctrl+r", "remove_variable", "Remove variable", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:

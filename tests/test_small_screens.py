@@ -1,0 +1,80 @@
+"""80x24 first: the footer keeps Save, Help and Quit on every step, titles fit, the
+preview is beside the form only when both fit; a new template does not shout."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from textual.widgets import OptionList, Static
+from textual.widgets._footer import FooterKey
+
+from taskwizard.state import STEP_IDS, STEPS
+from tests.tui_helpers import new_app, settle, wizard
+
+pytestmark = pytest.mark.anyio
+
+
+@pytest.mark.parametrize("size", [(80, 24), (100, 30)])
+async def test_save_help_and_quit_are_in_the_footer_on_every_step(
+    tmp_path: Path, size: tuple[int, int]
+) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=size) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        for step in STEP_IDS:
+            screen.show_step(step)
+            await settle(pilot)
+            shown = {
+                key.action: key
+                for key in screen.query(FooterKey)
+                if key.region.width and key.region.right <= size[0]
+            }
+            for action in ("save", "help", "next", "back"):
+                assert action in shown, f"{action} not visible on {step} at {size}"
+            assert {"quit", "app.quit"} & set(shown), f"Quit not visible on {step} at {size}"
+            title = str(screen.query_one("#wizard-title", Static).render())
+            step_part = f"Step {STEP_IDS.index(step) + 1}/8 {dict(STEPS)[step]}"
+            assert title.startswith(step_part) and len(step_part) < size[0] - 2
+
+
+async def test_f2_at_80_columns_shows_the_preview_instead_of_the_form(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        column = screen.query_one("#step-column")
+        await pilot.press("f2")
+        await settle(pilot)
+        preview = screen.query_one("#preview")
+        assert preview.display and not column.display
+        assert preview.region.width >= 76  # the whole width, not squeezed beside the form
+        assert app.focused is preview
+        await pilot.press("f2")
+        await settle(pilot)
+        assert column.display and not preview.display
+        assert app.focused is not None and column in app.focused.ancestors
+
+
+async def test_preview_beside_the_form_when_both_fit(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        assert screen.query_one("#preview").display and screen.query_one("#step-column").display
+
+
+async def test_a_new_template_shows_no_error_mark_before_anything_is_typed(
+    tmp_path: Path,
+) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.pause(0.3)  # the validators load
+        await settle(pilot)
+        steps = wizard(app).query_one("#step-list", OptionList)
+        assert "✗" not in str(steps.get_option_at_index(0).prompt)
+        await pilot.press("x", "backspace")  # touched, and the slug is empty again
+        await settle(pilot)
+        assert "✗" in str(steps.get_option_at_index(0).prompt)
