@@ -111,3 +111,22 @@ async def test_ctrl_t_card_is_scrolled_into_view(tmp_path: Path) -> None:
         here = focused_field(app)
         assert here is not None and here.path == ("task", "algorithm", 2, "name")
         assert on_screen(app, here)
+
+
+async def test_no_invisible_tab_stops_on_the_models_step(tmp_path: Path) -> None:
+    from taskwizard.tui.steps.base import StepView
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=SMALL) as pilot:
+        await settle(pilot)
+        wizard(app).show_step("models")
+        await settle(pilot)
+        for with_model in (False, True):
+            if with_model:
+                wizard(app).query_one("#add-model").focus()
+                await pilot.press("enter")
+                await settle(pilot)
+            for _ in range(12):
+                await pilot.press("tab")
+                await settle(pilot, 1)
+                assert not isinstance(app.focused, StepView), "Tab stopped on the step itself"

@@ -118,7 +118,7 @@ class UploadScreen(TaskWizardNode, Screen[None]):
             )
         yield Static("", id="upload-identity")
         with ContentSwitcher(initial="identity-view", id="upload-body"):
-            with VerticalScroll(id="identity-view"):
+            with VerticalScroll(id="identity-view", can_focus=False):  # its fields are the stops
                 yield Static("", id="identity-intro")
                 with Horizontal(classes="identity-field", id="username-field"):
                     yield Static("Username", classes="identity-label")

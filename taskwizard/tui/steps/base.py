@@ -30,6 +30,10 @@ RawView = tuple[DocName, DocPath, tuple[str, ...] | None]
 
 
 class StepView(TaskWizardNode, VerticalScroll):
+    #: Not a Tab stop of its own (an invisible one: nothing highlighted, Enter did
+    #: nothing); PageDown and the arrows still scroll it from the field in it.
+    can_focus = False
+
     step_id: ClassVar[str] = ""
     title: ClassVar[str] = ""
     intro: ClassVar[str] = ""
@@ -104,7 +108,10 @@ class StepView(TaskWizardNode, VerticalScroll):
         for field in fields:
             shown = by_field[id(field)] if (field.key in visible or "*" in visible) else []
             field.show_problems(shown)
-        other = self.query_one("#step-other-problems", Static)
+        others = self.query("#step-other-problems").results(Static)
+        other = next(others, None)
+        if other is None:
+            return  # mid-recompose (a model added or removed): validated again after it
         text = ""
         if rest and ("*" in visible or visible):
             text = "\n".join(
