@@ -78,3 +78,41 @@ async def test_a_new_template_shows_no_error_mark_before_anything_is_typed(
         await pilot.press("x", "backspace")  # touched, and the slug is empty again
         await settle(pilot)
         assert "✗" in str(steps.get_option_at_index(0).prompt)
+
+
+async def test_tags_are_not_marked_required_and_none_is_written_as_an_empty_list(
+    tmp_path: Path,
+) -> None:
+    from tests.tui_helpers import field
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        tags = field(app, "field-tags")
+        label = str(tags.query_one(".field--label", Static).render())
+        assert label == "Tags"  # no "*": Bitfount accepts tags: []
+        assert app.state.entry["tags"] == []
+
+
+async def test_a_number_variables_default_shows_in_the_preview_once_typed(
+    tmp_path: Path,
+) -> None:
+    from textual.widgets import Input
+
+    from tests.tui_helpers import field
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=(100, 30)) as pilot:
+        await settle(pilot)
+        app.state.task["template"] = {"threshold": {"type": "number", "label": "Threshold"}}
+        wizard(app).show_step("variables")
+        await settle(pilot)
+        value = wizard(app).query_one("#try-0", Input)
+        assert value.placeholder == "no default: type a value"
+        field(app, "variable-0-default").focus_editor()
+        await pilot.press(*"2.5")
+        await settle(pilot)
+        await pilot.pause(0.6)  # the preview follows a burst of typing
+        await settle(pilot)
+        assert app.state.task["template"]["threshold"]["default"] == 2.5
+        assert value.placeholder == "default: 2.5"
