@@ -116,3 +116,18 @@ async def test_a_number_variables_default_shows_in_the_preview_once_typed(
         await settle(pilot)
         assert app.state.task["template"]["threshold"]["default"] == 2.5
         assert value.placeholder == "default: 2.5"
+
+
+async def test_a_long_algorithm_name_stays_on_one_line_at_80_columns(tmp_path: Path) -> None:
+    from tests.tui_helpers import field
+
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        app.state.task["task"]["algorithm"] = [
+            {"name": "bitfount.HuggingFaceImageClassificationInference"}
+        ]
+        wizard(app).show_step("algorithms")
+        await settle(pilot)
+        button = field(app, "algorithm-0-name").editor
+        assert button.region.height <= 3  # one line of text (was two, cut at "Inferen|ce")
