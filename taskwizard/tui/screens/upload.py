@@ -639,6 +639,20 @@ class UploadScreen(TaskWizardNode, Screen[None]):
         self.query_one("#start-local-button").display = self._can_start_local_hub()
         self._status(self._status_text())
         self.refresh_bindings()
+        # Disabling the hub selector while planning dropped the focus (a keyboard user
+        # was left on nothing after choosing a hub): give it back once planning ends.
+        if phase != "planning" and phase != "identity" and self.focused is None:
+            self.call_after_refresh(self._focus_after_plan)
+
+    def _focus_after_plan(self) -> None:
+        if self.focused is not None:
+            return
+        hub_select = self.query_one("#hub-select", Select)
+        upload = self.query_one("#upload-button", Button)
+        if upload.display and not upload.disabled:
+            upload.focus()
+        elif not hub_select.disabled:
+            hub_select.focus()
 
     def _status(self, text: str) -> None:
         self.query_one("#upload-status", Static).update(text)
