@@ -9,7 +9,7 @@ validates the whole state and calls :meth:`StepView.show_problems`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -75,6 +75,14 @@ class StepView(TaskWizardNode, VerticalScroll):
         if widgets:
             await self.mount_all(widgets, before="#step-other-problems")
         return widgets
+
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """The step is no Tab stop itself: "focus the step" focuses its first control
+        (a step with no fields yet, e.g. Variables' "+ Add variable"), so its keys work."""
+        first = next((w for w in self.query("*") if w.focusable), None)
+        if first is not None:
+            first.focus(scroll_visible)
+        return self
 
     def fields(self) -> list[Field]:
         return list(self.query(Field))
