@@ -154,9 +154,13 @@ def entry(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def wait_checked(terminal: Terminal, name: str) -> None:
-    """Wait for the step list's first check mark: the wizard has settled after start-up."""
+    """Wait for the first validation's status line (or a check mark on a resumed draft):
+    the wizard has settled after start-up. (A new template nobody has typed in shows ○.)"""
     wait_for(
-        lambda: re.search(r"1 Template [✗✓!]", terminal.screen(name)),
+        lambda: re.search(
+            r"1 Template [✗✓!]|Fill in the fields marked|saves from any step|F8",
+            terminal.screen(name),
+        ),
         f"the first check on the screen of {name}",
         lambda: terminal.screen(name),
     )

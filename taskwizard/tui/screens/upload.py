@@ -640,19 +640,25 @@ class UploadScreen(TaskWizardNode, Screen[None]):
         self._status(self._status_text())
         self.refresh_bindings()
         # Disabling the hub selector while planning dropped the focus (a keyboard user
-        # was left on nothing after choosing a hub): give it back once planning ends.
-        if phase != "planning" and phase != "identity" and self.focused is None:
+        # was left on nothing after choosing a hub), and a field of the hidden identity
+        # form kept it (typing u, l, r went into it): a button of this phase takes it.
+        if phase != "identity":
             self.call_after_refresh(self._focus_after_plan)
 
     def _focus_after_plan(self) -> None:
-        if self.focused is not None:
+        """The button for what comes next (not the hub selector: it would take the
+        letter keys u, l, r… that the screen's actions use)."""
+        focused = self.focused
+        identity_view = self.query_one("#identity-view")
+        if self.phase == "identity":
+            return  # back to the form (e.g. a key was refused): its field keeps the focus
+        if focused is not None and identity_view not in focused.ancestors:
             return
-        hub_select = self.query_one("#hub-select", Select)
-        upload = self.query_one("#upload-button", Button)
-        if upload.display and not upload.disabled:
-            upload.focus()
-        elif not hub_select.disabled:
-            hub_select.focus()
+        for button_id in ("#upload-button", "#start-local-button", "#retry-button", "#back-button"):
+            button = self.query_one(button_id, Button)
+            if button.display and not button.disabled:
+                button.focus()
+                return
 
     def _status(self, text: str) -> None:
         self.query_one("#upload-status", Static).update(text)
