@@ -7,10 +7,10 @@ from typing import Any
 
 import pytest
 from textual.widget import Widget
+from tui_helpers import focused_field, new_app, settle, wizard
 
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.widgets.fields import Field
-from tests.tui_helpers import focused_field, new_app, settle, wizard
 
 pytestmark = pytest.mark.anyio
 SMALL = (80, 24)
@@ -98,7 +98,7 @@ async def test_entering_a_step_shows_its_top(tmp_path: Path) -> None:
 
 
 async def test_ctrl_t_card_is_scrolled_into_view(tmp_path: Path) -> None:
-    from tests.test_steps_algorithms import add
+    from test_steps_algorithms import add
 
     app = new_app(tmp_path)
     async with app.run_test(size=SMALL) as pilot:

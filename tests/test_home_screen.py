@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from textual.widgets import DataTable, Input
@@ -271,7 +271,7 @@ def test_summary_type_is_what_the_table_shows() -> None:
     ],
 )
 def test_the_check_column_fits_80_columns_uncut(
-    problems: int | None, status: str, text: str
+    problems: int | None, status: Literal["editing", "saved"], text: str
 ) -> None:
     from taskwizard.tui.screens.home import check_text
 
@@ -284,7 +284,7 @@ def test_the_check_column_fits_80_columns_uncut(
         "pods",
         problems,
         status,
-        Path("x"),  # type: ignore[arg-type]
+        Path("x"),
     )
     shown = check_text(draft).plain
     assert shown == text

@@ -10,14 +10,14 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_edit_flow import TASK
 from textual import events
 from textual.keys import _character_to_key
 from textual.widgets import Input
+from tui_helpers import SIZE, field, new_app, settle, wizard
 
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.save import SaveDialog
-from tests.test_edit_flow import TASK
-from tests.tui_helpers import SIZE, field, new_app, settle, wizard
 
 pytestmark = pytest.mark.anyio
 
@@ -100,7 +100,7 @@ async def test_ctrl_s_typed_as_the_wizard_appears_is_kept(tmp_path: Path) -> Non
 
 
 async def test_class_outputs_typed_as_a_yaml_list_is_saved_as_that_list(tmp_path: Path) -> None:
-    from tests.tui_helpers import problem_text
+    from tui_helpers import problem_text
 
     app = new_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:

@@ -5,14 +5,14 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from test_edit_flow import TASK
+from test_wizard_session import _new_template_ready_to_save
 from textual.containers import VerticalScroll
 from textual.widgets import Button
+from tui_helpers import new_app, settle
 
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.save import SaveDialog
-from tests.test_edit_flow import TASK
-from tests.test_wizard_session import _new_template_ready_to_save
-from tests.tui_helpers import new_app, settle
 
 pytestmark = pytest.mark.anyio
 

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from textual.widgets import OptionList, Static
 from textual.widgets._footer import FooterKey
+from tui_helpers import new_app, settle, wizard
 
 from taskwizard.state import STEP_IDS, STEPS
-from tests.tui_helpers import new_app, settle, wizard
 
 pytestmark = pytest.mark.anyio
 
@@ -83,7 +83,7 @@ async def test_a_new_template_shows_no_error_mark_before_anything_is_typed(
 async def test_tags_are_not_marked_required_and_none_is_written_as_an_empty_list(
     tmp_path: Path,
 ) -> None:
-    from tests.tui_helpers import field
+    from tui_helpers import field
 
     app = new_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
@@ -98,8 +98,7 @@ async def test_a_number_variables_default_shows_in_the_preview_once_typed(
     tmp_path: Path,
 ) -> None:
     from textual.widgets import Input
-
-    from tests.tui_helpers import field
+    from tui_helpers import field
 
     app = new_app(tmp_path)
     async with app.run_test(size=(100, 30)) as pilot:
@@ -119,7 +118,7 @@ async def test_a_number_variables_default_shows_in_the_preview_once_typed(
 
 
 async def test_a_long_algorithm_name_stays_on_one_line_at_80_columns(tmp_path: Path) -> None:
-    from tests.tui_helpers import field
+    from tui_helpers import field
 
     app = new_app(tmp_path)
     async with app.run_test(size=(80, 24)) as pilot:
