@@ -129,15 +129,6 @@ def _plan_file(
     return change
 
 
-def free_task_path(path: Path) -> Path:
-    """``path``, or ``name-2.yaml``, ``name-3.yaml``… next to it: the first that does not exist."""
-    candidate, number = path, 2
-    while candidate.exists():
-        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
-        number += 1
-    return candidate
-
-
 def join_existing_config(state: WizardState, path: Path) -> tuple[dict[str, Any], int] | None:
     """The config at ``path`` with this session's template (and its new models) added.
 

@@ -63,6 +63,15 @@ def _new_config() -> dict[str, Any]:
     return {"task-templates": [new_config_entry()], "models": []}
 
 
+def free_task_path(path: Path) -> Path:
+    """``path``, or ``name-2.yaml``, ``name-3.yaml``… next to it: the first that does not exist."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate
+
+
 @dataclass
 class WizardState:
     #: The whole task-templates config (every template and model in it).
@@ -204,8 +213,6 @@ class WizardState:
             return config, Path(self.task_path)
         # A new template never takes the name of a file that is there already (another
         # template's task YAML): ``slug-2.yaml`` then. Replacing one is chosen on Review.
-        from taskwizard.saving import free_task_path
-
         return config, free_task_path(config.parent / f"{slug}.yaml")
 
     def sync_template_path(self) -> None:

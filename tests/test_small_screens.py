@@ -10,7 +10,7 @@ from textual.widgets import OptionList, Static
 from textual.widgets._footer import FooterKey
 from tui_helpers import new_app, settle, wizard
 
-from taskwizard.state import STEP_IDS, STEPS
+from taskwizard.wizard_steps import STEP_IDS, STEPS
 
 pytestmark = pytest.mark.anyio
 
