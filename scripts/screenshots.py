@@ -2,6 +2,10 @@
 
     python scripts/screenshots.py            # all screens, into screenshots/
     python scripts/screenshots.py review     # only the scenes whose name contains "review"
+    python scripts/screenshots.py --sizes    # also 80x24 and 120x40, into screenshots/80x24/ …
+
+80×24 is the size the screens are designed for first; 120×40 shows the YAML preview
+beside the form (from 110 columns).
 
 Each scene starts the app with ``run_test`` at 100×30 in a throw-away settings
 folder, fills in an example template (no secrets; the folder shown is the
@@ -496,6 +500,10 @@ def local_hub(scene: Scene) -> Iterator[str | None]:
             hub.stop()
 
 
+#: The extra sizes of ``--sizes``, each in its own folder under screenshots/.
+EXTRA_SIZES = ((80, 24), (120, 40))
+
+
 async def capture(scene: Scene) -> str:
     if scene.settings:
         write_example_settings()
@@ -514,8 +522,23 @@ async def capture(scene: Scene) -> str:
 
 
 def main(argv: list[str]) -> int:
-    wanted = argv[1:]
-    OUT.mkdir(exist_ok=True)
+    global SIZE
+    wanted = [a for a in argv[1:] if a != "--sizes"]
+    runs = [(SIZE, OUT)]
+    if "--sizes" in argv[1:]:
+        runs += [(size, OUT / f"{size[0]}x{size[1]}") for size in EXTRA_SIZES]
+    default = SIZE
+    try:
+        for size, out in runs:
+            SIZE = size
+            write_scenes(wanted, out)
+    finally:
+        SIZE = default
+    return 0
+
+
+def write_scenes(wanted: list[str], out: Path) -> None:
+    out.mkdir(exist_ok=True)
     with isolated_folders():
         for number, scene in enumerate((*SCENES, *FILE_SCENES), start=1):
             if wanted and not any(w in scene.name for w in wanted):
@@ -528,10 +551,9 @@ def main(argv: list[str]) -> int:
             except Exception as exc:  # a screen that does not exist yet, or fails to draw
                 print(f"skipped {scene.name}: {type(exc).__name__}: {exc}")
                 continue
-            target = OUT / f"{number:02d}-{scene.name}.svg"
+            target = out / f"{number:02d}-{scene.name}.svg"
             target.write_text(svg, encoding="utf-8")
             print(f"wrote {target.relative_to(ROOT)}")
-    return 0
 
 
 if __name__ == "__main__":

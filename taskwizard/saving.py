@@ -10,6 +10,7 @@ since it was opened unless the user said to overwrite it.
 
 from __future__ import annotations
 
+import copy
 import hashlib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -36,6 +37,11 @@ class FileChange:
     changed_on_disk: bool = False
     #: Unreadable/unparsable existing file: reason.
     blocked: str | None = None
+    #: A new template joins a config that already exists (``taskwizard new`` in a folder
+    #: that has one): the whole config as it will be, and the index of the new entry.
+    joined: tuple[dict[str, Any], int] | None = None
+    #: The slugs of the templates already in that config (they are kept).
+    kept_templates: list[str] = field(default_factory=list)
 
     def diff(self) -> str:
         from taskwizard.model.roundtrip import unified_diff
@@ -46,6 +52,10 @@ class FileChange:
 @dataclass
 class SavePlan:
     changes: list[FileChange]
+    #: The folder new files go to (to plan again, e.g. after "Replace the file instead").
+    folder: Path = field(default_factory=Path.cwd)
+    #: Planned with ``replace_existing``: an existing config not opened here is replaced.
+    replacing: bool = False
 
     @property
     def to_write(self) -> list[FileChange]:
@@ -61,6 +71,11 @@ class SavePlan:
     @property
     def blocked(self) -> list[FileChange]:
         return [c for c in self.changes if c.blocked]
+
+    @property
+    def replaces_other_file(self) -> bool:
+        """Writing would replace a file this session did not open (only by a deliberate choice)."""
+        return any(c.overwrites_other_file for c in self.to_write)
 
 
 def source_of(path: Path) -> SourceFile:
@@ -114,8 +129,50 @@ def _plan_file(
     return change
 
 
-def plan_save(state: WizardState, folder: Path) -> SavePlan:
+def join_existing_config(state: WizardState, path: Path) -> tuple[dict[str, Any], int] | None:
+    """The config at ``path`` with this session's template (and its new models) added.
+
+    ``None`` when the file is not a task-templates config that can take one more entry.
+    """
+    from taskwizard.model.yamlio import load_yaml_text
+
+    try:
+        loaded = load_yaml_text(path.read_bytes(), filename=str(path))
+    except OSError:
+        return None
+    data = loaded.data
+    if not loaded.ok or not isinstance(data, dict):
+        return None
+    if not isinstance(data.get("task-templates"), list):
+        return None
+    if not isinstance(data.get("models", []), list):
+        return None
+    joined = copy.deepcopy(data)
+    entries: list[Any] = joined["task-templates"]
+    entries.append(copy.deepcopy(state.entry))
+    ours = state.config.get("models")
+    theirs = joined.get("models") or []
+    new_models = [m for m in (ours if isinstance(ours, list) else []) if m not in theirs]
+    if new_models:
+        joined["models"] = [*theirs, *copy.deepcopy(new_models)]
+    return joined, len(entries) - 1
+
+
+def plan_save(state: WizardState, folder: Path, *, replace_existing: bool = False) -> SavePlan:
+    """What Save writes.
+
+    A new template whose config file exists already (one this session did not
+    open: ``taskwizard new`` in a folder that has one) is *added* to it (its task
+    YAML gets a file name not taken yet: ``WizardState.default_paths``). Replacing the
+    config instead is a deliberate choice in the Save dialog (``replace_existing``).
+    """
     config_path, task_path = state.default_paths(folder)
+    joins = (
+        not replace_existing
+        and not state.task_only
+        and state.config_source is None
+        and config_path.exists()
+    )
     changes = []
     if not state.config_only:
         state.task_path = str(task_path)
@@ -123,8 +180,20 @@ def plan_save(state: WizardState, folder: Path) -> SavePlan:
     if not state.task_only:
         state.config_path = str(config_path)
         state.sync_template_path()
-        changes.append(_plan_file("config", config_path, state.config, state.config_source))
-    return SavePlan(changes)
+        joined = join_existing_config(state, config_path) if joins else None
+        if joined is None:
+            changes.append(_plan_file("config", config_path, state.config, state.config_source))
+        else:
+            data, _ = joined
+            change = _plan_file("config", config_path, data, None)
+            change.overwrites_other_file = False  # added to, not replaced
+            change.joined = joined
+            change.kept_templates = [
+                str(e.get("slug") or "?") if isinstance(e, dict) else "?"
+                for e in data["task-templates"][:-1]
+            ]
+            changes.append(change)
+    return SavePlan(changes, folder=folder, replacing=replace_existing)
 
 
 def apply_save(plan: SavePlan, state: WizardState) -> list[Path]:
@@ -135,6 +204,13 @@ def apply_save(plan: SavePlan, state: WizardState) -> list[Path]:
             raise OSError(change.blocked)
         atomic_write_text(change.path, change.new_text)
         written.append(change.path)
+        if change.joined is not None:
+            # The session now edits the config as written: every template in it.
+            state.config = copy.deepcopy(change.joined[0])
+            state.template_index = change.joined[1]
+        if change.joined is not None:
+            # The session now edits the config as written: every template in it.
+            state.config, state.template_index = copy.deepcopy(change.joined[0]), change.joined[1]
     for change in plan.changes:
         if change.path.exists():
             src = source_of(change.path)

@@ -63,6 +63,15 @@ def _new_config() -> dict[str, Any]:
     return {"task-templates": [new_config_entry()], "models": []}
 
 
+def free_task_path(path: Path) -> Path:
+    """``path``, or ``name-2.yaml``, ``name-3.yaml``… next to it: the first that does not exist."""
+    candidate, number = path, 2
+    while candidate.exists():
+        candidate = path.with_name(f"{path.stem}-{number}{path.suffix}")
+        number += 1
+    return candidate
+
+
 @dataclass
 class WizardState:
     #: The whole task-templates config (every template and model in it).
@@ -200,8 +209,11 @@ class WizardState:
 
         slug = sanitise_slug(str(self.entry.get("slug") or "")) or "task"
         config = Path(self.config_path) if self.config_path else folder / "task-templates.yaml"
-        task = Path(self.task_path) if self.task_path else config.parent / f"{slug}.yaml"
-        return config, task
+        if self.task_path:
+            return config, Path(self.task_path)
+        # A new template never takes the name of a file that is there already (another
+        # template's task YAML): ``slug-2.yaml`` then. Replacing one is chosen on Review.
+        return config, free_task_path(config.parent / f"{slug}.yaml")
 
     def sync_template_path(self) -> None:
         """Point the entry's ``template:`` at the task file, relative to the config.

@@ -1,7 +1,7 @@
 """The wizard's steps, in one place: a step is one :class:`StepSpec` here plus one view module.
 
 Everything else is derived from :data:`STEP_SPECS`: the order and titles (:data:`STEPS`,
-"step N of 8"), which step edits a value (:func:`step_of`, where a problem jumps to),
+"Step N/8"), which step edits a value (:func:`step_of`, where a problem jumps to),
 the step's view (``taskwizard.tui.steps``) and which document its preview shows.
 The views are named as ``"module:Class"`` strings so that this module (and everything
 below the TUI that asks about steps) never imports Textual.
@@ -91,8 +91,8 @@ def step_of(doc: DocName, path: DocPath) -> str:
 
 
 def step_heading(step_id: str) -> str:
-    """``"step N of 8: Title"``, as the wizard's title line shows it."""
-    return f"step {STEP_IDS.index(step_id) + 1} of {len(STEP_IDS)}: {STEP_TITLES[step_id]}"
+    """``"Step N/8 Title"``, as the wizard's title line starts (short: it fits at 80 columns)."""
+    return f"Step {STEP_IDS.index(step_id) + 1}/{len(STEP_IDS)} {STEP_TITLES[step_id]}"
 
 
 def preview_doc(step_id: str) -> DocName:

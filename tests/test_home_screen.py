@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import pytest
 from textual.widgets import DataTable, Input
@@ -258,3 +258,34 @@ def test_summary_type_is_what_the_table_shows() -> None:
     # the table is built from DraftSummary; a field rename there must fail here
     fields = set(DraftSummary.__dataclass_fields__)
     assert {"name", "title", "slug", "updated", "step", "problems", "status"} <= fields
+
+
+@pytest.mark.parametrize(
+    ("problems", "status", "text"),
+    [
+        (0, "saved", "✓ saved"),
+        (0, "editing", "✓ valid"),
+        (3, "saved", "3 problems"),
+        (1, "editing", "1 problem"),
+        (None, "saved", "not checked"),
+    ],
+)
+def test_the_check_column_fits_80_columns_uncut(
+    problems: int | None, status: Literal["editing", "saved"], text: str
+) -> None:
+    from taskwizard.tui.screens.home import check_text
+
+    draft = DraftSummary(
+        "id",
+        "n",
+        "t",
+        "s",
+        datetime.now(UTC),
+        "pods",
+        problems,
+        status,
+        Path("x"),
+    )
+    shown = check_text(draft).plain
+    assert shown == text
+    assert len(shown) <= column_widths(76)[-1]

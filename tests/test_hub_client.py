@@ -381,3 +381,26 @@ def test_read_only_client_sends_only_gets(tmp_path: Path) -> None:
     with pytest.raises(ReadOnlyViolation):
         client.upload_single("http://s3.test/b", {}, path)
     assert [r.method for r in rec.log] == ["GET"]
+
+
+def test_refused_connection_on_loopback_fails_at_once_with_what_to_do() -> None:
+    """No hub running on this machine: no 1+2+4 s of retries before saying so."""
+    import socket
+    import time
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = int(probe.getsockname()[1])  # closed again: nothing listens there
+    sleeps: list[float] = []
+    client = HubClient(
+        f"http://127.0.0.1:{port}",
+        Credentials.from_api_key("kid", "key", "test"),
+        sleep=sleeps.append,
+    )
+    started = time.monotonic()
+    with pytest.raises(HubUnavailable, match="connection refused") as raised:
+        client.get_task_template("alice", "s")
+    assert sleeps == []
+    assert time.monotonic() - started < 2
+    assert f"127.0.0.1:{port}" in str(raised.value) and "taskwizard hub" in str(raised.value)
+    client.close()

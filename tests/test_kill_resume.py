@@ -154,9 +154,13 @@ def entry(record: dict[str, Any]) -> dict[str, Any]:
 
 
 def wait_checked(terminal: Terminal, name: str) -> None:
-    """Wait for the step list's first check mark: the wizard has settled after start-up."""
+    """Wait for the first validation's status line (or a check mark on a resumed draft):
+    the wizard has settled after start-up. (A new template nobody has typed in shows ○.)"""
     wait_for(
-        lambda: re.search(r"1 Template [✗✓!]", terminal.screen(name)),
+        lambda: re.search(
+            r"1 Template [✗✓!]|Fill in the fields marked|saves from any step|F8",
+            terminal.screen(name),
+        ),
         f"the first check on the screen of {name}",
         lambda: terminal.screen(name),
     )
@@ -188,7 +192,7 @@ def terminal(tw_dirs: dict[str, Path], tmp_path: Path) -> Iterator[Terminal]:
 
 def test_kill_9_mid_typing_then_resume_restores_every_value(terminal: Terminal) -> None:
     pid = terminal.start("first", "new")
-    terminal.wait_screen("first", f"step 1 of {len(STEP_IDS)}", "Slug")
+    terminal.wait_screen("first", f"Step 1/{len(STEP_IDS)}", "Slug")
     wait_checked(terminal, "first")
 
     # The slug field has the focus on a new template's first step.
@@ -229,7 +233,7 @@ def test_kill_9_mid_typing_then_resume_restores_every_value(terminal: Terminal) 
     terminal.start("second", "resume")
     # The focused field (the description) is scrolled into view; the slug is in the title bar.
     screen = terminal.wait_screen("second", "retina-scan", values["description"])
-    assert f"step 1 of {len(STEP_IDS)}" in screen
+    assert f"Step 1/{len(STEP_IDS)}" in screen
     wait_checked(terminal, "second")
     # keys land in the focused field, the description (End: the cursor starts at its start)
     terminal.key("second", "End")
@@ -259,7 +263,7 @@ def test_kill_9_mid_typing_then_resume_restores_every_value(terminal: Terminal) 
 
 def test_kill_9_during_fast_typing_never_leaves_a_corrupt_draft(terminal: Terminal) -> None:
     pid = terminal.start("fast", "new")
-    terminal.wait_screen("fast", f"step 1 of {len(STEP_IDS)}", "Slug")
+    terminal.wait_screen("fast", f"Step 1/{len(STEP_IDS)}", "Slug")
     wait_checked(terminal, "fast")
     typed = "a"
     terminal.type("fast", typed)

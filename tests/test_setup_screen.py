@@ -361,10 +361,12 @@ async def test_device_code_login_now_against_the_local_hub(
         await pilot.pause()
         screen = setup_screen(app)
         await pilot.press(*"testuser", "enter")
-        await pilot.press("down", "down", "down", "down")  # the local hub
+        # A custom URL on loopback is a local hub too; the "Local hub" choice itself
+        # skips the sign-in step (setup makes its key pair).
+        await pilot.press("down", "down", "down", "down", "down")
         await pilot.pause()
         screen.query_one("#hub-url", Input).value = hub.url  # where this test's hub runs
-        await pilot.press("enter")
+        await pilot.press("enter", "enter")  # choose Custom (to its URL), then next
         await pilot.pause()
         assert screen.step == "auth"
         await pilot.press("down")  # browser login
@@ -395,7 +397,7 @@ async def test_device_code_login_now_against_the_local_hub(
         await pilot.pause()
         assert isinstance(app.screen, HomeScreen)
     saved = settings.load_settings()
-    assert (saved.hub, saved.hub_url, saved.auth_method) == ("local", hub.url, "device_code")
+    assert (saved.hub, saved.hub_url, saved.auth_method) == ("custom", hub.url, "device_code")
     secrets_file = paths.secrets_file()
     assert stat.S_IMODE(secrets_file.stat().st_mode) == 0o600
     tokens = settings.load_secrets().tokens[hub.url]
@@ -404,3 +406,41 @@ async def test_device_code_login_now_against_the_local_hub(
     for file, text in all_files_text(tw_dirs, skip=secrets_file).items():
         assert access not in text, f"the access token leaked into {file}"
         assert tokens["refresh_token"] not in text, f"the refresh token leaked into {file}"
+
+
+async def test_first_run_with_the_local_hub_asks_no_key_and_makes_its_key_pair(
+    tw_dirs: dict[str, Path], tmp_path: Path
+) -> None:
+    from taskwizard.hub.auth import local_hub_credentials
+    from taskwizard.hub.localhub import CREDENTIALS_NAME, LocalHub
+
+    app = RecordingApp()
+    async with app.run_test(size=SIZE) as pilot:
+        await pilot.pause()
+        screen = setup_screen(app)
+        await type_text(pilot, "alice")
+        await pilot.press("enter")
+        assert screen.step == "hub"
+        await pilot.press("down", "down", "down", "down")  # production … dev, local
+        await pilot.pause()
+        assert "No key to type" in " ".join(screen_text(app).split())
+        await pilot.press("enter")
+        await pilot.pause()
+        assert screen.step == "folder"  # no "How to sign in" step for the local hub
+        await pilot.press("escape")
+        await pilot.pause()
+        assert screen.step == "hub"  # and none on the way back
+        await pilot.press("enter")
+        await pilot.pause()
+        await set_folder(pilot, tmp_path)
+        await pilot.press("enter")
+        await pilot.pause()
+        assert isinstance(app.screen, HomeScreen)
+    saved = settings.load_settings()
+    assert (saved.hub, saved.username, saved.auth_method) == ("local", "alice", None)
+    key_file = paths.local_hub_dir() / CREDENTIALS_NAME
+    assert stat.S_IMODE(key_file.stat().st_mode) == 0o600
+    made = local_hub_credentials("alice")
+    assert made is not None  # what an upload uses…
+    hub = LocalHub(paths.local_hub_dir(), username="alice")  # …is what the hub accepts
+    assert (hub.api_key_id, hub.credentials_source) == (made.api_key_id, "stored")

@@ -30,8 +30,8 @@ def test_everything_about_steps_comes_from_the_specs() -> None:
     assert {s.id: s.title for s in STEP_SPECS} == STEP_TITLES
     assert {s.id: s.view for s in STEP_SPECS} == STEP_VIEWS
     assert sum(s.owns_rest for s in STEP_SPECS) == 1
-    assert step_heading("template") == "step 1 of 8: Template"
-    assert step_heading("review") == "step 8 of 8: Review & save"
+    assert step_heading("template") == "Step 1/8 Template"
+    assert step_heading("review") == "Step 8/8 Review & save"
     assert [preview_doc(s) for s in STEP_IDS] == ["config", "config"] + ["task"] * 6
 
 

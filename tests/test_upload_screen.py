@@ -497,3 +497,31 @@ async def test_a_file_changed_after_the_plan_fails_until_planned_again(
         assert screen.result is not None and screen.result.ok
     latest = max(m["modelVersion"] for m in hub.models())
     assert hub.model_weights(USER, "MyModel", latest) == weights_bytes(300_000)
+
+
+@pytest.mark.usefixtures("local_settings", "keys_in_env")
+async def test_the_hub_selector_and_upload_button_work_from_the_keyboard(tmp_path: Path) -> None:
+    from textual.widgets import Button, Select
+
+    config = make_project(tmp_path / "p")
+    app = home_app()
+    async with app.run_test(size=SIZE) as pilot:
+        app.push_screen(UploadScreen(config, client_factory=fast_client()))
+        screen = upload_screen(app)
+        await wait_for(pilot, lambda: screen.phase == "planned", "the plan")
+        reached: set[str] = set()
+        for _ in range(10):
+            await pilot.press("tab")
+            if app.focused is not None and app.focused.id:
+                reached.add(app.focused.id)
+        assert {"hub-select", "upload-button"} <= reached
+        hub_select = screen.query_one("#hub-select", Select)
+        hub_select.focus()
+        await pilot.pause()
+        before = hub_select.value
+        # Open, the last hub (dev: keys from the environment, so it plans at once), choose.
+        await pilot.press("enter", "up", "enter")
+        await wait_for(pilot, lambda: screen.phase not in ("planned", "planning"), "the new plan")
+        assert hub_select.value != before
+        assert app.focused is not None  # not left on nothing after the choice
+        assert isinstance(screen.query_one("#upload-button"), Button)

@@ -195,42 +195,117 @@ async def test_keyboard_session_new_to_saved_files_then_second_template(tmp_path
     assert_valid([config_path])  # validates both task YAMLs it points to
 
 
-async def test_save_asks_before_overwriting_an_existing_file(tmp_path: Path) -> None:
+EXISTING_CONFIG = """\
+# someone's config: keep this comment
+task-templates:
+  - slug: first   # the first template
+    title: First
+    type: text-classification
+    description: The first one.
+    template: first.yaml
+    tags: [Prediction]
+
+models: []
+"""
+
+
+async def _new_template_ready_to_save(pilot, slug: str) -> WizardScreen:  # type: ignore[no-untyped-def]
+    app = pilot.app
+    await settle(pilot)
+    screen = wizard(app)
+    await fill_template_step(pilot, slug, "O")
+    screen.show_step("pods")
+    await settle(pilot)
+    await type_text(pilot, "a-pod")
+    screen.show_step("review")
+    await settle(pilot)
+    assert screen.total_errors() == 0, screen.problems
+    return screen
+
+
+async def test_new_template_in_a_folder_with_a_config_is_added_to_it(tmp_path: Path) -> None:
     folder = tmp_path / "work"
     folder.mkdir()
     existing = folder / "task-templates.yaml"
-    existing.write_text("# someone's config\ntask-templates: []\n")
+    existing.write_text(EXISTING_CONFIG)
+    (folder / "ov.yaml").write_text("# someone's task YAML with the same name\n")
     app = new_app(folder)
-    async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot)
-        screen = wizard(app)
-        await fill_template_step(pilot, "ov", "O")
-        screen.show_step("pods")
-        await settle(pilot)
-        await type_text(pilot, "a-pod")
-        screen.show_step("review")
-        await settle(pilot)
-        assert screen.total_errors() == 0, screen.problems
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _new_template_ready_to_save(pilot, "ov")
         await pilot.press("ctrl+s")
         await settle(pilot)
         dialog = app.screen
         assert isinstance(dialog, SaveDialog)
-        assert dialog.plan.needs_confirmation
+        # The note is at the dialog's top, on screen at 80x24.
+        note = dialog.query_one("#save-warnings")
+        assert note.region.bottom <= 24 and note.region.height > 0
         text = " ".join(str(s.render()) for s in dialog.query(".save--warn"))
-        assert "already exists and will be overwritten" in text
+        assert "this template is added to it" in text and "first" in text
         await pilot.press("escape")  # cancel: nothing written
         await settle(pilot)
         assert isinstance(app.screen, WizardScreen)
-        assert existing.read_text().startswith("# someone's config")
-        assert not (folder / "ov.yaml").exists()
+        assert existing.read_text() == EXISTING_CONFIG
         await pilot.press("ctrl+s")
         await settle(pilot)
-        await pilot.press("ctrl+s")  # this time: write
+        await pilot.press("ctrl+s")  # Ctrl+S twice: adds, never replaces
+        await settle(pilot)
+        assert isinstance(app.screen, SavedDialog)
+        await pilot.press("escape")
+        await settle(pilot)
+        # The session now edits the whole config: a further change edits it in place.
+        assert app.state.template_index == 1
+        assert app.state.entry["slug"] == "ov"
+    text = existing.read_text()
+    assert text.startswith(EXISTING_CONFIG.rstrip("\n").rsplit("\n\nmodels", 1)[0])
+    assert "# the first template" in text
+    config = yaml.safe_load(text)
+    assert [e["slug"] for e in config["task-templates"]] == ["first", "ov"]
+    # Its task YAML did not take the other file's name.
+    assert config["task-templates"][1]["template"] == "ov-2.yaml"
+    assert (folder / "ov.yaml").read_text().startswith("# someone's task YAML")
+    assert yaml.safe_load((folder / "ov-2.yaml").read_text())["pods"]["identifiers"] == ["a-pod"]
+
+
+async def test_replacing_an_existing_config_is_a_deliberate_choice(tmp_path: Path) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    existing = folder / "task-templates.yaml"
+    existing.write_text(EXISTING_CONFIG)
+    app = new_app(folder)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await _new_template_ready_to_save(pilot, "ov")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        dialog = app.screen
+        assert isinstance(dialog, SaveDialog)
+        replace = dialog.query_one("#replace", Button)
+        replace.press()
+        await settle(pilot)
+        text = " ".join(str(s.render()) for s in dialog.query(".save--warn"))
+        assert "will be replaced" in text
+        await pilot.press("ctrl+s")
         await settle(pilot)
         assert isinstance(app.screen, SavedDialog)
     config = yaml.safe_load(existing.read_text())
     assert [e["slug"] for e in config["task-templates"]] == ["ov"]
     assert_valid([existing])
+
+
+async def test_a_file_that_is_no_config_is_not_replaced_by_ctrl_s(tmp_path: Path) -> None:
+    folder = tmp_path / "work"
+    folder.mkdir()
+    existing = folder / "task-templates.yaml"
+    existing.write_text("just: some other yaml\n")
+    app = new_app(folder)
+    async with app.run_test(size=SIZE) as pilot:
+        await _new_template_ready_to_save(pilot, "ov")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.press("ctrl+s")  # not the default: nothing happens
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)
+        assert existing.read_text() == "just: some other yaml\n"
 
 
 async def test_review_paths_move_the_files_and_the_template_entry(tmp_path: Path) -> None:

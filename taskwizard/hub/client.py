@@ -31,6 +31,7 @@ from taskwizard.hub.auth import (
     HubAuth,
     rejected_message,
 )
+from taskwizard.hub.environments import is_loopback_http
 
 T = TypeVar("T")
 
@@ -68,6 +69,32 @@ class WrongUser(AuthError):
 
 class HubUnavailable(HubError):
     """Still failing after every retry (connection errors, timeouts, 429/5xx)."""
+
+
+def _refused_on_loopback(exc: Exception) -> bool:
+    """Nothing listens on this machine's port: asking again in 1, 2, 4 s will not change
+    that (retries are for timeouts and 5xx). The request never reached a server."""
+    if not isinstance(exc, httpx.ConnectError):
+        return False
+    try:
+        url = str(exc.request.url)
+    except RuntimeError:  # no request attached
+        return False
+    return is_loopback_http(url)
+
+
+def _refused_message(what: str, exc: Exception) -> str:
+    url = ""
+    try:
+        request = exc.request  # type: ignore[attr-defined]
+        url = f"{request.url.scheme}://{request.url.netloc.decode()}"
+    except (AttributeError, RuntimeError):
+        pass
+    return (
+        f"{what}: connection refused — nothing is listening at {url or 'the hub address'}. "
+        "Start the local hub (`taskwizard hub`, or 'Start the local hub here'), "
+        "or check the hub URL in Settings."
+    )
 
 
 class ReadOnlyViolation(HubError):
@@ -541,6 +568,8 @@ class HubClient:
             except httpx.TransportError as exc:
                 if isinstance(exc, httpx.UnsupportedProtocol):
                     raise HubError(f"{what}: {exc}") from None
+                if _refused_on_loopback(exc):
+                    raise HubUnavailable(_refused_message(what, exc)) from None
                 last = exc
             else:
                 if response.status_code not in RETRY_STATUSES or attempt == self.max_retries:
@@ -565,6 +594,8 @@ class HubClient:
             try:
                 answer = send()
             except _NOT_SENT as exc:
+                if _refused_on_loopback(exc):
+                    raise HubUnavailable(_refused_message(what, exc)) from None
                 reached, last = False, _describe(exc)
             except httpx.TransportError as exc:
                 if isinstance(exc, httpx.UnsupportedProtocol):

@@ -9,11 +9,13 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
+from textual import events
 from textual.app import App, SystemCommand
 from textual.binding import Binding
 from textual.screen import Screen
 
 from taskwizard.state import WizardState
+from taskwizard.tui.keys import deliver_key
 
 if TYPE_CHECKING:
     from taskwizard.drafts import Autosaver, DraftStore
@@ -61,6 +63,12 @@ class TaskWizardApp(App[None]):
         self._draft_is_new = False
         #: Set after an unhandled exception: what the CLI prints (no secret in it).
         self.crash_message: str | None = None
+
+    async def on_event(self, event: events.Event) -> None:
+        # A key the focused field binds (Backspace, Ctrl+U…) acts in the order typed.
+        if isinstance(event, events.Key) and await deliver_key(self, event):
+            return
+        await super().on_event(event)
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("focus_next", "focus_previous"):

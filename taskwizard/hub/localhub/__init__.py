@@ -73,6 +73,34 @@ class LocalHubLocked(LocalHubError):
     """Another local hub already serves this data folder."""
 
 
+def local_hub_key_pair(data_dir: Path, username: str) -> tuple[str, str, str]:
+    """``username``'s API key pair for the local hub kept in ``data_dir``, made on first use.
+
+    Returns (key id, key, "stored" or "generated"). The file is mode 0600. ``taskwizard
+    setup`` calls this too, so the key that uploads use exists before the hub first runs.
+    """
+    path = Path(data_dir).expanduser() / CREDENTIALS_NAME
+    stored: dict[str, Any] = {}
+    if path.is_file():
+        try:
+            stored = json.loads(path.read_text())
+        except (OSError, ValueError):
+            stored = {}
+    users = stored.get("users") if isinstance(stored.get("users"), dict) else {}
+    assert isinstance(users, dict)
+    entry = users.get(username)
+    if isinstance(entry, dict) and isinstance(entry.get("api_key_id"), str):
+        return entry["api_key_id"], str(entry.get("api_key", "")), "stored"
+    key_id = "lh" + secrets.token_hex(12)
+    key = secrets.token_hex(24)
+    users[username] = {"api_key_id": key_id, "api_key": key}
+    from taskwizard.atomic import atomic_write_text
+
+    private_dir(Path(data_dir).expanduser())
+    atomic_write_text(path, json.dumps({"users": users}, indent=2) + "\n", mode=0o600)
+    return key_id, key, "generated"
+
+
 def _is_loopback(host: str) -> bool:
     if host == "localhost":
         return True
@@ -151,26 +179,7 @@ class LocalHub:
         env_key = os.environ.get("BITFOUNT_API_KEY")
         if env_id and env_key:
             return env_id, env_key, "environment"
-        path = self.data_dir / CREDENTIALS_NAME
-        stored: dict[str, Any] = {}
-        if path.is_file():
-            try:
-                stored = json.loads(path.read_text())
-            except (OSError, ValueError):
-                stored = {}
-        users = stored.get("users") if isinstance(stored.get("users"), dict) else {}
-        assert isinstance(users, dict)
-        entry = users.get(self.username)
-        if isinstance(entry, dict) and isinstance(entry.get("api_key_id"), str):
-            return entry["api_key_id"], str(entry.get("api_key", "")), "stored"
-        key_id = "lh" + secrets.token_hex(12)
-        key = secrets.token_hex(24)
-        users[self.username] = {"api_key_id": key_id, "api_key": key}
-        from taskwizard.atomic import atomic_write_text
-
-        private_dir(self.data_dir)
-        atomic_write_text(path, json.dumps({"users": users}, indent=2) + "\n", mode=0o600)
-        return key_id, key, "generated"
+        return local_hub_key_pair(self.data_dir, self.username)
 
     def _signing_secret(self) -> bytes:
         path = self.data_dir / SIGNING_KEY_NAME

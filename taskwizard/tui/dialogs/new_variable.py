@@ -61,7 +61,9 @@ class NewVariableDialog(ModalScreen[tuple[str, str, str] | None]):
     def _submitted(self, event: Input.Submitted) -> None:
         event.stop()
         if event.input.id == "variable-name":
-            self.query_one("#variable-label", Input).focus()
+            from taskwizard.tui.keys import focus_now
+
+            focus_now(self.query_one("#variable-label", Input))  # before the keys typed next
         else:
             self.action_submit()
 

@@ -65,7 +65,8 @@ HUB_LABELS: dict[str, str] = {
     "staging": f"Staging      {HUB_URLS['staging']}",
     "sandbox": f"Sandbox      {HUB_URLS['sandbox']}",
     "dev": f"Dev          {HUB_URLS['dev']}",
-    "local": "Local hub on this machine (taskwizard hub), works offline",
+    # Its real address: Dev is on port 3000 of this machine too.
+    "local": f"Local hub    {LOCAL_HUB_URL} (taskwizard hub), offline",
     "custom": "Custom URL…",
 }
 AUTH_LABELS: dict[str, str] = {
@@ -239,11 +240,17 @@ class SetupScreen(Screen[bool]):
         if self.step_index == len(SETUP_STEPS) - 1:
             self.finish()
         else:
-            self.show_step(self.step_index + 1)
+            self.show_step(self._skip_auth(self.step_index + 1, +1))
+
+    def _skip_auth(self, index: int, direction: int) -> int:
+        """The local hub needs no sign-in step: setup makes or reads its key pair itself."""
+        if SETUP_STEP_IDS[index] == "auth" and self.hub == "local":
+            return index + direction
+        return index
 
     def action_back(self) -> None:
         if self.step_index > 0:
-            self.show_step(self.step_index - 1)
+            self.show_step(self._skip_auth(self.step_index - 1, -1))
             return
         if self.mode == "first-run":
             self.notify(
@@ -294,6 +301,10 @@ class SetupScreen(Screen[bool]):
                 default_folder=self.saved_settings.default_folder,
             )
         )
+        try:
+            self._ensure_local_hub_key(username)
+        except OSError as exc:
+            self.notify(f"Could not make the local hub's key: {exc}", severity="error")
         self.notify(
             f"Set up to try taskwizard offline as {username!r} with the local hub. "
             "Change it any time with Settings (s).",
@@ -328,7 +339,10 @@ class SetupScreen(Screen[bool]):
             url.value = ""
         check = self.query_one("#hub-check", Static)
         if hub == "local":
-            check.update("Start it with `taskwizard hub`; nothing leaves this computer.")
+            check.update(
+                "Start it with `taskwizard hub`; nothing leaves this computer. "
+                "No key to type: setup makes the local hub's key pair for you."
+            )
         elif hub == "custom":
             check.update("The address of your organisation's Bitfount Hub.")
         else:
@@ -519,7 +533,9 @@ class SetupScreen(Screen[bool]):
     def _check_auth(self) -> str | None:
         label = self.query_one("#auth-check", Static)
         error: str | None = None
-        if self.auth == "api_key":
+        if self.hub == "local":
+            pass  # the local hub's own key pair (ensure_local_hub_key): nothing to type
+        elif self.auth == "api_key":
             key_id = self.query_one("#api-key-id", Input).value.strip()
             key = self.query_one("#api-key", Input).value.strip()
             if not key_id:
@@ -595,13 +611,13 @@ class SetupScreen(Screen[bool]):
             username=self.query_one("#username", Input).value.strip(),
             hub=self.hub,
             hub_url=hub_url,
-            auth_method=self.auth,
+            auth_method=None if self.hub == "local" else self.auth,
             default_folder=str(self._folder().absolute()),
         )
 
     def build_secrets(self) -> Secrets:
         secrets = self.saved_secrets.model_copy(deep=True)
-        if self.auth == "api_key":
+        if self.auth == "api_key" and self.hub != "local":
             secrets.api_key_id = self.query_one("#api-key-id", Input).value.strip()
             key = self.query_one("#api-key", Input).value.strip()
             if key:
@@ -630,6 +646,8 @@ class SetupScreen(Screen[bool]):
             save_settings(settings)
             if secrets != self.saved_secrets or paths.secrets_file().exists():
                 save_secrets(secrets)
+            if settings.hub == "local":
+                self._ensure_local_hub_key(settings.username or OFFLINE_USERNAME)
         except OSError as exc:
             self._show_check(
                 self.query_one("#folder-check", Static),
@@ -639,6 +657,13 @@ class SetupScreen(Screen[bool]):
             return
         self.notify(f"Settings saved in {paths.settings_file()}.", timeout=4)
         self.dismiss(True)
+
+    def _ensure_local_hub_key(self, username: str) -> None:
+        """Make (or read) the local hub's key pair for ``username`` now, where
+        ``taskwizard hub`` and uploads look for it: a key typed here would be refused."""
+        from taskwizard.hub.localhub import local_hub_key_pair
+
+        local_hub_key_pair(paths.local_hub_dir(), username)
 
     # --------------------------------------------------------------- helpers
     @staticmethod

@@ -118,7 +118,7 @@ class UploadScreen(TaskWizardNode, Screen[None]):
             )
         yield Static("", id="upload-identity")
         with ContentSwitcher(initial="identity-view", id="upload-body"):
-            with VerticalScroll(id="identity-view"):
+            with VerticalScroll(id="identity-view", can_focus=False):  # its fields are the stops
                 yield Static("", id="identity-intro")
                 with Horizontal(classes="identity-field", id="username-field"):
                     yield Static("Username", classes="identity-label")
@@ -639,6 +639,26 @@ class UploadScreen(TaskWizardNode, Screen[None]):
         self.query_one("#start-local-button").display = self._can_start_local_hub()
         self._status(self._status_text())
         self.refresh_bindings()
+        # Disabling the hub selector while planning dropped the focus (a keyboard user
+        # was left on nothing after choosing a hub), and a field of the hidden identity
+        # form kept it (typing u, l, r went into it): a button of this phase takes it.
+        if phase != "identity":
+            self.call_after_refresh(self._focus_after_plan)
+
+    def _focus_after_plan(self) -> None:
+        """The button for what comes next (not the hub selector: it would take the
+        letter keys u, l, r… that the screen's actions use)."""
+        focused = self.focused
+        identity_view = self.query_one("#identity-view")
+        if self.phase == "identity":
+            return  # back to the form (e.g. a key was refused): its field keeps the focus
+        if focused is not None and identity_view not in focused.ancestors:
+            return
+        for button_id in ("#upload-button", "#start-local-button", "#retry-button", "#back-button"):
+            button = self.query_one(button_id, Button)
+            if button.display and not button.disabled:
+                button.focus()
+                return
 
     def _status(self, text: str) -> None:
         self.query_one("#upload-status", Static).update(text)

@@ -7,6 +7,7 @@ of truth — and tells each step, the step list, the preview and the footer.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
@@ -44,19 +45,26 @@ if TYPE_CHECKING:
 #: Which document the preview shows on each step.
 
 
+#: From this width the YAML preview is shown beside the form (by default, and with F2).
+PREVIEW_BESIDE_WIDTH = 110
+
+
 class WizardScreen(TaskWizardNode, Screen[None]):
     #: Focus goes to the step's first field once the step is mounted, not to the step list.
     AUTO_FOCUS = ""
     BINDINGS = [
+        # Footer order, essential first: at 80 columns Save, Help and Quit always show.
+        Binding("ctrl+s", "save", "Save"),
         Binding("ctrl+n", "next", "Next"),
         Binding("escape", "back", "Back"),
-        Binding("ctrl+s", "save", "Save"),
         Binding("f1", "help", "Help"),
+        Binding("f8", "first_problem", "Problem", tooltip="Go to the next problem"),
+        # Shown here (the app's priority binding does the quitting) so it is not cut off.
+        Binding("ctrl+q", "app.quit", "Quit"),
         Binding(
             "ctrl+e", "toggle_raw", "YAML", tooltip="Edit this step as raw YAML", priority=True
         ),
         Binding("f2", "toggle_preview", "Preview"),
-        Binding("f8", "first_problem", "Problem", tooltip="Go to the next problem"),
         Binding("ctrl+l", "focus_steps", "Steps", show=False),
         Binding("ctrl+b", "bind_variable", "Bind to variable", show=False),
     ]
@@ -65,11 +73,15 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         super().__init__()
         self._first_paint = True
         self._ready = False
+        #: Next/Save pressed while the validators were still loading: run once they are.
+        self._typed_ahead: list[str] = []
         self._revalidate_pending = False
         self._step_marks: list[tuple[str, str]] = []
         self._texts: dict[str, str] = {}
         self._binding_gates: tuple[object, ...] = ()
-        self._pending_focus_path: tuple[DocName, DocPath] | None = None
+        self._pending_focus_path: tuple[DocName, DocPath, str] | None = None
+        #: The problem F8 went to last (doc, path, message): the next F8 goes to the one after.
+        self._last_problem: tuple[DocName, DocPath, str] | None = None
         self._view: StepView | None = None
         self.problems: list[tuple[DocName, Problem]] = []
         self.raw_mode = False
@@ -91,7 +103,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
                 # unavailable); this line says why, one key (F8) from the problem.
                 yield Static("", id="step-status")
             # The preview pane is mounted the first time it is shown (_apply_preview_visibility).
-        yield QuietFooter()
+        yield QuietFooter(compact=True, show_command_palette=False)  # room for the keys at 80
 
     def on_mount(self) -> None:
         self._update_step_list(validated=False)
@@ -112,15 +124,25 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self._apply_preview_visibility()
 
     def _apply_preview_visibility(self) -> None:
-        wide = (self.size.width or self.app.size.width) >= 110
+        wide = (self.size.width or self.app.size.width) >= PREVIEW_BESIDE_WIDTH
         visible = self._preview_forced if self._preview_forced is not None else wide
+        # Beside the form only when both fit; narrower, F2 shows the preview instead of
+        # the form (F2 again goes back), never a form squeezed to ten columns.
+        alone = visible and not wide
+        body = self.query_one("#wizard-body", Horizontal)
+        was_alone = body.has_class("-preview-only")
+        body.set_class(alone, "-preview-only")
         preview = self._preview_pane()
         if preview is None:
             if not visible:
                 return  # never shown yet: not mounted at all (start-up at 80 columns)
             preview = self._preview = VerticalScroll(Static("", id="preview-body"), id="preview")
-            self.query_one("#wizard-body", Horizontal).mount(preview)
+            body.mount(preview)
         preview.display = visible
+        if alone and not was_alone:
+            self.call_after_refresh(preview.focus)  # arrows and PageDown scroll it
+        elif was_alone and not alone:
+            self.call_after_refresh(self._focus_step, self.tw_app.state.focus)
 
     def _preview_pane(self) -> VerticalScroll | None:
         # Kept, not queried: a query walks every widget on the screen, once per keystroke.
@@ -252,9 +274,14 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             editor = target.editor
             if isinstance(editor, Input):
                 editor.cursor_position = len(editor.value)  # resume typing where it stopped
-            target.scroll_visible(animate=False)
         else:
             view.focus()
+        # After the layout: the step shows its top (intro, first label) unless the
+        # field to resume in is further down; then that field, label and all.
+        if target is None or target is view.fields()[0]:
+            self.call_after_refresh(view.scroll_home, animate=False)
+        else:
+            self.call_after_refresh(view.scroll_to_widget, target, animate=False)
 
     # -------------------------------------------------------- validation
     @work(thread=True, exclusive=True, group="warm-validators")
@@ -267,6 +294,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def _validators_ready(self) -> None:
         self._ready = True
         self.revalidate()
+        queued, self._typed_ahead = self._typed_ahead, []
+        for action in queued:
+            self.call_after_refresh(self.run_action, action)
 
     def revalidate(self) -> None:
         if not self._ready:
@@ -314,10 +344,11 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def _title_text(self) -> str:
         state = self.tw_app.state
         source = state.config_source or state.task_source
-        what = f"editing {source.path}" if source else "new task template"
+        what = f"editing {Path(source.path).name}" if source else "new template"
         slug = state.entry.get("slug") if not state.task_only else None
         name = f" · {slug}" if isinstance(slug, str) and slug else ""
-        return f"[b]taskwizard[/b] — {what}{name} · {step_heading(self.step_id)}"
+        # The step first: a long slug or path is what gets cut at 80 columns, not the step.
+        return f"[b]{step_heading(self.step_id)}[/b]{name} · {what} · taskwizard"
 
     def _set_text(self, widget: Static, text: str) -> None:
         """Update a Static only when its text changes (an update re-lays the screen out)."""
@@ -348,9 +379,11 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         state = self.tw_app.state
         counts = self.step_problem_counts() if validated else {s: (0, 0) for s in STEP_IDS}
         marks: list[tuple[str, str]] = []
+        # A new template nobody has typed in yet does not shout (its fields do not either).
+        untouched = not state.touched and state.config_source is None and state.task_source is None
         for step in STEP_IDS:
             errors, warnings = counts[step]
-            if step not in state.visited or not validated:
+            if step not in state.visited or not validated or untouched:
                 mark, style = "○", "dim"
             elif errors:
                 mark, style = f"✗{errors}", "red"
@@ -495,28 +528,35 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def _jump(self, event: JumpTo) -> None:
         self.jump_to(event.doc, event.path)
 
-    def jump_to(self, doc: DocName, path: DocPath) -> None:
+    def jump_to(self, doc: DocName, path: DocPath, message: str = "") -> None:
         from taskwizard.state import field_key
 
         state = self.tw_app.state
         state.touch_all()
         step = self._step_of(doc, path)
         if step != self.step_id or self.raw_mode:
-            self._pending_focus_path = (doc, path)
+            self._pending_focus_path = (doc, path, message)
             self.show_step(step, focus=None)
         else:
-            self._focus_path(doc, path)
+            self._focus_path(doc, path, message)
         state.focus = field_key(doc, path)
 
-    def _focus_path(self, doc: DocName, path: DocPath) -> None:
+    def _focus_path(self, doc: DocName, path: DocPath, message: str = "") -> None:
+        """Focus the field that shows the problem at ``path``, scrolled into view; a
+        problem no field shows is listed at the bottom of the step: that is shown."""
         view = self.step_view
         if view is None:
             return
         self.revalidate()
-        field = view.field_for(doc, path)
+        field = view.field_for_problem(doc, path, message)
         if field is not None:
             field.focus_editor()
-            field.scroll_visible(animate=False)
+            target: Widget = field
+        else:
+            target = view.query_one("#step-other-problems")
+            view.focus()
+        # After the layout: a step mounted a moment ago has no sizes yet to scroll by.
+        self.call_after_refresh(view.scroll_to_widget, target, animate=False)
 
     def on_descendant_focus(self, event: Any) -> None:
         from taskwizard.tui.widgets.fields import Field
@@ -535,15 +575,23 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     # ---------------------------------------------------------- actions
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next", "save") and not self._ready:
-            return None  # the validators are still loading (a moment after start-up)
+            return True  # typed ahead while the validators load: queued (_queue_until_ready)
         if action == "next":
             return None if self.errors_here() or self.step_id == STEP_IDS[-1] else True
         if action == "save":
             return None if self.total_errors() else True
         return True
 
+    def _queue_until_ready(self, action: str) -> bool:
+        """Keep a key typed before the validators were loaded, to run once they are."""
+        if self._ready:
+            return False
+        if action not in self._typed_ahead:
+            self._typed_ahead.append(action)
+        return True
+
     def action_next(self) -> None:
-        if not self._ready:
+        if self._queue_until_ready("next"):
             return
         if self.errors_here():
             self.tw_app.state.touch_all()
@@ -566,6 +614,8 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self.query_one("#step-list").focus()
 
     def action_first_problem(self) -> None:
+        """F8: the next problem, errors first (this step's first), then warnings; pressed
+        again it goes on to the one after, so every problem is reached in turn."""
         if not self.problems:
             self.notify("No problems left.", timeout=3)
             return
@@ -574,16 +624,21 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             self.problems,
             key=lambda dp: (not dp[1].is_error, order.get(self._step_of(dp[0], dp[1].path), 99)),
         )
-        here = [
-            dp
-            for dp in ranked
-            if self._step_of(dp[0], dp[1].path) == self.step_id and dp[1].is_error
-        ]
-        doc, problem = (here or ranked)[0]
+        keys = [(doc, p.path, p.message) for doc, p in ranked]
+        if self._last_problem in keys:
+            doc, problem = ranked[(keys.index(self._last_problem) + 1) % len(ranked)]
+        else:
+            here = [
+                dp
+                for dp in ranked
+                if self._step_of(dp[0], dp[1].path) == self.step_id and dp[1].is_error
+            ]
+            doc, problem = (here or ranked)[0]
+        self._last_problem = (doc, problem.path, problem.message)
         if problem.path[:1] == ("__raw__",):
             self.show_step(str(problem.path[1]), raw=True)
             return
-        self.jump_to(doc, problem.path)
+        self.jump_to(doc, problem.path, problem.message)
 
     def action_bind_variable(self) -> None:
         """Ctrl+B on any field that can take a placeholder: bind it to a template variable."""
@@ -642,7 +697,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self.app.push_screen(HelpDialog("\n".join(lines)))
 
     def action_save(self) -> None:
-        if not self._ready:
+        if self._queue_until_ready("save"):
             return
         if self.total_errors():
             self.tw_app.state.touch_all()

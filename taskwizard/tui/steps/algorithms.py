@@ -76,10 +76,12 @@ class AlgorithmsStep(RefocusingStep):
     )
     RAW_VIEW = ("task", ("task",), ("algorithm",))
     BINDINGS = [
-        Binding("ctrl+t", "add_algorithm", "Add algorithm"),
-        Binding("ctrl+r", "remove_algorithm", "Remove algorithm"),
-        Binding("alt+up,ctrl+up", "move_algorithm(-1)", "Move up"),
-        Binding("alt+down,ctrl+down", "move_algorithm(1)", "Move down"),
+        # The footer keeps room for Save, Help and Quit at 80 columns: only "Add" is
+        # shown; the intro and the card's buttons name the others.
+        Binding("ctrl+t", "add_algorithm", "Add"),
+        Binding("ctrl+r", "remove_algorithm", "Remove algorithm", show=False),
+        Binding("alt+up,ctrl+up", "move_algorithm(-1)", "Move up", show=False),
+        Binding("alt+down,ctrl+down", "move_algorithm(1)", "Move down", show=False),
     ]
 
     # ------------------------------------------------------------ reading

@@ -9,7 +9,7 @@ validates the whole state and calls :meth:`StepView.show_problems`.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, ClassVar, Self
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
@@ -31,6 +31,10 @@ RawView = tuple[DocName, DocPath, tuple[str, ...] | None]
 
 
 class StepView(TaskWizardNode, VerticalScroll):
+    #: Not a Tab stop of its own (an invisible one: nothing highlighted, Enter did
+    #: nothing); PageDown and the arrows still scroll it from the field in it.
+    can_focus = False
+
     step_id: ClassVar[str] = ""
     title: ClassVar[str] = ""
     intro: ClassVar[str] = ""
@@ -73,6 +77,14 @@ class StepView(TaskWizardNode, VerticalScroll):
             await self.mount_all(widgets, before="#step-other-problems")
         return widgets
 
+    def focus(self, scroll_visible: bool = True) -> Self:
+        """The step is no Tab stop itself: "focus the step" focuses its first control
+        (a step with no fields yet, e.g. Variables' "+ Add variable"), so its keys work."""
+        first = next((w for w in self.query("*") if w.focusable), None)
+        if first is not None:
+            first.focus(scroll_visible)
+        return self
+
     def fields(self) -> list[Field]:
         return list(self.query(Field))
 
@@ -105,7 +117,10 @@ class StepView(TaskWizardNode, VerticalScroll):
         for field in fields:
             shown = by_field[id(field)] if (field.key in visible or "*" in visible) else []
             field.show_problems(shown)
-        other = self.query_one("#step-other-problems", Static)
+        others = self.query("#step-other-problems").results(Static)
+        other = next(others, None)
+        if other is None:
+            return  # mid-recompose (a model added or removed): validated again after it
         text = ""
         if rest and ("*" in visible or visible):
             text = "\n".join(
@@ -117,6 +132,29 @@ class StepView(TaskWizardNode, VerticalScroll):
         if text != getattr(self, "_other_text", None):
             self._other_text = text  # update (and re-layout) only on a change
             update_static(other, text)
+
+    def field_for_problem(self, doc: DocName, path: DocPath, message: str = "") -> Field | None:
+        """The field F8 lands on for a problem at ``path``.
+
+        A problem about a whole mapping (``arguments is required: … needs model_id``,
+        ``FederatedAveraging needs one of steps_… or epochs_…``, a variable declared but
+        unused) is owned by no field, or only by a picker above it: then the field
+        inside that mapping that the message names is chosen, else its first required
+        empty one, else its first one.
+        """
+        inside = [
+            f for f in self.fields() if f.doc == doc and f.path[: len(path)] == path and f.display
+        ]
+        if inside:
+            named = [f for f in inside if str(f.path[-1]) in message and f.path != path]
+            if named:
+                return named[0]
+            exact = [f for f in inside if f.path == path]
+            if exact:
+                return exact[0]
+            empty = [f for f in inside if f.required and f.shown_value() in (None, "", [])]
+            return (empty or inside)[0]
+        return self.field_for(doc, path)
 
     def field_for(self, doc: DocName, path: DocPath) -> Field | None:
         best = None
@@ -154,12 +192,23 @@ class RefocusingStep(StepView):
             field = next((f for f in self.fields() if f.key == target[6:]), None)
             if field is not None:
                 field.focus_editor()
-                field.scroll_visible(animate=False)
+                self._reveal(field)
             return
         found = self.query(target)
         if found:
             found.first().focus()
-            found.first().scroll_visible(animate=False)
+            self._reveal(found.first())
+
+    def _reveal(self, widget: Widget) -> None:
+        """Scroll the focused field into view, once the rebuilt form has its sizes;
+        a card's first field (an algorithm just added) shows the card from its top."""
+        nodes = [n for n in widget.ancestors_with_self if isinstance(n, Widget)]
+        field = next((n for n in nodes if isinstance(n, Field)), None)
+        card = next((n for n in nodes if n.has_class("algorithm-card")), None)
+        if card is not None and field is not None and card.query(Field).first() is field:
+            self.call_after_refresh(self.scroll_to_widget, card, animate=False, top=True)
+            return
+        self.call_after_refresh(self.scroll_to_widget, field or widget, animate=False)
 
     def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
         if self._rebuilding:

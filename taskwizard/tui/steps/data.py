@@ -57,7 +57,7 @@ class DataStep(StepView):
             kind="str_list",
             id="field-target",
             placeholder="optional, e.g. label",
-            hint="Several columns separated by commas.",
+            hint="One or more columns",
             help=help_.get("target", ""),
         )
         yield Field(

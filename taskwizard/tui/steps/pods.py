@@ -35,7 +35,7 @@ class PodsStep(StepView):
             keep_empty=True,
             id="field-pods",
             placeholder="owner/pod-name, another-pod",
-            hint="One or more, separated by commas.",
+            hint="One or more",
             help=help_.get("pods.identifiers", ""),
         )
         yield Field(

@@ -76,11 +76,13 @@ class TemplateStep(StepView):
                 (*base, "tags"),
                 "Tags",
                 kind="multi",
-                required=True,
+                # Not marked required: Bitfount needs the key (list[TaskTemplateTag], no
+                # default) but no tag in it; an empty choice is written as `tags: []`.
+                required=False,
                 keep_empty=True,
                 choices=vocabulary.TAGS,
                 id="field-tags",
-                hint="Space toggles a tag. No tag at all is allowed.",
+                hint="Space toggles a tag. None at all is fine (written as tags: []).",
                 help=help_.get("tags", ""),
             ),
             Field(

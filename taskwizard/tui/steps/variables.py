@@ -58,6 +58,14 @@ class VariableCard(Vertical):
         self.border_title = f"{{{{ {name} }}}} · {type_key or 'type not understood'}"
 
 
+def _try_placeholder(name: str, declaration: Any) -> str:
+    """What an empty preview value stands for: the variable's default, if it has one."""
+    spec, _ = variables.parse_declaration(name, declaration)
+    if spec is None or not spec.has_default:
+        return "no default: type a value"
+    return f"default: {format_scalar(spec.default)}"
+
+
 class VariablesStep(RefocusingStep):
     step_id = "variables"
     title = "Variables"
@@ -74,8 +82,8 @@ class VariablesStep(RefocusingStep):
     )
     RAW_VIEW = ("task", (), ("template",))
     BINDINGS = [
-        Binding("ctrl+t", "add_variable", "Add variable"),
-        Binding("ctrl+r", "remove_variable", "Remove variable"),
+        Binding("ctrl+t", "add_variable", "Add"),
+        Binding("ctrl+r", "remove_variable", "Remove variable", show=False),
     ]
 
     def __init__(self, *, id: str | None = None) -> None:
@@ -102,12 +110,10 @@ class VariablesStep(RefocusingStep):
         yield Button("+ Add variable (Ctrl+T)", id="add-variable")
         yield Static("Preview: the task as it will run", classes="field--label", id="preview-title")
         for index, (name, decl) in enumerate(declared):
-            spec, _ = variables.parse_declaration(name, decl)
-            default = format_scalar(spec.default) if spec is not None and spec.has_default else ""
             yield Static(f"Value for {{{{ {name} }}}}", classes="try--label")
             yield Input(
                 self.try_values.get(name, ""),
-                placeholder=f"default: {default}" if default else "no default: type a value",
+                placeholder=_try_placeholder(name, decl),
                 id=f"try-{index}",
                 classes="try-value",
             )
@@ -166,7 +172,7 @@ class VariablesStep(RefocusingStep):
                 (*base, "enum"),
                 "Allowed values",
                 kind="str_list",
-                hint="comma-separated; empty = any text",
+                hint="Empty = any text",
                 id=f"{fid}-enum",
             )
             yield Field("task", default, "Default", id=f"{fid}-default")
@@ -203,7 +209,6 @@ class VariablesStep(RefocusingStep):
                     default,
                     "Default",
                     kind="str_list",
-                    hint="comma-separated",
                     id=f"{fid}-default",
                 )
             else:
@@ -274,7 +279,6 @@ class VariablesStep(RefocusingStep):
                     default,
                     "Default columns",
                     kind="str_list",
-                    hint="comma-separated",
                     id=f"{fid}-default",
                 )
         elif key == "task_filters":
@@ -330,6 +334,12 @@ class VariablesStep(RefocusingStep):
 
         if not self.is_mounted or not self.query("#variables-preview"):
             return
+        # A default typed a moment ago (a number's too) shows in its value's placeholder.
+        for index, (name, decl) in enumerate(self.declarations()):
+            for value_box in self.query(f"#try-{index}").results(Input):
+                placeholder = _try_placeholder(name, decl)
+                if value_box.placeholder != placeholder:
+                    value_box.placeholder = placeholder
         result, problems = self.preview()
         lines = []
         for p in sorted(problems, key=lambda p: not p.is_error)[:8]:

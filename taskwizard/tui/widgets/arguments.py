@@ -208,7 +208,12 @@ class ComponentField(Field):
     """The ``name`` of a protocol or algorithm: a button that opens the catalog's pick list."""
 
     DEFAULT_CSS = """
-    ComponentField > Button { width: 100%; content-align: left middle; }
+    ComponentField > Button {
+        width: 100%; content-align: left middle;
+        /* A long name (bitfount.HuggingFaceImageClassificationInference) never wraps
+           mid-word at 80 columns: one line, cut with an ellipsis if it must be. */
+        text-wrap: nowrap; text-overflow: ellipsis;
+    }
     """
 
     def __init__(

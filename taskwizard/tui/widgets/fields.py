@@ -57,15 +57,13 @@ def format_value(value: Any, kind: FieldKind) -> str:
         return ""
     if kind == "str_list":
         if isinstance(value, list):
-            return ", ".join(str(v) for v in value)
+            from taskwizard.model.lists import format_list_text
+
+            return format_list_text(value)
         return str(value)
     if isinstance(value, bool):
         return "true" if value else "false"
     return str(value)
-
-
-def split_list(text: str) -> list[str]:
-    return [part.strip() for part in text.split(",") if part.strip()]
 
 
 def _templatable_in_catalog(path: DocPath) -> bool:
@@ -130,6 +128,12 @@ class Field(TaskWizardNode, Vertical):
         self.path = path
         self.label = label
         self.kind: FieldKind = kind
+        if kind == "str_list":
+            # One rule for every list field (model.lists): say it in the hint and in F1.
+            from taskwizard.model.lists import LIST_HELP, LIST_HINT
+
+            hint = f"{hint}: {LIST_HINT}" if hint else f"List: {LIST_HINT}"
+            help = f"{help.rstrip('.')}. {LIST_HELP}" if help else LIST_HELP
         self.hint = hint
         self.help = help
         self.choices = tuple(choices)
@@ -138,6 +142,8 @@ class Field(TaskWizardNode, Vertical):
         # Required fields keep an empty value in the document so the key keeps its place.
         self.keep_empty = required if keep_empty is None else keep_empty
         self._shown_problems: tuple[tuple[str, str], ...] | None = None
+        #: Why the list typed in a str_list field is not a list (model.lists), if it is not.
+        self._list_problem: str | None = None
         self._shown_binding = ""
         #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
         #: string fields of the task by default; others when the catalog says templatable.
@@ -288,8 +294,13 @@ class Field(TaskWizardNode, Vertical):
             if self.kind in ("int", "float"):
                 return parse_number(text, self.kind)
             if self.kind == "str_list":
-                items = split_list(text)
-                return items if items or self.keep_empty else None
+                from taskwizard.model.lists import parse_list_text
+
+                parsed = parse_list_text(text)
+                self._list_problem = parsed.problem
+                if parsed.problem:
+                    return text  # kept as typed (never split into junk): not a list, flagged
+                return parsed.items if parsed.items or self.keep_empty else None
             if not text and not self.keep_empty:
                 return None
             return text
@@ -343,6 +354,8 @@ class Field(TaskWizardNode, Vertical):
 
     def show_problems(self, problems: Sequence[Problem]) -> None:
         """Show the problems at this field's path (the caller picks the visible ones)."""
+        if self._list_problem:
+            problems = [Problem("error", self._list_problem, self.path), *problems]
         shown = tuple((p.severity, p.message) for p in problems)
         if shown == self._shown_problems or (not shown and self._shown_problems is None):
             return  # nothing changed: no re-layout on this keystroke
@@ -361,4 +374,6 @@ class Field(TaskWizardNode, Vertical):
         box.set_class(not any(p.is_error for p in ordered), "-warning")
 
     def focus_editor(self) -> None:
-        self.editor.focus()
+        from taskwizard.tui.keys import focus_now
+
+        focus_now(self.editor)  # keys typed right after Ctrl+N/F8 land here
