@@ -129,6 +129,9 @@ def test_health_and_index_need_no_credentials(local_hub: LocalHub) -> None:
     assert page.status_code == 200
     assert "taskwizard local hub" in page.text
     assert local_hub.url.startswith("http://127.0.0.1:")
+    # The upload command it shows names the port it really runs on (a free one here).
+    assert f"taskwizard upload CONFIG --hub {local_hub.url}</code>" in page.text
+    assert "--env local" not in page.text
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,17 @@ from taskwizard.hub.localhub.routes.common import hub_of, json_reply
 
 async def index_page(request: Request) -> Response:
     user = html.escape(hub_of(request).credentials.username)
+    # The URL this page was reached at (the Host header is checked: loopback or --host), so
+    # the command names the port the hub really runs on; `--env local` means port 3000 only.
+    url = html.escape(f"{request.url.scheme}://{request.url.netloc}")
+    same_as = " (same as <code>--env local</code>)" if request.url.port == 3000 else ""
     page = (
         "<!doctype html><html><head><meta charset='utf-8'><title>taskwizard local hub</title>"
         "</head><body><h1>taskwizard local hub</h1>"
         "<p>A local stand-in for the Bitfount Hub API that task templates and models "
         "are uploaded to. It speaks the subset of the Hub API that Bitfount's uploader "
         f"uses. User: <b>{user}</b>.</p>"
-        "<p>Upload with <code>taskwizard upload CONFIG --env local</code>. "
+        f"<p>Upload with <code>taskwizard upload CONFIG --hub {url}</code>{same_as}. "
         "Health check: <a href='/api/health'>/api/health</a>.</p></body></html>"
     )
     return HTMLResponse(page)
