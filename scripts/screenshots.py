@@ -40,7 +40,7 @@ folder, so the screens show the short relative path ``bitfount/task-templates.ya
 never a temporary path. Scenes 15-16 upload to a LocalHub this script starts on
 127.0.0.1:3000 (the local hub's usual port, so no random port shows), its data in a
 throw-away folder; if port 3000 is taken they are skipped with a note. Scene 19 uploads
-the three example templates to a LocalHub on any free port (its URL shows in the title).
+the three example templates to such a hub too (its URL shows in the title).
 The hub's key pair is made up for the run: the key id shown is the fixed ``example-key-id``, the key
 itself is random and never shown (the script checks that neither it nor a temporary
 path is in a screenshot before writing it).
@@ -416,8 +416,7 @@ FILE_SCENES: tuple[Scene, ...] = (
         open_from_hub,
         example=False,
         project=three_template_project,
-        hub=True,
-        hub_port=0,  # any free port: 3000 is often taken
+        hub=True,  # on 3000 like 15-16, so the URL in its title is the same every run
     ),
 )
 
