@@ -1632,3 +1632,51 @@ def test_an_endless_request_head_is_431_and_closed(local_hub: LocalHub, where: s
     assert closed
     # A normal request on a new connection is still served.
     assert storage.get(f"{local_hub.url}/api/health").status_code == 200
+
+
+def test_a_body_read_reaches_the_app_without_a_copy() -> None:
+    """uvicorn appends each body read to a bytearray that its receive() copies into
+    bytes (two copies of every uploaded byte); the hub's protocol hands the read to
+    the app as it is, and joins reads only when the app is behind."""
+    import asyncio
+    from types import SimpleNamespace
+
+    from uvicorn.protocols.http.httptools_impl import RequestResponseCycle
+
+    from taskwizard.hub.localhub.server import BODY_HIGH_WATER, HubProtocol
+
+    paused: list[str] = []
+    flow = SimpleNamespace(
+        pause_reading=lambda: paused.append("pause"), resume_reading=lambda: None
+    )
+    cycle: Any = SimpleNamespace(
+        body=bytearray(),
+        more_body=True,
+        response_complete=False,
+        disconnected=False,
+        waiting_for_100_continue=False,
+        message_event=asyncio.Event(),
+        flow=flow,
+        transport=None,
+    )
+    protocol: Any = HubProtocol.__new__(HubProtocol)
+    protocol.cycle = cycle
+    protocol.flow = flow
+    protocol.parser = SimpleNamespace(should_upgrade=lambda: False)
+
+    async def receive() -> Any:
+        return await RequestResponseCycle.receive(cycle)
+
+    first = os.urandom(256 * 1024)
+    protocol.on_body(first)
+    message = asyncio.run(receive())
+    assert message["body"] is first  # the very object read from the socket
+    assert paused == []
+
+    # The app is behind: two reads are joined, in order, and reading pauses past the mark.
+    second, third = os.urandom(300 * 1024), os.urandom(300 * 1024)
+    protocol.on_body(second)
+    protocol.on_body(third)
+    assert len(second) + len(third) > BODY_HIGH_WATER
+    assert paused == ["pause"]
+    assert asyncio.run(receive())["body"] == second + third

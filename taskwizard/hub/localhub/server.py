@@ -304,8 +304,8 @@ class HeadTooLarge(Exception):
 
 class HubProtocol(HttpToolsProtocol):
     """uvicorn's httptools protocol; its framing errors answered in JSON, the
-    request head bounded, and reading paused only when a body backs up past
-    BODY_HIGH_WATER."""
+    request head bounded, body reads handed to the app without copying them,
+    and reading paused only when a body backs up past BODY_HIGH_WATER."""
 
     _head_bytes = 0
     _head_too_large = False
@@ -329,10 +329,18 @@ class HubProtocol(HttpToolsProtocol):
             self.parser.should_upgrade() and self._should_upgrade()
         ):
             return
-        self.cycle.body += body
-        if len(self.cycle.body) > BODY_HIGH_WATER:
+        cycle = self.cycle
+        if cycle.body:
+            cycle.body += body  # the app is behind: join (pausing soon, see below)
+        else:
+            # Handed over as is. uvicorn appends every read to a bytearray and its
+            # receive() copies that into bytes: two copies of each body byte, which
+            # on an upload is most of what the hub does besides recv and write.
+            # receive()'s bytes() of a bytes object is that object, not a copy.
+            cycle.body = body  # type: ignore[assignment]
+        if len(cycle.body) > BODY_HIGH_WATER:
             self.flow.pause_reading()
-        self.cycle.message_event.set()
+        cycle.message_event.set()
 
     def on_message_begin(self) -> None:
         self._head_bytes = 0
