@@ -24,6 +24,12 @@ completion. For each, it reports throughput and the hub process's peak RSS
 growth (VmHWM after the upload minus VmRSS before it, from /proc), which
 shows whether the hub holds bodies in memory (it should not: it streams them
 to disk). The client side is measured by bench_upload.py.
+
+To compare with another version of the hub (the old stdlib server is commit
+83c8408): ``git archive 83c8408 taskwizard | tar -x -C /tmp/old`` and run this
+script with ``PYTHONPATH=/tmp/old``; the hub processes it starts import that
+code. Alternate the two runs: on a shared machine only same-session ratios mean
+anything.
 """
 
 from __future__ import annotations
