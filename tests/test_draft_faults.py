@@ -447,3 +447,42 @@ async def test_after_leaving_without_drafts_home_does_not_ask_again(
         await settle(pilot)
         assert isinstance(app.screen, WizardScreen)
         assert app.state.entry["slug"] == ""
+
+
+async def test_reload_from_disk_without_drafts_asks_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_edit_flow import CONFIG as VALID_CONFIG
+    from test_edit_flow import TASK as VALID_TASK
+
+    from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
+
+    config = tmp_path / "task-templates.yaml"
+    config.write_text(VALID_CONFIG)
+    (tmp_path / "retina.yaml").write_text(VALID_TASK)
+    full_disk(monkeypatch)
+    app = TaskWizardApp("edit", path=config)
+    app.default_folder = lambda: tmp_path  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert app.drafts_off is not None
+        app.state.set("config", ("task-templates", 0, "title"), "Mine")
+        theirs = VALID_CONFIG.replace("Retina classification", "Theirs")
+        config.write_text(theirs)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.click("#reload")
+        await settle(pilot)
+        assert isinstance(app.screen, QuitDialog)  # "Mine" was dropped without a word
+        messages = [n.message for n in app._notifications]
+        assert not any("stays in its draft" in m for m in messages)  # there is none
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatePickDialog)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert app.state.config["task-templates"][0]["title"] == "Theirs"
+    assert config.read_text() == theirs

@@ -331,9 +331,11 @@ class TaskWizardApp(App[None]):
                 self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
 
     def open_file(self, path: Path | None = None) -> None:
+        """Open (or Reload from disk): without drafts, asks before the file picker, not
+        after it (``start_new`` asks again only if there is still work to lose)."""
         from taskwizard.tui.edit_session import start_edit
 
-        start_edit(self, path)
+        self.guard_work(lambda: start_edit(self, path))
 
     def open_upload(self, config_path: Path | None = None) -> None:
         from taskwizard.tui.screens.upload import start_upload
