@@ -486,3 +486,36 @@ async def test_reload_from_disk_without_drafts_asks_first(
         await settle(pilot, 5)
         assert app.state.config["task-templates"][0]["title"] == "Theirs"
     assert config.read_text() == theirs
+
+
+async def test_add_another_template_after_saving_without_drafts_does_not_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_edit_flow import CONFIG as VALID_CONFIG
+    from test_edit_flow import TASK as VALID_TASK
+
+    from taskwizard.tui.dialogs.saved import SavedDialog
+
+    config = tmp_path / "task-templates.yaml"
+    config.write_text(VALID_CONFIG)
+    (tmp_path / "retina.yaml").write_text(VALID_TASK)
+    full_disk(monkeypatch)
+    app = TaskWizardApp("edit", path=config)
+    app.default_folder = lambda: tmp_path  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        app.state.set("config", ("task-templates", 0, "title"), "Mine")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SavedDialog)
+        await pilot.press("enter")  # Add another task template to this config
+        await settle(pilot, 5)
+        assert isinstance(app.screen, WizardScreen)  # saved: nothing to ask about
+        assert len(app.state.config["task-templates"]) == 2
+        assert app.state.template_index == 1
+    assert "title: Mine" in config.read_text()
