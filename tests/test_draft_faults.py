@@ -519,3 +519,23 @@ async def test_add_another_template_after_saving_without_drafts_does_not_ask(
         assert len(app.state.config["task-templates"]) == 2
         assert app.state.template_index == 1
     assert "title: Mine" in config.read_text()
+
+
+async def test_after_leaving_without_drafts_quit_does_not_ask_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskwizard.tui.screens.home import HomeScreen
+
+    full_disk(monkeypatch)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        app.leave_wizard()
+        await settle(pilot)
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("ctrl+q")  # asked a second time about the discarded work
+        await settle(pilot)
+        assert not any(isinstance(s, QuitDialog) for s in app.screen_stack)
+    assert app.return_code == 0
