@@ -308,3 +308,234 @@ async def test_a_disk_too_full_for_the_files_too_keeps_the_work_in_the_window(
         assert isinstance(app.screen, WizardScreen)
         assert app.state.entry["slug"] == "kept"
     assert list(tmp_path.glob("*.yaml")) == []
+
+
+# -------------------------------------------------- routes that replace the session
+# Without drafts, every route that would replace the work in this window (the command
+# palette's New task template, opening a file, resuming a draft, adding a template) asks
+# through the same QuitDialog as quitting; with drafts on, nothing asks.
+
+
+async def run_palette_command(pilot: Any, name: str) -> None:
+    await pilot.press("ctrl+p")
+    await settle(pilot)
+    await pilot.press(*name)
+    await pilot.pause(0.5)  # the palette searches on a timer
+    await pilot.press("enter")
+    await settle(pilot)
+
+
+async def test_palette_new_template_without_drafts_asks_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full_disk(monkeypatch)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        assert app.drafts_off is not None
+        await run_palette_command(pilot, "New task template")
+        assert isinstance(app.screen, QuitDialog) and app.screen.leaving  # was replaced
+        await pilot.click("#keep")
+        await settle(pilot)
+        assert app.state.entry["slug"] == "abc"  # nothing replaced
+        await run_palette_command(pilot, "New task template")
+        assert isinstance(app.screen, QuitDialog)
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert isinstance(app.screen, WizardScreen)
+        assert app.state.entry["slug"] == ""  # the new session, as asked
+
+
+async def test_palette_new_template_with_drafts_on_does_not_ask(tmp_path: Path) -> None:
+    (tmp_path / "other.yaml").write_text(TASK)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        old = app.draft_id
+        assert old is not None
+        await run_palette_command(pilot, "New task template")
+        assert isinstance(app.screen, WizardScreen)  # no dialog: the draft keeps the work
+        assert app.state.entry["slug"] == ""
+        assert not any(isinstance(s, QuitDialog) for s in app.screen_stack)
+        assert json.loads((paths.drafts_dir() / f"{old}.json").read_text())
+        await pilot.press(*"def")
+        await settle(pilot)
+        app.open_file(tmp_path / "other.yaml")  # opening a file does not ask either
+        await settle(pilot, 5)
+        assert isinstance(app.screen, WizardScreen)
+        assert app.state.task.get("pods") == {"identifiers": ["alice/pod"]}
+
+
+async def test_opening_a_file_without_drafts_asks_then_saves_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "other.yaml").write_text(TASK)
+    full_disk(monkeypatch)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        app.open_file(tmp_path / "other.yaml")  # Open, or Reload from disk in Save
+        await settle(pilot, 5)
+        assert isinstance(app.screen, QuitDialog)  # the file used to replace the work
+        await pilot.click("#save")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.press("ctrl+s")
+        await settle(pilot, 5)
+        saved = "\n".join(p.read_text() for p in tmp_path.glob("*.yaml"))
+        assert "slug: abc" in saved  # the work was written before the file replaced it
+        assert isinstance(app.screen, WizardScreen)
+        assert app.state.task.get("pods") == {"identifiers": ["alice/pod"]}  # then it opened
+
+
+async def test_resuming_a_draft_without_drafts_asks_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskwizard.state import WizardState
+
+    old = WizardState()
+    old.entry["slug"] = "older"
+    draft_id = DraftStore().create(old)
+    full_disk(monkeypatch)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        app.resume_draft(draft_id)
+        await settle(pilot)
+        assert isinstance(app.screen, QuitDialog)  # the draft used to replace the work
+        await pilot.press("escape")  # keep editing
+        await settle(pilot)
+        assert app.state.entry["slug"] == "abc"
+        app.resume_draft(draft_id)
+        await settle(pilot)
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert app.state.entry["slug"] == "older"
+
+
+async def test_adding_a_template_without_drafts_asks_and_changes_nothing_until_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    full_disk(monkeypatch)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        app.add_template()
+        await settle(pilot)
+        assert isinstance(app.screen, QuitDialog)  # used to start the next template
+        await pilot.click("#keep")
+        await settle(pilot)
+        assert [e["slug"] for e in app.state.config["task-templates"]] == ["abc"]
+        assert app.state.template_index == 0
+
+
+async def test_after_leaving_without_drafts_home_does_not_ask_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskwizard.tui.screens.home import HomeScreen
+
+    full_disk(monkeypatch)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        app.leave_wizard()
+        await settle(pilot)
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("n")  # the home screen's New: the work was discarded already
+        await settle(pilot)
+        assert isinstance(app.screen, WizardScreen)
+        assert app.state.entry["slug"] == ""
+
+
+async def test_reload_from_disk_without_drafts_asks_first(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_edit_flow import CONFIG as VALID_CONFIG
+    from test_edit_flow import TASK as VALID_TASK
+
+    from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
+
+    config = tmp_path / "task-templates.yaml"
+    config.write_text(VALID_CONFIG)
+    (tmp_path / "retina.yaml").write_text(VALID_TASK)
+    full_disk(monkeypatch)
+    app = TaskWizardApp("edit", path=config)
+    app.default_folder = lambda: tmp_path  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert app.drafts_off is not None
+        app.state.set("config", ("task-templates", 0, "title"), "Mine")
+        theirs = VALID_CONFIG.replace("Retina classification", "Theirs")
+        config.write_text(theirs)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.click("#reload")
+        await settle(pilot)
+        assert isinstance(app.screen, QuitDialog)  # "Mine" was dropped without a word
+        messages = [n.message for n in app._notifications]
+        assert not any("stays in its draft" in m for m in messages)  # there is none
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert isinstance(app.screen, TemplatePickDialog)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        assert app.state.config["task-templates"][0]["title"] == "Theirs"
+    assert config.read_text() == theirs
+
+
+async def test_add_another_template_after_saving_without_drafts_does_not_ask(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from test_edit_flow import CONFIG as VALID_CONFIG
+    from test_edit_flow import TASK as VALID_TASK
+
+    from taskwizard.tui.dialogs.saved import SavedDialog
+
+    config = tmp_path / "task-templates.yaml"
+    config.write_text(VALID_CONFIG)
+    (tmp_path / "retina.yaml").write_text(VALID_TASK)
+    full_disk(monkeypatch)
+    app = TaskWizardApp("edit", path=config)
+    app.default_folder = lambda: tmp_path  # type: ignore[method-assign]
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")
+        await settle(pilot, 5)
+        app.state.set("config", ("task-templates", 0, "title"), "Mine")
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SaveDialog)
+        await pilot.press("ctrl+s")
+        await settle(pilot)
+        assert isinstance(app.screen, SavedDialog)
+        await pilot.press("enter")  # Add another task template to this config
+        await settle(pilot, 5)
+        assert isinstance(app.screen, WizardScreen)  # saved: nothing to ask about
+        assert len(app.state.config["task-templates"]) == 2
+        assert app.state.template_index == 1
+    assert "title: Mine" in config.read_text()
+
+
+async def test_after_leaving_without_drafts_quit_does_not_ask_again(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from taskwizard.tui.screens.home import HomeScreen
+
+    full_disk(monkeypatch)
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await type_slug(pilot, "abc")
+        app.leave_wizard()
+        await settle(pilot)
+        await pilot.click("#discard")
+        await settle(pilot)
+        assert isinstance(app.screen, HomeScreen)
+        await pilot.press("ctrl+q")  # asked a second time about the discarded work
+        await settle(pilot)
+        assert not any(isinstance(s, QuitDialog) for s in app.screen_stack)
+    assert app.return_code == 0

@@ -59,6 +59,8 @@ class TaskWizardApp(App[None]):
         #: Why drafts cannot be written (None while they can): the wizard goes on
         #: without them, says so in the status line, and asks before quitting.
         self.drafts_off: str | None = None
+        #: The state whose changes the user chose to discard (QuitDialog): not asked again.
+        self._discarded: WizardState | None = None
         #: The draft was made by this session (not resumed): removed on quit if unchanged.
         self._draft_is_new = False
         #: Set after an unhandled exception: what the CLI prints (no secret in it).
@@ -216,7 +218,45 @@ class TaskWizardApp(App[None]):
             self._autosaver.flush()
 
     # ------------------------------------------------------------- routes
+    def guard_work(self, then: Callable[[], object], *, leaving: bool = True) -> None:
+        """Run ``then`` (which quits, leaves or replaces the session) once its work is safe.
+
+        Every route that ends the current session comes through here. With drafts on,
+        ``then`` runs at once: the draft keeps the work. With drafts off and changes
+        only in this window, :class:`QuitDialog` asks first: save the files (then
+        ``then``), discard them (then ``then``), or keep editing (nothing happens).
+        """
+        from taskwizard.drafts import has_unsaved_work
+        from taskwizard.tui.dialogs.quit import QuitDialog
+
+        self.flush_draft()  # a failure here turns drafts off (and is reported)
+        saver = self._autosaver
+        if saver is not None and saver.last_error is not None and self.drafts_off is None:
+            self._draft_error(saver.last_error)  # however the error hook was called
+        if (
+            self.drafts_off is None
+            or self.state is self._discarded
+            or not has_unsaved_work(self.state)
+        ):
+            then()
+            return
+        if any(isinstance(s, QuitDialog) for s in self.screen_stack):
+            return  # asking already
+
+        def answer(choice: str | None) -> None:
+            if choice == "discard":
+                self._discarded = self.state  # left for home: not asked again there
+                then()
+            elif choice == "save":
+                self._save_then(then)
+
+        self.push_screen(QuitDialog(self.drafts_off, leaving=leaving), answer)
+
     def start_new(self, state: WizardState | None = None) -> None:
+        """A new session (a fresh template, an opened file, a pulled entry)."""
+        self.guard_work(lambda: self._start_new_now(state))
+
+    def _start_new_now(self, state: WizardState | None) -> None:
         self._begin_session(state)
         self._push_wizard()
 
@@ -232,13 +272,16 @@ class TaskWizardApp(App[None]):
             self.autosave()
 
     def resume_draft(self, draft_id: str | None = None) -> None:
+        self.guard_work(lambda: self._resume_draft_now(draft_id))
+
+    def _resume_draft_now(self, draft_id: str | None) -> None:
         from taskwizard.drafts import DraftError
 
         try:
             draft_id = draft_id or self.drafts.newest()
             if draft_id is None:
                 self.notify("There is no draft to resume; starting a new template.")
-                self.start_new()
+                self._start_new_now(None)
                 return
             draft_id = self.drafts.find(draft_id)
             self.state = self.drafts.load(draft_id)
@@ -260,30 +303,23 @@ class TaskWizardApp(App[None]):
         else:
             self.push_screen(WizardScreen())
 
-    def leave_wizard(self, *, asked: bool = False) -> None:
+    def leave_wizard(self) -> None:
         """Escape on the first step: back home; the draft keeps the work.
 
         Without drafts, leaving asks first (as quitting does): the next session
         would replace the work that is only in this window.
         """
-        from taskwizard.drafts import has_unsaved_work
+        from taskwizard.tui.screens.wizard import WizardScreen
+
+        if not isinstance(self.screen, WizardScreen):
+            self.flush_draft()
+            return
+        self.guard_work(self._leave_wizard_now)
+
+    def _leave_wizard_now(self) -> None:
         from taskwizard.tui.screens.home import HomeScreen
         from taskwizard.tui.screens.wizard import WizardScreen
 
-        self.flush_draft()
-        if not isinstance(self.screen, WizardScreen):
-            return
-        if self.drafts_off is not None and not asked and has_unsaved_work(self.state):
-            from taskwizard.tui.dialogs.quit import QuitDialog
-
-            def answer(choice: str | None) -> None:
-                if choice == "discard":
-                    self.leave_wizard(asked=True)
-                elif choice == "save":
-                    self._save_then(lambda: self.leave_wizard(asked=True))
-
-            self.push_screen(QuitDialog(self.drafts_off, leaving=True), answer)
-            return
         if isinstance(self.screen, WizardScreen):
             if any(isinstance(s, HomeScreen) for s in self.screen_stack):
                 self.pop_screen()
@@ -295,9 +331,11 @@ class TaskWizardApp(App[None]):
                 self.notify("Your work is kept as a draft: Resume continues it.", timeout=4)
 
     def open_file(self, path: Path | None = None) -> None:
+        """Open (or Reload from disk): without drafts, asks before the file picker, not
+        after it (``start_new`` asks again only if there is still work to lose)."""
         from taskwizard.tui.edit_session import start_edit
 
-        start_edit(self, path)
+        self.guard_work(lambda: start_edit(self, path))
 
     def open_upload(self, config_path: Path | None = None) -> None:
         from taskwizard.tui.screens.upload import start_upload
@@ -333,8 +371,11 @@ class TaskWizardApp(App[None]):
         if written is None:
             return
         if isinstance(written, ReloadFromDisk):
-            self.notify("Your version stays in its draft (Resume on the home screen).", timeout=6)
-            self.open_file(written.path)
+            if self.drafts_off is None:
+                self.notify(
+                    "Your version stays in its draft (Resume on the home screen).", timeout=6
+                )
+            self.open_file(written.path)  # without drafts, asks before it replaces the work
             return
         if self._autosaver is not None:
             try:
@@ -357,6 +398,9 @@ class TaskWizardApp(App[None]):
 
     def add_template(self) -> None:
         """A new template in the same config: same config file, a fresh task YAML."""
+        self.guard_work(self._add_template_now)
+
+    def _add_template_now(self) -> None:
         from taskwizard.state import new_config_entry, new_task
 
         old = self.state
@@ -369,29 +413,14 @@ class TaskWizardApp(App[None]):
             config_path=old.config_path,
             config_source=old.config_source,
         )
-        self.start_new(state)  # replaces the wizard on the stack
+        self._start_new_now(state)  # replaces the wizard on the stack
 
     async def action_quit(self) -> None:
-        from taskwizard.drafts import has_unsaved_work
+        self.guard_work(self._quit_now, leaving=False)
 
-        self.flush_draft()  # a failure here turns drafts off (and is reported)
-        saver = self._autosaver
-        if saver is not None and saver.last_error is not None and self.drafts_off is None:
-            self._draft_error(saver.last_error)  # however the error hook was called
-        if self.drafts_off is not None and has_unsaved_work(self.state):
-            from taskwizard.tui.dialogs.quit import QuitDialog
-
-            if not any(isinstance(s, QuitDialog) for s in self.screen_stack):
-                self.push_screen(QuitDialog(self.drafts_off), self._quit_answer)
-            return
+    def _quit_now(self) -> None:
         self._drop_unchanged_draft()
         self.exit()
-
-    def _quit_answer(self, choice: str | None) -> None:
-        if choice == "discard":
-            self.exit()
-        elif choice == "save":
-            self._save_then(self.exit)
 
     def _save_then(self, then: Callable[[], object]) -> None:
         """The Save dialog; ``then`` once the files are written (cancelled: keep editing)."""
