@@ -42,8 +42,10 @@ class ReadingDialog(ModalScreen[OpenedFile | CannotOpen | None]):
             )
 
     def on_mount(self) -> None:
-        # After this frame is drawn: the read holds the GIL most of the time.
-        self.call_after_refresh(self._read)
+        # After this frame is drawn (the read holds the GIL most of the time), and after
+        # the app's own start-up callbacks: it turns the garbage collector on after its
+        # first frame (TaskWizardApp.on_mount), which would undo the pause in _read.
+        self.app.call_after_refresh(self._read)
 
     @work(thread=True, exclusive=True, group="read-for-edit")
     def _read(self) -> None:
