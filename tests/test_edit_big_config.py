@@ -38,27 +38,42 @@ def screen_text(app: App[Any]) -> str:
     return "\n".join(str(s.render()) for s in app.screen.query(Static))
 
 
+class GatedRead:
+    """``open_file`` that waits until the test has seen the screen drawn during the read."""
+
+    def __init__(self) -> None:
+        self.reading = threading.Event()
+        self.release = threading.Event()
+        self.done = threading.Event()
+
+    def __call__(self, path: Path) -> OpenedFile:
+        self.reading.set()
+        self.release.wait(10)
+        try:
+            return open_file(path)
+        finally:
+            self.done.set()
+
+
+@pytest.fixture()
+def gated_read(monkeypatch: pytest.MonkeyPatch) -> GatedRead:
+    gate = GatedRead()
+    monkeypatch.setattr(taskwizard.editing, "open_file", gate)
+    return gate
+
+
 async def test_first_frame_is_drawn_before_the_read_finishes(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, gated_read: GatedRead
 ) -> None:
     config = big_config(tmp_path)
-    reading = threading.Event()
-    release = threading.Event()
-
-    def slow_open_file(path: Path) -> OpenedFile:
-        reading.set()
-        release.wait(10)  # the test lets the read finish once it has seen the screen
-        return open_file(path)
-
-    monkeypatch.setattr(taskwizard.editing, "open_file", slow_open_file)
     app = TaskWizardApp("edit", path=config)
     async with app.run_test(size=SIZE) as pilot:
         await settle(pilot)
-        assert reading.wait(5), "the read never started"
+        assert gated_read.reading.wait(5), "the read never started"
         # The read is still going on, and the screen says so.
         assert not isinstance(app.screen, TemplatePickDialog)
         assert f"Reading {config}" in screen_text(app)
-        release.set()
+        gated_read.release.set()
         for _ in range(200):
             if isinstance(app.screen, TemplatePickDialog):
                 break
@@ -67,22 +82,24 @@ async def test_first_frame_is_drawn_before_the_read_finishes(
         assert f"{TEMPLATES} task templates in this config" in screen_text(app)
 
 
-async def test_escape_while_reading_goes_home(tmp_path: Path) -> None:
+async def test_escape_while_reading_goes_home(tmp_path: Path, gated_read: GatedRead) -> None:
     from taskwizard.tui.dialogs.reading import ReadingDialog
     from taskwizard.tui.screens.home import HomeScreen
 
     app = TaskWizardApp("edit", path=big_config(tmp_path))
     async with app.run_test(size=SIZE) as pilot:
-        await settle(pilot, 1)
+        await settle(pilot)
+        assert gated_read.reading.wait(5)
         assert isinstance(app.screen, ReadingDialog)
         await pilot.press("escape")
         await settle(pilot)
-        assert any(isinstance(s, HomeScreen) for s in app.screen_stack)
-        for _ in range(100):  # the read finishing later changes nothing
-            if not app.workers:
-                break
-            await pilot.pause(0.05)
-        assert not isinstance(app.screen, TemplatePickDialog)
+        stack = list(app.screen_stack)
+        assert any(isinstance(s, HomeScreen) for s in stack)  # (and setup, on a first run)
+        assert not any(isinstance(s, ReadingDialog) for s in stack)
+        gated_read.release.set()  # the read finishing later changes nothing
+        assert gated_read.done.wait(10)
+        await settle(pilot)
+        assert list(app.screen_stack) == stack
 
 
 class PickHost(App[None]):
