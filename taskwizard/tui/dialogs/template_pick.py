@@ -60,14 +60,14 @@ class TemplatePickDialog(ModalScreen[int | None | str]):
                 yield Input(
                     placeholder="Type to filter by slug, title or file", id="template-filter"
                 )
+                # Above the list: below it, a short terminal cuts it off.
+                yield Static(self._more_text(count), id="template-more", markup=False)
             choices_list = OptionList(*self._options(self.choices), id="template-choices")
             if count > FILTER_FROM:
                 # A fixed height: with `height: auto` every layout measured every option.
-                choices_list.styles.height = min(count, MAX_LISTED) + 1
+                choices_list.styles.height = _list_height(count)
                 choices_list.styles.max_height = 20
             yield choices_list
-            if count > FILTER_FROM:
-                yield Static(self._more_text(count), id="template-more", markup=False)
 
     def on_mount(self) -> None:
         if len(self.choices) > FILTER_FROM:  # the filter has the focus; Enter picks this one
@@ -106,11 +106,13 @@ class TemplatePickDialog(ModalScreen[int | None | str]):
         choices_list = self.query_one("#template-choices", OptionList)
         choices_list.set_options(self._options(matches))
         choices_list.highlighted = 0
-        choices_list.styles.height = min(len(matches), MAX_LISTED) + 1
+        choices_list.styles.height = _list_height(len(matches))
         text = self._more_text(len(matches))
         if not matches:
             text = "No template matches — Enter adds a new one."
-        self.query_one("#template-more", Static).update(text)
+        more = self.query_one("#template-more", Static)
+        more.update(text)
+        more.display = bool(text)
 
     @on(Input.Submitted, "#template-filter")
     def _submitted(self) -> None:
@@ -135,3 +137,8 @@ class TemplatePickDialog(ModalScreen[int | None | str]):
 
     def action_cancel(self) -> None:
         self.dismiss(None)
+
+
+def _list_height(matches: int) -> int:
+    """Rows for the listed matches, "add a new one" and the list's two border lines."""
+    return min(matches, MAX_LISTED) + 3
