@@ -135,6 +135,7 @@ async def test_picker_of_30000_templates_lists_a_few_and_filters(tmp_path: Path)
             NEW_TEMPLATE,
         ]
         assert str(dialog.query_one("#template-more", Static).render()) == ""
+        assert choices.region.height == choices.option_count + 2  # every match on screen
         await pilot.press("down", "enter")  # the arrows move in the list from the filter
         await settle(pilot)
     assert app.answers == [29990]
