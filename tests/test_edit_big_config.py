@@ -153,3 +153,24 @@ async def test_picker_filter_without_a_match_offers_a_new_template(tmp_path: Pat
         await pilot.press("enter")
         await settle(pilot)
     assert app.answers == [NEW_TEMPLATE]
+
+
+async def test_a_big_task_yaml_read_in_the_background_opens_in_the_wizard(
+    tmp_path: Path,
+) -> None:
+    from taskwizard.tui.screens.wizard import WizardScreen
+
+    task = tmp_path / "task.yaml"
+    padding = "".join(f"# note {i}: {'x' * 60}\n" for i in range(9_000))  # ~640 KiB
+    task.write_text(
+        padding + "pods:\n  identifiers: [retina-pod]\ntask:\n  protocol:\n"
+        "    name: bitfount.InferenceAndCSVReport\n"
+    )
+    app = TaskWizardApp("edit", path=task)
+    async with app.run_test(size=SIZE) as pilot:
+        for _ in range(200):
+            if isinstance(app.screen, WizardScreen):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, WizardScreen)
+        assert app.state.task["pods"]["identifiers"] == ["retina-pod"]
