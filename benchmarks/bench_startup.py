@@ -7,8 +7,10 @@ output contains a marker text of the screen. Measured:
 - the hello-world app at 80x24;
 - `taskwizard new`'s first frame at 80x24 (marker: the Slug field) -- the
   figure the <= 1.3x target is about;
-- `taskwizard edit` of a config just under the 5 MiB limit (about 30,000 templates;
-  marker: the template picker's question), the <= 1 s target;
+- `taskwizard edit` of a config just under the 5 MiB limit (about 30,000 templates):
+  its first frame (marker: "Reading", the dialog drawn while the file is read on a
+  worker thread), the <= 1 s target, and the template picker (marker: its question),
+  drawn when the read is done;
 - `taskwizard new` with its whole first step drawn, in an 80x50 terminal where
   every field is on screen (marker: the last field, Sample dataset URL). The
   fields below the fold at 80x24 follow the first frame (StepView.first_frame),
@@ -119,8 +121,8 @@ def main() -> None:
     )
     args = parser.parse_args()
     big_size = FIVE_MIB
-    if args.smoke:  # one round, and a 64 KiB config instead of 5 MiB
-        args.runs, big_size = 1, 64 * 1024
+    if args.smoke:  # one round, and a 768 KiB config (still read behind "Reading…")
+        args.runs, big_size = 1, 768 * 1024
     with tempfile.TemporaryDirectory() as tmp:
         hello = Path(tmp) / "hello.py"
         hello.write_text(HELLO)
@@ -130,16 +132,14 @@ def main() -> None:
             (Path(tmp) / name).mkdir()
             env[f"TASKWIZARD_{name.upper()}_DIR"] = str(Path(tmp) / name)
         exe = str(Path(sys.executable).parent / "taskwizard")
+        big = write_big_config(Path(tmp), big_size)
         # name -> (argv, marker, terminal rows)
         programs = {
             "textual hello-world": ([sys.executable, str(hello)], b"Hello, Textual", 24),
             "taskwizard new": ([exe, "new"], b"Slug", 24),
             "  whole first step": ([exe, "new"], b"Sample dataset URL", 50),
-            "edit 5 MiB config": (
-                [exe, "edit", str(write_big_config(Path(tmp), big_size))],
-                b"Which one",
-                24,
-            ),
+            "edit 5 MiB config": ([exe, "edit", str(big)], b"Which one", 24),
+            "  first frame": ([exe, "edit", str(big)], b"Reading", 24),
         }
         results: dict[str, list[float]] = {name: [] for name in programs}
         for argv, marker, rows in programs.values():  # warm the file and bytecode caches
@@ -164,9 +164,11 @@ def main() -> None:
         ratios = [t / h for t, h in zip(results[name], hello_times, strict=True) if t == t]
         print(f"ratio {name.strip()} / hello-world: {statistics.median(ratios):.2f}x{target}")
     edits = [v for v in results["edit 5 MiB config"] if v == v] or [float("nan")]
+    firsts = [v for v in results["  first frame"] if v == v] or [float("nan")]
     print(
-        f"taskwizard edit of a {big_size / 2**20:.2f} MiB config drawn in "
-        f"{statistics.median(edits):.2f} s (target for 5 MiB: <= 1 s)"
+        f"taskwizard edit of a {big_size / 2**20:.2f} MiB config: first frame "
+        f"('Reading FILE…') drawn in {statistics.median(firsts):.2f} s (target for 5 MiB: <= 1 s), "
+        f"template picker drawn in {statistics.median(edits):.2f} s"
     )
 
 

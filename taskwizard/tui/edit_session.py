@@ -1,6 +1,7 @@
 """Start an edit session: open an existing task-templates config or task YAML in the wizard.
 
-Asks for the file (file picker) and, for a config with several templates, which
+Asks for the file (file picker), reads it (a big one on a worker thread behind
+:class:`ReadingDialog`, so its first frame is drawn at once) and, for a config, which
 template to edit (:class:`TemplatePickDialog`); then hands the state to the app.
 """
 
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from taskwizard.editing import CannotOpen
+from taskwizard.tui.dialogs.reading import READ_IN_BACKGROUND_FROM
 from taskwizard.tui.dialogs.template_pick import NEW_TEMPLATE, TemplatePickDialog
 
 if TYPE_CHECKING:
@@ -37,18 +39,44 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
             picked,
         )
         return
-    from taskwizard.editing import (
-        open_file,
-        state_for_broken_config,
-        state_for_config,
-        state_for_task,
-    )
+    size = _size(path)
+    if size >= READ_IN_BACKGROUND_FROM:
+        # A big file: "Reading FILE…" is drawn at once, the read runs on a worker thread.
+        from taskwizard.tui.dialogs.reading import ReadingDialog
+
+        def read(result: OpenedFile | CannotOpen | None) -> None:
+            if result is None:  # cancelled
+                if len(app.screen_stack) <= 1:
+                    app.show_home()
+            elif isinstance(result, CannotOpen):
+                _cannot_open(app, result)
+            else:
+                _opened(app, path, result)
+
+        app.push_screen(ReadingDialog(path, size), read)
+        return
+    from taskwizard.editing import open_file
 
     try:
         opened = open_file(path)
     except CannotOpen as exc:
         _cannot_open(app, exc)
         return
+    _opened(app, path, opened)
+
+
+def _size(path: Path) -> int:
+    """The file's size, 0 when it cannot be told (``open_file`` then says why)."""
+    try:
+        return path.stat().st_size
+    except (OSError, ValueError):
+        return 0
+
+
+def _opened(app: TaskWizardApp, path: Path, opened: OpenedFile) -> None:
+    """The file is read: pick the template of a config, or start the wizard on it."""
+    from taskwizard.editing import state_for_broken_config, state_for_config, state_for_task
+
     if opened.kind == "config" and opened.parsed:
 
         def chosen(answer: int | None | str) -> None:
