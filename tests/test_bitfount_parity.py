@@ -354,6 +354,205 @@ ROWS: list[Row] = [
     ),
 ]
 
+# ------------------------------------------------------------------ domain-specific components
+# Each is a desert dataclass schema (unknown=RAISE) in runners/config_schemas; a value it
+# refuses makes the algorithm/protocol Union fall through to GenericAlgorithmConfig /
+# GenericProtocolConfig, which refuse every ``bitfount.`` name.
+ALGOS: DocPath = ("task", "algorithm")
+PROTO: DocPath = ("task", "protocol")
+RESULTS_ONLY = {PROTO: {"name": "bitfount.ResultsOnly"}}
+
+
+def _algo(name: str, arguments: dict[str, Any] | None) -> dict[DocPath, Any]:
+    entry: dict[str, Any] = {"name": f"bitfount.{name}"}
+    if arguments is not None:
+        entry["arguments"] = arguments
+    return {**RESULTS_ONLY, ALGOS: [entry]}
+
+
+def _proto(name: str, arguments: dict[str, Any]) -> dict[DocPath, Any]:
+    return {PROTO: {"name": f"bitfount.{name}", "arguments": arguments}}
+
+
+A0_ARGS: DocPath = ("task", "algorithm", 0, "arguments")
+P_ARGS: DocPath = ("task", "protocol", "arguments")
+
+DOMAIN_ROWS: list[Row] = [
+    Row(
+        "MONAIBundleInference arguments required (bundle_name has no default)",
+        "algorithm_schemas.py MONAIBundleInferenceAlgorithmConfig.arguments (required=True)",
+        _algo("MONAIBundleInference", None),
+        _algo("MONAIBundleInference", {"bundle_name": "spleen_ct_segmentation"}),
+        A0_ARGS,
+        "needs bundle_name",
+    ),
+    Row(
+        "MONAIBundleInference unknown key",
+        "algorithm_schemas.py MONAIBundleInferenceArgumentsConfig (desert, unknown=RAISE)",
+        _algo("MONAIBundleInference", {"bundle_name": "b", "bundle": "x"}),
+        _algo("MONAIBundleInference", {"bundle_name": "b", "bundle_version": "0.5"}),
+        (*A0_ARGS, "bundle"),
+        "unknown key 'bundle'",
+    ),
+    Row(
+        "MONAIBundleInference batch_size Integer (templatable)",
+        "MONAIBundleInferenceArgumentsConfig.batch_size TemplatedOrTyped(Integer)",
+        _algo("MONAIBundleInference", {"bundle_name": "b", "batch_size": "two"}),
+        _algo("MONAIBundleInference", {"bundle_name": "b", "batch_size": 2}),
+        (*A0_ARGS, "batch_size"),
+        "must be a whole number",
+    ),
+    Row(
+        "MONAIBundleInference dataframe_output Boolean, not null",
+        "MONAIBundleInferenceArgumentsConfig.dataframe_output: bool = True",
+        _algo("MONAIBundleInference", {"bundle_name": "b", "dataframe_output": None}),
+        _algo("MONAIBundleInference", {"bundle_name": "b", "dataframe_output": False}),
+        (*A0_ARGS, "dataframe_output"),
+        "must be true or false",
+    ),
+    Row(
+        "TIMMFederatedTraining model_id required",
+        "algorithm_schemas.py TIMMFederatedTrainingArgumentsConfig.model_id: str",
+        _algo("TIMMFederatedTraining", {"labels": ["a"]}),
+        _algo("TIMMFederatedTraining", {"model_id": "resnet50", "labels": ["a"]}),
+        (*A0_ARGS, "model_id"),
+        "model_id is required",
+    ),
+    Row(
+        "TIMMFederatedTraining labels List(String)",
+        "TIMMFederatedTrainingArgumentsConfig.labels TemplatedOrTyped(List(String))",
+        _algo("TIMMFederatedTraining", {"model_id": "r", "labels": [{"a": 1}]}),
+        _algo("TIMMFederatedTraining", {"model_id": "r", "labels": ["cat", "dog"]}),
+        (*A0_ARGS, "labels", 0),
+        "must be a string",
+    ),
+    Row(
+        "RecordFilterAlgorithm strategies OneOf(FilterStrategy)",
+        "algorithm_schemas.py RecordFilterAlgorithmArgumentsConfig.strategies (Enum by value)",
+        _algo("RecordFilterAlgorithm", {"strategies": ["newest"], "filter_args_list": [{}]}),
+        _algo("RecordFilterAlgorithm", {"strategies": ["latest"], "filter_args_list": [{}]}),
+        (*A0_ARGS, "strategies", 0),
+        "must be one of: latest, frequency",
+    ),
+    Row(
+        "RecordFilterAlgorithm filter_args_list required",
+        "RecordFilterAlgorithmArgumentsConfig.filter_args_list (required=True)",
+        _algo("RecordFilterAlgorithm", {"strategies": ["latest"]}),
+        _algo("RecordFilterAlgorithm", {"strategies": ["age_range"], "filter_args_list": [{}]}),
+        (*A0_ARGS, "filter_args_list"),
+        "filter_args_list is required",
+    ),
+    Row(
+        "PatientIDExchangeAlgorithm patient_ids_file must be given",
+        "algorithm_schemas.py PatientIDExchangeAlgorithmArgumentsConfig.__post_init__",
+        _algo("PatientIDExchangeAlgorithm", {"patient_ids_file": None}),
+        _algo("PatientIDExchangeAlgorithm", {"patient_ids_file": "ids.csv"}),
+        (*A0_ARGS, "patient_ids_file"),
+        "patient_ids_file",
+    ),
+    Row(
+        "CSTCalculationAlgorithm cst_radius_mm Float",
+        "algorithm_schemas.py CSTCalculationAlgorithmArgumentsConfig.cst_radius_mm",
+        _algo("CSTCalculationAlgorithm", {"cst_radius_mm": "wide"}),
+        _algo("CSTCalculationAlgorithm", {"cst_radius_mm": 1}),
+        (*A0_ARGS, "cst_radius_mm"),
+        "must be a number",
+    ),
+    Row(
+        "GCCCalculationAlgorithm strict_measurement Boolean, not null",
+        "algorithm_schemas.py GCCCalculationAlgorithmArgumentsConfig.strict_measurement",
+        _algo("GCCCalculationAlgorithm", {"strict_measurement": None}),
+        _algo("GCCCalculationAlgorithm", {"strict_measurement": False}),
+        (*A0_ARGS, "strict_measurement"),
+        "must be true or false",
+    ),
+    *(
+        Row(
+            f"{name} takes no arguments (empty schema, unknown=RAISE)",
+            f"algorithm_schemas.py {name}ArgumentsConfig (no fields)",
+            _algo(name, {"limit": 5}),
+            _algo(name, None),
+            (*A0_ARGS, "limit"),
+            "unknown key 'limit'",
+        )
+        for name in (
+            "ImageSelectionAlgorithm",
+            "LongitudinalAlgorithm",
+            "CodeNormalisationAlgorithm",
+            "EHRPatientQueryAlgorithm",
+            "EHRPatientInfoDownloadAlgorithm",
+        )
+    ),
+    *(
+        Row(
+            f"{name} takes only an aggregator",
+            f"protocol_schemas.py {name}ArgumentsConfig (aggregator only, unknown=RAISE)",
+            _proto(name, {"trial_name": "t"}),
+            _proto(name, {"aggregator": {"secure": False}}),
+            (*P_ARGS, "trial_name"),
+            "unknown key 'trial_name'",
+        )
+        for name in ("RetinalDiseaseProtocolCobalt", "BasicOCTProtocol", "EHRNERProtocol")
+    ),
+    Row(
+        "PatientTrialMatchingProtocol unknown key",
+        "protocol_schemas.py PatientTrialMatchingProtocolArgumentsConfig",
+        _proto("PatientTrialMatchingProtocol", {"trials_db_url": "x"}),
+        _proto("PatientTrialMatchingProtocol", {"trials_database_url": "x"}),
+        (*P_ARGS, "trials_db_url"),
+        "did you mean 'trials_database_url'",
+    ),
+    Row(
+        "NextGenSearchProtocol rename_columns Dict(Str, Str)",
+        "protocol_schemas.py NextGenSearchProtocolArgumentsConfig.rename_columns",
+        _proto("NextGenSearchProtocol", {"rename_columns": {"a": 1}}),
+        _proto("NextGenSearchProtocol", {"rename_columns": {"a": "b"}}),
+        (*P_ARGS, "rename_columns", "a"),
+        "must be a string",
+    ),
+    Row(
+        "InSiteInsightsProtocol results_notification_email Boolean (not templatable)",
+        "protocol_schemas.py InSiteInsightsProtocolArgumentsConfig: Optional[bool]",
+        _proto("InSiteInsightsProtocol", {"results_notification_email": "yes please"}),
+        _proto("InSiteInsightsProtocol", {"results_notification_email": None}),
+        (*P_ARGS, "results_notification_email"),
+        "must be true or false",
+    ),
+    Row(
+        "FluidVolumeScreeningProtocol results_notification_email Boolean",
+        "protocol_schemas.py FluidVolumeScreeningProtocolArgumentsConfig",
+        _proto("FluidVolumeScreeningProtocol", {"results_notification_email": "often"}),
+        _proto("FluidVolumeScreeningProtocol", {"results_notification_email": True}),
+        (*P_ARGS, "results_notification_email"),
+        "must be true or false",
+    ),
+    Row(
+        "GenericBiomarkerProtocolGranite scan_selection OneOf(latest, all)",
+        "protocol_schemas.py GenericBiomarkerProtocolGraniteArgumentsConfig.scan_selection",
+        _proto("GenericBiomarkerProtocolGranite", {"scan_selection": "first"}),
+        _proto("GenericBiomarkerProtocolGranite", {"scan_selection": "all"}),
+        (*P_ARGS, "scan_selection"),
+        "must be one of: latest, all",
+    ),
+    Row(
+        "EHRScreeningProtocol output_eligible_only Boolean, not null",
+        "protocol_schemas.py EHRScreeningProtocolArgumentsConfig.output_eligible_only",
+        _proto("EHRScreeningProtocol", {"output_eligible_only": None}),
+        _proto("EHRScreeningProtocol", {"output_eligible_only": True}),
+        (*P_ARGS, "output_eligible_only"),
+        "must be true or false",
+    ),
+    Row(
+        "EHRScreeningProtocol column_order List(String)",
+        "EHRScreeningProtocolArgumentsConfig.column_order TemplatedOrTyped(List(Str))",
+        _proto("EHRScreeningProtocol", {"column_order": "Age"}),
+        _proto("EHRScreeningProtocol", {"column_order": ["Age", "Name"]}),
+        (*P_ARGS, "column_order"),
+        "list",
+    ),
+]
+ROWS.extend(DOMAIN_ROWS)
+
 
 def _apply(changes: dict[DocPath, Any]) -> dict[str, Any]:
     doc = copy.deepcopy(BASE)

@@ -112,10 +112,13 @@ def test_argument_details_from_the_reference() -> None:
 
 
 def test_other_names_are_present_but_honest() -> None:
-    for name in ("bitfount.GAScreeningProtocolAmethyst", "bitfount.PatientTrialMatchingProtocol"):
+    for name in (
+        "bitfount.GAScreeningProtocolAmethyst",
+        "bitfount.WetAMDScreeningProtocolSapphire",
+    ):
         comp = catalog.find_protocol(name)
         assert comp is not None and not comp.arguments_known
-    for name in ("bitfount.MONAIBundleInference", "bitfount.TIMMFederatedTraining"):
+    for name in ("bitfount.GATrialCalculationAlgorithmJade", "bitfount.S3UploadAlgorithm"):
         comp = catalog.find_algorithm(name)
         assert comp is not None and not comp.arguments_known
     assert len(catalog.PROTOCOLS) >= 7 + 17

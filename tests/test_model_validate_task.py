@@ -655,7 +655,7 @@ pods: {identifiers: [p]}
 task:
   protocol: {name: bitfount.GAScreeningProtocolAmethyst, arguments: {whatever: 1}}
   algorithm:
-    - name: bitfount.MONAIBundleInference
+    - name: bitfount.ETDRSAlgorithm
       arguments: {bundle: x, nested: {a: [1, 2]}}
   data_structure: {}
 """,

@@ -327,6 +327,130 @@ _GENERAL_PROTOCOLS: tuple[Component, ...] = (
     ),
 )
 
+# Domain-specific protocols whose arguments schema is mirrored
+# (runners/config_schemas/protocol_schemas.py, each ``<Name>ArgumentsConfig``; desert
+# schemas, so an unknown key is "Unknown field." and the protocol Union ends in
+# GenericProtocolConfig, which refuses every ``bitfount.`` name).
+_RESULTS_NOTIFICATION_EMAIL = _arg(
+    "results_notification_email",
+    "bool",
+    False,
+    "e-mail a notification when the results are ready",
+    templatable=True,
+    nullable=True,
+)
+_RENAME_COLUMNS = _arg("rename_columns", "str_mapping", None, "output column -> new name")
+_TRIAL_NAME = _arg("trial_name", "str", None, "trial name written into the outputs")
+
+
+def _aggregator_only(short: str, summary: str) -> Component:
+    return _protocol(short, summary, f"{summary}. Takes only an aggregator.", (_AGGREGATOR,))
+
+
+_MIRRORED_DOMAIN_PROTOCOLS: tuple[Component, ...] = (
+    # RetinalDiseaseProtocolCobaltConfig also takes the BasicOCTProtocol name.
+    _aggregator_only("RetinalDiseaseProtocolCobalt", "ophthalmology: retinal disease screening"),
+    _aggregator_only("BasicOCTProtocol", "ophthalmology: OCT screening (Cobalt's old name)"),
+    _aggregator_only("EHRNERProtocol", "EHR: find named entities in patients' records"),
+    _protocol(
+        "PatientTrialMatchingProtocol",
+        "EHR: match patients to clinical trials",
+        "Matches the pod's patients to clinical trials from a trials database.",
+        (
+            _AGGREGATOR,
+            _arg("trials_connection_string", "str", None, "connection string of the trials DB"),
+            _arg("trials_database_url", "str", None, "URL of the trials database"),
+        ),
+    ),
+    _protocol(
+        "NextGenSearchProtocol",
+        "EHR: search NextGen records",
+        "Searches the NextGen EHR for the pod's patients; rename_columns renames output columns.",
+        (_RENAME_COLUMNS,),
+    ),
+    _protocol(
+        "InSiteInsightsProtocol",
+        "ophthalmology: in-site insights report",
+        "Produces in-site insights from the pod's scans.",
+        (
+            _AGGREGATOR,
+            _arg(
+                "results_notification_email",
+                "bool",
+                False,
+                "e-mail a notification when the results are ready",
+                nullable=True,
+            ),
+        ),
+    ),
+    _protocol(
+        "FluidVolumeScreeningProtocol",
+        "ophthalmology: fluid volume screening",
+        "Screens the pod's OCT scans for fluid volume and writes a CSV report.",
+        (_AGGREGATOR, _RESULTS_NOTIFICATION_EMAIL, _TRIAL_NAME, _RENAME_COLUMNS),
+    ),
+    _protocol(
+        "GenericBiomarkerProtocolGranite",
+        "ophthalmology: biomarker report",
+        "Reports biomarkers of the pod's scans: the latest scan of each eye or all scans.",
+        (
+            _AGGREGATOR,
+            _RESULTS_NOTIFICATION_EMAIL,
+            _arg(
+                "scan_selection",
+                "choice",
+                "latest",
+                "which scans: latest or all",
+                templatable=True,
+                choices=("latest", "all"),
+                nullable=True,
+            ),
+            _arg("biomarker_groups", "str_list", None, "biomarker groups", templatable=True),
+            _arg("biomarker_names", "str_list", None, "biomarker names", templatable=True),
+        ),
+    ),
+    _protocol(
+        "EHRScreeningProtocol",
+        "EHR: screen patients for a trial",
+        "Screens the pod's EHR patients against a trial's criteria and writes a CSV.",
+        (
+            _arg(
+                "output_eligible_only",
+                "bool",
+                False,
+                "only output eligible patients",
+                templatable=True,
+                nullable=False,
+            ),
+            _arg("trial_name", "str", None, "trial name", templatable=True),
+            _RENAME_COLUMNS,
+            _arg(
+                "column_order",
+                "str_list",
+                None,
+                "left-to-right column order (names after rename_columns)",
+                templatable=True,
+            ),
+            _arg(
+                "columns_to_drop",
+                "str_list",
+                None,
+                "columns to leave out (names after rename_columns)",
+                templatable=True,
+            ),
+            _arg(
+                "include_practitioner_name",
+                "bool",
+                False,
+                "look up each patient's most recent practitioner",
+                templatable=True,
+                nullable=False,
+            ),
+        ),
+    ),
+)
+
+# Domain-specific protocols whose arguments taskwizard does not mirror yet.
 _DOMAIN_PROTOCOLS: tuple[str, ...] = (
     "GAScreeningProtocolAmethyst",
     "GAScreeningProtocolJade",
@@ -334,17 +458,8 @@ _DOMAIN_PROTOCOLS: tuple[str, ...] = (
     "GAScreeningProtocolBronzeWithEHR",
     "GAScreeningProtocolCharcoal",
     "GAScreeningProtocol",
-    "RetinalDiseaseProtocolCobalt",
-    "BasicOCTProtocol",
     "WetAMDScreeningProtocolSapphire",
-    "FluidVolumeScreeningProtocol",
     "DataExtractionProtocolCharcoal",
-    "InSiteInsightsProtocol",
-    "GenericBiomarkerProtocolGranite",
-    "EHRScreeningProtocol",
-    "NextGenSearchProtocol",
-    "EHRNERProtocol",
-    "PatientTrialMatchingProtocol",
 )
 
 _UNKNOWN_ARGS_HELP = (
@@ -356,6 +471,7 @@ PROTOCOLS: dict[str, Component] = {
     c.name: c
     for c in (
         *_GENERAL_PROTOCOLS,
+        *_MIRRORED_DOMAIN_PROTOCOLS,
         *(
             _protocol(n, "domain-specific protocol", _UNKNOWN_ARGS_HELP, known=False)
             for n in _DOMAIN_PROTOCOLS
@@ -791,16 +907,199 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
     ),
 )
 
+# FilterStrategy (federated/algorithms/filtering_algorithm.py), by value.
+RECORD_FILTER_STRATEGIES: tuple[str, ...] = (
+    "latest",
+    "frequency",
+    "required_column_present",
+    "numeric_threshold",
+    "age_range",
+    "series_description_latest",
+    "patient_id",
+    "patient_id_with_previous_runs",
+    "scan_frequency",
+    "scan_in_period",
+    "continuous_scan_history",
+)
+
+
+def _no_arguments(short: str, summary: str) -> Component:
+    """An algorithm whose arguments schema has no fields: any key is "Unknown field."."""
+    return _algorithm(short, summary, f"{summary}. Takes no arguments (omit `arguments`).")
+
+
+def _strict_bool(name: str, default: bool, help: str) -> Argument:
+    return _arg(name, "bool", default, help, templatable=True, nullable=False)
+
+
+# Domain-specific algorithms whose arguments schema is mirrored
+# (runners/config_schemas/algorithm_schemas.py, each ``<Name>ArgumentsConfig``).
+_MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
+    _algorithm(
+        "MONAIBundleInference",
+        "run a MONAI bundle on the pod's images",
+        "Runs a MONAI model bundle (by name, optionally a version) on each image.",
+        (
+            _arg("bundle_name", "str", None, "MONAI bundle name", required=True, nullable=False),
+            _arg("bundle_version", "str", None, "bundle version (default: the latest)"),
+            _arg("dataframe_output", "bool", True, "return the results as a table", nullable=False),
+            _arg("nifti_output", "bool", False, "also write NIfTI files", nullable=False),
+            _batch_size(1),
+            _arg(
+                "num_workers",
+                "int",
+                1,
+                "data-loading worker processes",
+                templatable=True,
+                nullable=False,
+            ),
+            _arg(
+                "inference_config_overrides",
+                "mapping",
+                None,
+                "overrides of the bundle's inference config",
+            ),
+            _arg(
+                "restore_spatial",
+                "bool",
+                True,
+                "restore the outputs to the input's spatial shape",
+                nullable=False,
+            ),
+            _arg(
+                "invert_orientation",
+                "bool",
+                True,
+                "invert the orientation transform on the outputs",
+                nullable=False,
+            ),
+        ),
+        required=True,
+    ),
+    _algorithm(
+        "TIMMFederatedTraining",
+        "train a timm model across pods",
+        "Trains a timm model federated across pods; `args` takes timm's training options "
+        "(epochs, lr, batch_size, ...).",
+        (
+            _model_id("timm model id, e.g. 'resnet50'"),
+            _arg("args", "mapping", None, "timm training options (epochs, lr, batch_size, ...)"),
+            _arg("labels", "str_list", None, "class labels", templatable=True),
+            _arg("pretrained_file", "str", None, "pretrained weights file"),
+            _arg("lora_rank", "any", None, "LoRA rank: a whole number or a string"),
+        ),
+        required=True,
+    ),
+    _algorithm(
+        "RecordFilterAlgorithm",
+        "filter the pod's records with one or more strategies",
+        "Filters records: strategies[i] is applied with filter_args_list[i].",
+        (
+            _arg(
+                "strategies",
+                "choice_list",
+                None,
+                "filter strategies, in order",
+                required=True,
+                choices=RECORD_FILTER_STRATEGIES,
+                nullable=False,
+            ),
+            _arg(
+                "filter_args_list",
+                "mapping_list",
+                None,
+                "one mapping of options per strategy",
+                required=True,
+                nullable=False,
+            ),
+        ),
+        required=True,
+    ),
+    _algorithm(
+        "PatientIDExchangeAlgorithm",
+        "exchange patient ids with the pod",
+        "Sends the patient ids in patient_ids_file to the pod.",
+        (
+            _arg(
+                "patient_ids_file",
+                "path",
+                None,
+                'file of patient ids (Bitfount: "Must supply `patient_ids_file`")',
+                required=True,
+                templatable=True,
+                nullable=False,
+            ),
+        ),
+        required=True,
+    ),
+    _algorithm(
+        "CSTCalculationAlgorithm",
+        "ophthalmology: central subfield thickness",
+        "Computes the central subfield thickness between two retinal layers.",
+        (
+            _arg("cst_radius_mm", "float", 0.5, "radius in mm", templatable=True, nullable=False),
+            _arg("ilm_layer_name", "str", "ILM", "inner layer", templatable=True, nullable=False),
+            _arg(
+                "rpe_layer_name",
+                "str",
+                "RPE Layer",
+                "outer layer",
+                templatable=True,
+                nullable=False,
+            ),
+            _arg(
+                "fovea_landmark_idx",
+                "int",
+                2,
+                "index of the fovea centre landmark",
+                templatable=True,
+                nullable=False,
+            ),
+            _strict_bool("strict_measurement", False, "refuse partial measurements"),
+        ),
+    ),
+    _algorithm(
+        "GCCCalculationAlgorithm",
+        "ophthalmology: ganglion cell complex thickness",
+        "Computes the ganglion cell complex thickness between two retinal layers.",
+        (
+            _arg(
+                "region_radius_mm",
+                "float",
+                3.0,
+                "radius in mm",
+                templatable=True,
+                nullable=False,
+            ),
+            _arg(
+                "inner_layer_name", "str", "RNFL", "inner layer", templatable=True, nullable=False
+            ),
+            _arg("outer_layer_name", "str", "IPL", "outer layer", templatable=True, nullable=False),
+            _arg(
+                "macula_landmark_idx",
+                "int",
+                2,
+                "index of the macula centre landmark",
+                templatable=True,
+                nullable=False,
+            ),
+            _strict_bool("strict_measurement", True, "refuse partial measurements"),
+        ),
+    ),
+    _no_arguments("ImageSelectionAlgorithm", "ophthalmology: select the images to analyse"),
+    _no_arguments("LongitudinalAlgorithm", "ophthalmology: compare a patient's scans over time"),
+    _no_arguments("CodeNormalisationAlgorithm", "EHR: normalise diagnosis and procedure codes"),
+    _no_arguments("EHRPatientQueryAlgorithm", "EHR: query patients' records"),
+    _no_arguments("EHRPatientInfoDownloadAlgorithm", "EHR: download patients' information"),
+)
+
+# Domain-specific algorithms whose arguments taskwizard does not mirror yet.
 _DOMAIN_ALGORITHMS: tuple[str, ...] = (
-    "TIMMFederatedTraining",
-    "MONAIBundleInference",
-    "CSTCalculationAlgorithm",
     "GATrialCalculationAlgorithmAmethyst",
     "GATrialCalculationAlgorithmJade",
     "GATrialCalculationAlgorithmBronze",
     "GATrialCalculationAlgorithmCharcoal",
     "GATrialCalculationAlgorithm",
-    "GCCCalculationAlgorithm",
     "ETDRSAlgorithm",
     "FluidVolumeCalculationAlgorithm",
     "FoveaCoordinatesAlgorithm",
@@ -813,19 +1112,12 @@ _DOMAIN_ALGORITHMS: tuple[str, ...] = (
     "GATrialPDFGeneratorAlgorithmAmethyst",
     "GATrialPDFGeneratorAlgorithmJade",
     "GATrialPDFGeneratorAlgorithm",
-    "RecordFilterAlgorithm",
     "BscanImageAndMaskGenerationAlgorithm",
     "S3UploadAlgorithm",
-    "EHRPatientQueryAlgorithm",
-    "EHRPatientInfoDownloadAlgorithm",
     "NextGenPatientQueryAlgorithm",
     "NextGenPatientInfoDownloadAlgorithm",
     "PatientIDExtractAlgorithm",
-    "CodeNormalisationAlgorithm",
     "TrialMatchingAlgorithm",
-    "ImageSelectionAlgorithm",
-    "LongitudinalAlgorithm",
-    "PatientIDExchangeAlgorithm",
     "_SimpleCSVAlgorithm",
     "ReduceCSVAlgorithmCharcoal",
 )
@@ -839,6 +1131,7 @@ ALGORITHMS: dict[str, Component] = {
     c.name: c
     for c in (
         *_GENERAL_ALGORITHMS,
+        *_MIRRORED_DOMAIN_ALGORITHMS,
         *(
             _algorithm(n, "domain-specific algorithm", _UNKNOWN_ARGS_HELP, known=False)
             for n in _DOMAIN_ALGORITHMS
