@@ -55,7 +55,10 @@ class Argument:
     nullable: bool = True
     deprecated: str | None = None
     case_insensitive: bool = False
+    # marshmallow's Range(min=minimum, max=maximum, min_inclusive=not exclusive_minimum)
     minimum: float | None = None
+    maximum: float | None = None
+    exclusive_minimum: bool = False
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,8 @@ def _arg(
     deprecated: str | None = None,
     case_insensitive: bool = False,
     minimum: float | None = None,
+    maximum: float | None = None,
+    exclusive_minimum: bool = False,
 ) -> Argument:
     assert kind in ARGUMENT_KINDS, kind
     return Argument(
@@ -112,6 +117,8 @@ def _arg(
         deprecated=deprecated,
         case_insensitive=case_insensitive,
         minimum=minimum,
+        maximum=maximum,
+        exclusive_minimum=exclusive_minimum,
     )
 
 
@@ -339,8 +346,12 @@ _RESULTS_NOTIFICATION_EMAIL = _arg(
     templatable=True,
     nullable=True,
 )
-_RENAME_COLUMNS = _arg("rename_columns", "str_mapping", None, "output column -> new name")
-_TRIAL_NAME = _arg("trial_name", "str", None, "trial name written into the outputs")
+# fields.Dict()/fields.String() given explicitly with default=None: desert keeps the field as
+# given, so allow_none stays False and null is "Field may not be null.".
+_RENAME_COLUMNS = _arg(
+    "rename_columns", "str_mapping", None, "output column -> new name", nullable=False
+)
+_TRIAL_NAME = _arg("trial_name", "str", None, "trial name written into the outputs", nullable=False)
 
 
 def _aggregator_only(short: str, summary: str) -> Component:
@@ -450,6 +461,50 @@ _MIRRORED_DOMAIN_PROTOCOLS: tuple[Component, ...] = (
     ),
 )
 
+_MIRRORED_DOMAIN_PROTOCOLS += (
+    _protocol(
+        "DataExtractionProtocolCharcoal",
+        "ophthalmology: extract and upload the pod's scan data",
+        "Extracts the pod's scan data and uploads it; stops early when the disk runs low.",
+        (
+            _arg("trial_name", "str", None, "trial name", templatable=True),
+            _arg(
+                "skip_upload",
+                "bool",
+                False,
+                "extract without uploading",
+                templatable=True,
+                nullable=False,
+            ),
+            _arg(
+                "low_disk_free_gb",
+                "float",
+                None,
+                "low-disk threshold in GB (at least 0)",
+                templatable=True,
+                minimum=0,
+            ),
+            _arg(
+                "low_disk_free_percent",
+                "int",
+                None,
+                "low-disk threshold in % (0 to 100)",
+                templatable=True,
+                minimum=0,
+                maximum=100,
+            ),
+            _arg(
+                "delete_uploaded_on_low_disk",
+                "bool",
+                False,
+                "delete uploaded files when the disk runs low",
+                templatable=True,
+                nullable=False,
+            ),
+        ),
+    ),
+)
+
 # Domain-specific protocols whose arguments taskwizard does not mirror yet.
 _DOMAIN_PROTOCOLS: tuple[str, ...] = (
     "GAScreeningProtocolAmethyst",
@@ -459,7 +514,6 @@ _DOMAIN_PROTOCOLS: tuple[str, ...] = (
     "GAScreeningProtocolCharcoal",
     "GAScreeningProtocol",
     "WetAMDScreeningProtocolSapphire",
-    "DataExtractionProtocolCharcoal",
 )
 
 _UNKNOWN_ARGS_HELP = (
@@ -942,8 +996,8 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         (
             _arg("bundle_name", "str", None, "MONAI bundle name", required=True, nullable=False),
             _arg("bundle_version", "str", None, "bundle version (default: the latest)"),
-            _arg("dataframe_output", "bool", True, "return the results as a table", nullable=False),
-            _arg("nifti_output", "bool", False, "also write NIfTI files", nullable=False),
+            _arg("dataframe_output", "bool", True, "return the results as a table", nullable=True),
+            _arg("nifti_output", "bool", False, "also write NIfTI files", nullable=True),
             _batch_size(1),
             _arg(
                 "num_workers",
@@ -964,14 +1018,14 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
                 "bool",
                 True,
                 "restore the outputs to the input's spatial shape",
-                nullable=False,
+                nullable=True,
             ),
             _arg(
                 "invert_orientation",
                 "bool",
                 True,
                 "invert the orientation transform on the outputs",
-                nullable=False,
+                nullable=True,
             ),
         ),
         required=True,
@@ -1086,6 +1140,53 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
             _strict_bool("strict_measurement", True, "refuse partial measurements"),
         ),
     ),
+    _algorithm(
+        "TrialMatchingAlgorithm",
+        "EHR: find the clinical trials nearest each patient",
+        "Matches each patient to clinical trials: the top_n best within max_distance_km.",
+        (
+            _arg(
+                "top_n",
+                "int",
+                5,
+                "how many trials per patient",
+                templatable=True,
+                nullable=False,
+            ),
+            _arg(
+                "max_distance_km",
+                "float",
+                None,
+                "only trials within this distance (more than 0)",
+                templatable=True,
+                minimum=0,
+                exclusive_minimum=True,
+            ),
+            # plain `str = "us"`: desert's own field with a default allows null
+            _arg(
+                "default_country",
+                "str",
+                "us",
+                "country of patients with none given",
+                nullable=True,
+            ),
+        ),
+    ),
+    _algorithm(
+        "EHRPatientIDExtractAlgo",
+        "EHR: extract the pod's patient ids",
+        "Extracts patient ids from the EHR, page_size at a time.",
+        (
+            _arg(
+                "page_size",
+                "int",
+                None,
+                "patients per EHR request (at least 1)",
+                templatable=True,
+                minimum=1,
+            ),
+        ),
+    ),
     _no_arguments("ImageSelectionAlgorithm", "ophthalmology: select the images to analyse"),
     _no_arguments("LongitudinalAlgorithm", "ophthalmology: compare a patient's scans over time"),
     _no_arguments("CodeNormalisationAlgorithm", "EHR: normalise diagnosis and procedure codes"),
@@ -1117,7 +1218,6 @@ _DOMAIN_ALGORITHMS: tuple[str, ...] = (
     "NextGenPatientQueryAlgorithm",
     "NextGenPatientInfoDownloadAlgorithm",
     "PatientIDExtractAlgorithm",
-    "TrialMatchingAlgorithm",
     "_SimpleCSVAlgorithm",
     "ReduceCSVAlgorithmCharcoal",
 )

@@ -51,6 +51,12 @@ class ArgumentLike(Protocol):
     @property
     def minimum(self) -> float | None: ...
 
+    @property
+    def maximum(self) -> float | None: ...
+
+    @property
+    def exclusive_minimum(self) -> bool: ...
+
 
 __all__ = [
     "ARGUMENT_KINDS",
@@ -233,8 +239,25 @@ class KindSpec:
     variable_types: tuple[str, ...]
 
 
+def _ranged(arg: ArgumentLike, base: Any, number: Callable[[float], float]) -> Any:
+    """marshmallow's ``Range(min=, max=, min_inclusive=)`` as pydantic's ge/gt/le."""
+    low = None if arg.minimum is None else number(arg.minimum)
+    high = None if arg.maximum is None else number(arg.maximum)
+    if low is None and high is None:
+        return base
+    exclusive = arg.exclusive_minimum
+    return Annotated[
+        base,
+        Field(ge=None if exclusive else low, gt=low if exclusive else None, le=high),
+    ]
+
+
 def _int(arg: ArgumentLike) -> Any:
-    return Annotated[Int, Field(ge=int(arg.minimum))] if arg.minimum is not None else Int
+    return _ranged(arg, Int, int)
+
+
+def _float(arg: ArgumentLike) -> Any:
+    return _ranged(arg, Float, float)
 
 
 def _split_transformations(arg: ArgumentLike) -> Any:
@@ -265,8 +288,13 @@ KINDS: dict[ArgumentKind, KindSpec] = {
     "path": KindSpec(
         "a string naming a file or folder", lambda a: str, "str", ("file_path", "string")
     ),
-    "int": KindSpec("a whole number (``minimum`` optional)", _int, "int", ("number",)),
-    "float": KindSpec("a number (ints accepted)", lambda a: Float, "float", ("number",)),
+    "int": KindSpec("a whole number (``minimum``, ``maximum`` optional)", _int, "int", ("number",)),
+    "float": KindSpec(
+        "a number, ints accepted (``minimum``, ``exclusive_minimum``, ``maximum`` optional)",
+        _float,
+        "float",
+        ("number",),
+    ),
     "bool": KindSpec(
         'true/false (Bitfount also accepts "yes"/"off" etc.)', lambda a: bool, "bool", ("boolean",)
     ),

@@ -320,9 +320,12 @@ def _error_message(
     if kind == "literal_error":
         options = re.findall(r"'((?:[^'\\]|\\.)*)'", str(ctx.get("expected", "")))
         return f"{label} {one_of(options, value)}"
-    if kind in ("greater_than_equal", "greater_than"):
-        bound = ctx.get("ge", ctx.get("gt"))
-        return f"{label} must be at least {bound} (got {describe(value)})"
+    if kind == "greater_than_equal":
+        return f"{label} must be at least {ctx.get('ge')} (got {describe(value)})"
+    if kind == "greater_than":
+        return f"{label} must be more than {ctx.get('gt')} (got {describe(value)})"
+    if kind == "less_than_equal":
+        return f"{label} must be at most {ctx.get('le')} (got {describe(value)})"
     if kind in _TYPE_PHRASES:
         return _type_message(label, _TYPE_PHRASES[kind], value, templated)
     return f"{label}: {err['msg']} (got {describe(value)})"
