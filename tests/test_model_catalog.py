@@ -170,3 +170,22 @@ def test_every_known_component_has_an_arguments_model_matching_the_catalog() -> 
         assert list(model.model_fields) == [a.name for a in comp.arguments], comp.name
         required = {n for n, f in model.model_fields.items() if f.is_required()}
         assert required == {a.name for a in comp.arguments if a.required}, comp.name
+
+
+def test_the_readme_lists_each_domain_component_as_mirrored_or_accepted_as_written() -> None:
+    """README "How parity with Bitfount is kept" names exactly what the catalog mirrors."""
+    import re
+    from pathlib import Path
+
+    readme = (Path(__file__).parent.parent / "README.md").read_text()
+    lists: dict[tuple[str, str], set[str]] = {}
+    pattern = r"^- \*\*([^*\n]+)\*\* (protocols|algorithms): ([^.]+)\.$"
+    for label, kind, text in re.findall(pattern, readme, re.M):
+        text = text.split(" (and the deprecated")[0]
+        lists[(label, kind)] = {n.strip() for n in text.replace("\n", " ").split(",")}
+    for kind, table in (("protocols", catalog.PROTOCOLS), ("algorithms", catalog.ALGORITHMS)):
+        domain = [c for c in table.values() if not c.general_purpose and not c.deprecated]
+        assert lists[("Mirrored", kind)] == {c.short_name for c in domain if c.arguments_known}
+        assert lists[("Accepted as written", kind)] == {
+            c.short_name for c in domain if not c.arguments_known
+        }
