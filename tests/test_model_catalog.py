@@ -118,7 +118,7 @@ def test_other_names_are_present_but_honest() -> None:
     ):
         comp = catalog.find_protocol(name)
         assert comp is not None and not comp.arguments_known
-    for name in ("bitfount.GATrialCalculationAlgorithmJade", "bitfount.S3UploadAlgorithm"):
+    for name in ("bitfount.GATrialCalculationAlgorithmJade", "bitfount.ETDRSAlgorithm"):
         comp = catalog.find_algorithm(name)
         assert comp is not None and not comp.arguments_known
     assert len(catalog.PROTOCOLS) >= 7 + 17
