@@ -653,7 +653,7 @@ task:
     "unknown-arguments algorithm keeps anything": """\
 pods: {identifiers: [p]}
 task:
-  protocol: {name: bitfount.GAScreeningProtocolAmethyst, arguments: {whatever: 1}}
+  protocol: {name: bitfount.GAScreeningProtocolAmethyst, arguments: {trial_name: t}}
   algorithm:
     - name: bitfount.ETDRSAlgorithm
       arguments: {bundle: x, nested: {a: [1, 2]}}

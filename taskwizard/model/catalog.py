@@ -505,16 +505,80 @@ _MIRRORED_DOMAIN_PROTOCOLS += (
     ),
 )
 
-# Domain-specific protocols whose arguments taskwizard does not mirror yet.
-_DOMAIN_PROTOCOLS: tuple[str, ...] = (
-    "GAScreeningProtocolAmethyst",
-    "GAScreeningProtocolJade",
-    "GAScreeningProtocolBronze",
-    "GAScreeningProtocolBronzeWithEHR",
-    "GAScreeningProtocolCharcoal",
-    "GAScreeningProtocol",
-    "WetAMDScreeningProtocolSapphire",
+_PLAIN_NOTIFICATION_EMAIL = _arg(  # plain ``Optional[bool] = False``: not templatable
+    "results_notification_email",
+    "bool",
+    False,
+    "e-mail a notification when the results are ready",
+    nullable=True,
 )
+_TEMPLATED_TRIAL_NAME = _arg("trial_name", "str", None, "trial name", templatable=True)
+_BATCH_GROUPING = _arg(
+    "batch_grouping", "mapping", None, "how files are grouped into batches (nested schema)"
+)
+_GA_JADE_ARGUMENTS = (_AGGREGATOR, _RESULTS_NOTIFICATION_EMAIL, _TRIAL_NAME, _RENAME_COLUMNS)
+_GA_BRONZE_ARGUMENTS = (
+    _AGGREGATOR,
+    _PLAIN_NOTIFICATION_EMAIL,
+    _TEMPLATED_TRIAL_NAME,
+    _RENAME_COLUMNS,
+)
+_GA_HELP = "Screens the pod's OCT scans for geographic atrophy and writes a CSV report."
+
+_MIRRORED_DOMAIN_PROTOCOLS += (
+    # GAScreeningProtocolJadeConfig also takes the GAScreeningProtocol name.
+    _protocol(
+        "GAScreeningProtocolJade", "ophthalmology: GA screening", _GA_HELP, _GA_JADE_ARGUMENTS
+    ),
+    _protocol(
+        "GAScreeningProtocol",
+        "ophthalmology: GA screening (Jade's old name)",
+        _GA_HELP,
+        _GA_JADE_ARGUMENTS,
+    ),
+    _protocol(
+        "GAScreeningProtocolAmethyst",
+        "ophthalmology: GA screening",
+        _GA_HELP,
+        (_AGGREGATOR, _RESULTS_NOTIFICATION_EMAIL, _TEMPLATED_TRIAL_NAME, _RENAME_COLUMNS),
+    ),
+    _protocol(
+        "GAScreeningProtocolBronze", "ophthalmology: GA screening", _GA_HELP, _GA_BRONZE_ARGUMENTS
+    ),
+    _protocol(
+        "GAScreeningProtocolBronzeWithEHR",
+        "ophthalmology: GA screening with EHR data",
+        _GA_HELP,
+        _GA_BRONZE_ARGUMENTS,
+    ),
+    _protocol(
+        "GAScreeningProtocolCharcoal",
+        "ophthalmology: GA screening in batches",
+        _GA_HELP,
+        (
+            *_GA_BRONZE_ARGUMENTS,
+            _arg(
+                "skip_upload",
+                "bool",
+                False,
+                "do not upload the results",
+                templatable=True,
+                nullable=False,
+            ),
+            _BATCH_GROUPING,
+        ),
+    ),
+    _protocol(
+        "WetAMDScreeningProtocolSapphire",
+        "ophthalmology: wet AMD screening",
+        "Screens the pod's OCT scans for wet AMD and writes a CSV report.",
+        (_AGGREGATOR, _PLAIN_NOTIFICATION_EMAIL, _TRIAL_NAME, _RENAME_COLUMNS, _BATCH_GROUPING),
+    ),
+)
+
+# Domain-specific protocols whose arguments taskwizard does not mirror yet (none left).
+
+_DOMAIN_PROTOCOLS: tuple[str, ...] = ()
 
 _UNKNOWN_ARGS_HELP = (
     "A domain-specific Bitfount component. taskwizard knows its name but not its "
