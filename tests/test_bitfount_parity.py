@@ -555,6 +555,75 @@ DOMAIN_ROWS: list[Row] = [
         (*A0_ARGS, "path"),
         "unknown key 'path'",
     ),
+    Row(
+        "GATrialCalculationAlgorithmJade segmentations OneOf(ALL_SEGMENTATION_LABELS)",
+        "algorithm_schemas.py _GATrialCalculationAlgorithmBaseArgumentsConfig",
+        _algo("GATrialCalculationAlgorithmJade", {"extra_segmentations": ["drusen"]}),
+        _algo("GATrialCalculationAlgorithmJade", {"extra_segmentations": ["soft_drusen"]}),
+        (*A0_ARGS, "extra_segmentations", 0),
+        "must be one of: hypertransmission",
+    ),
+    *(
+        Row(
+            f"{name} include and exclude segmentations do not overlap",
+            "_GATrialCalculation*BaseArgumentsConfig.__post_init__ (ValidationError)",
+            _algo(
+                name,
+                {
+                    "ga_area_include_segmentations": ["rpe_atrophy", "hypertransmission"],
+                    "ga_area_exclude_segmentations": ["hypertransmission"],
+                },
+            ),
+            _algo(
+                name,
+                {
+                    "ga_area_include_segmentations": ["rpe_atrophy"],
+                    "ga_area_exclude_segmentations": ["hypertransmission"],
+                },
+            ),
+            (*A0_ARGS, "ga_area_exclude_segmentations"),
+            "overlapping include and exclude segmentation",
+        )
+        for name in (
+            "GATrialCalculationAlgorithmJade",
+            "GATrialCalculationAlgorithm",
+            "GATrialCalculationAlgorithmAmethyst",
+            "GATrialCalculationAlgorithmCharcoal",
+            "GATrialCalculationAlgorithmBronze",
+        )
+    ),
+    Row(
+        "GATrialCalculationAlgorithmBronze fovea_landmark_idx (only Bronze takes it)",
+        "algorithm_schemas.py _GATrialCalculationWithFoveaAlgorithmBaseArgumentsConfig",
+        _algo("GATrialCalculationAlgorithmCharcoal", {"fovea_landmark_idx": 2}),
+        _algo("GATrialCalculationAlgorithmBronze", {"fovea_landmark_idx": 2}),
+        (*A0_ARGS, "fovea_landmark_idx"),
+        "unknown key 'fovea_landmark_idx'",
+    ),
+    Row(
+        "ETDRSAlgorithm laterality required",
+        "algorithm_schemas.py ETDRSAlgorithmArgumentsConfig.laterality: str (arguments required)",
+        _algo("ETDRSAlgorithm", {"threshold": 0.5}),
+        _algo("ETDRSAlgorithm", {"laterality": "L", "threshold": None}),
+        (*A0_ARGS, "laterality"),
+        "laterality is required",
+    ),
+    Row(
+        "GATrialPDFGeneratorAlgorithmJade filter operator OneOf (ColumnFilter)",
+        "algorithm_schemas.py GATrialPDFGeneratorAlgorithmJadeArgumentsConfig.filter",
+        _algo("GATrialPDFGeneratorAlgorithmJade", {"filter": _filter("contains", "x")}),
+        _algo("GATrialPDFGeneratorAlgorithmJade", {"filter": _filter(">=", 50)}),
+        (*A0_ARGS, "filter", 0, "operator"),
+        "must be one of: ==, !=, <",
+    ),
+    Row(
+        "GATrialPDFGeneratorAlgorithmAmethyst trial_name may not be null",
+        "GATrialPDFGeneratorAlgorithmAmethystArgumentsConfig.trial_name (explicit String())",
+        _algo("GATrialPDFGeneratorAlgorithmAmethyst", {"trial_name": None}),
+        _algo("GATrialPDFGeneratorAlgorithmAmethyst", {"pdf_filename_columns": None}),
+        (*A0_ARGS, "trial_name"),
+        "must be a string",
+    ),
     *(
         Row(
             f"{name} takes no arguments (empty schema, unknown=RAISE)",

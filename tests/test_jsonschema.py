@@ -112,7 +112,9 @@ def sample(arg: catalog.Argument) -> Any:
     if arg.kind == "choice":
         return arg.choices[0]
     if arg.kind == "choice_list":
-        return list(arg.choices[:1])
+        # A choice picked by the argument's name: two lists of one component get different
+        # values (GATrialCalculation refuses a segmentation both included and excluded).
+        return [arg.choices[sum(map(ord, arg.name)) % len(arg.choices)]]
     if arg.kind == "choice_mapping":
         return {"a-column": arg.choices[0]}
     return SAMPLES[arg.kind]

@@ -118,7 +118,10 @@ def test_other_names_are_present_but_honest() -> None:
     ):
         comp = catalog.find_protocol(name)
         assert comp is not None and comp.arguments_known and not comp.general_purpose
-    for name in ("bitfount.GATrialCalculationAlgorithmJade", "bitfount.ETDRSAlgorithm"):
+    for name in (
+        "bitfount.TrialInclusionCriteriaMatchAlgorithmJade",
+        "bitfount.PatientIDExtractAlgorithm",
+    ):
         comp = catalog.find_algorithm(name)
         assert comp is not None and not comp.arguments_known
     assert len(catalog.PROTOCOLS) >= 7 + 17

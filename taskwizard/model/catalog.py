@@ -26,6 +26,7 @@ from taskwizard.model.kinds import ARGUMENT_KINDS as ARGUMENT_KINDS
 from taskwizard.model.kinds import ArgumentKind
 from taskwizard.model.rules import (
     Rule,
+    ga_include_exclude_apart,
     hf_checkpoint_together,
     one_of_steps_or_epochs,
     one_selected_column,
@@ -1050,6 +1051,79 @@ def _strict_bool(name: str, default: bool, help: str) -> Argument:
     return _arg(name, "bool", default, help, templatable=True, nullable=False)
 
 
+# ALL_SEGMENTATION_LABELS (federated/algorithms/ophthalmology/ophth_algo_types.py).
+SEGMENTATION_LABELS: tuple[str, ...] = (
+    "hypertransmission",
+    "hard_drusen",
+    "soft_drusen",
+    "confluent_drusen",
+    "diffuse_edema",
+    "is_os_disruption",
+    "epiretinal_fibrosis",
+    "hard_exudates",
+    "intraretinal_cystoid_fluid",
+    "intraretinal_hyperreflective_foci",
+    "neurosensory_retina_atrophy",
+    "reticular_pseudodrusen",
+    "rpe_atrophy",
+    "rpe_disruption",
+    "serous_rpe_detachment",
+    "subretinal_fluid",
+    "subretinal_hyperreflective_material__shrm_",
+    "ellipsoid_zone_loss",
+)
+
+
+def _ga_calculation_arguments(fovea: bool) -> tuple[Argument, ...]:
+    """_GATrialCalculation(WithFovea)AlgorithmBaseArgumentsConfig."""
+    lists = tuple(
+        _arg(
+            name,
+            "choice_list",
+            None,
+            help,
+            templatable=True,
+            choices=SEGMENTATION_LABELS,
+        )
+        for name, help in (
+            ("ga_area_include_segmentations", "segmentations counted in the GA area"),
+            ("ga_area_exclude_segmentations", "segmentations left out of the GA area"),
+            ("extra_segmentations", "further segmentations to report"),
+        )
+    )
+    if not fovea:
+        return lists
+    # plain ``Optional[int] = FOVEA_CENTRE_LANDMARK_INDEX``: null accepted, not templatable
+    return (*lists, _arg("fovea_landmark_idx", "int", 2, "fovea landmark index", nullable=True))
+
+
+# GATrialPDFGeneratorAlgorithm{Jade,Amethyst}ArgumentsConfig (the same fields).
+_GA_PDF_ARGUMENTS: tuple[Argument, ...] = (
+    _arg(
+        "report_metadata",
+        "mapping",
+        None,
+        "metadata printed in the report (nested schema)",
+        nullable=False,
+    ),
+    _arg(
+        "filename_prefix",
+        "str",
+        None,
+        "prefix of the PDF file names (starts with a letter)",
+        nullable=False,
+    ),
+    _arg("save_path", "path", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
+    _arg(
+        "filter",
+        "csv_filters",
+        None,
+        "row filters: [{column, operator, value, how: any/all}]",
+    ),
+    _arg("pdf_filename_columns", "str_list", None, "columns that make up the PDF file names"),
+    _arg("trial_name", "str", None, "trial name", nullable=False),
+)
+
 # Domain-specific algorithms whose arguments schema is mirrored
 # (runners/config_schemas/algorithm_schemas.py, each ``<Name>ArgumentsConfig``).
 _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
@@ -1371,6 +1445,54 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         "Writes the results into a CSV. Takes only the deprecated save_path.",
         (_arg("save_path", "path", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),),
     ),
+    *(
+        _algorithm(
+            name,
+            "ophthalmology: GA trial calculations",
+            "Computes geographic-atrophy figures; the include/exclude lists name "
+            "segmentations (no segmentation in both).",
+            _ga_calculation_arguments(fovea),
+            rules=(ga_include_exclude_apart,),
+        )
+        for name, fovea in (
+            ("GATrialCalculationAlgorithmJade", False),
+            ("GATrialCalculationAlgorithm", False),
+            ("GATrialCalculationAlgorithmAmethyst", False),
+            ("GATrialCalculationAlgorithmCharcoal", False),
+            ("GATrialCalculationAlgorithmBronze", True),
+        )
+    ),
+    *(
+        _algorithm(
+            name,
+            "ophthalmology: GA trial PDF reports",
+            "Writes a PDF report per patient, optionally filtered like the CSV report.",
+            _GA_PDF_ARGUMENTS,
+        )
+        for name in (
+            "GATrialPDFGeneratorAlgorithmJade",
+            "GATrialPDFGeneratorAlgorithm",
+            "GATrialPDFGeneratorAlgorithmAmethyst",
+        )
+    ),
+    _algorithm(
+        "ETDRSAlgorithm",
+        "ophthalmology: ETDRS grid figures",
+        "Computes figures on the ETDRS grid for the given eye (laterality).",
+        (
+            _arg(
+                "laterality", "str", None, "which eye (e.g. L or R)", required=True, nullable=False
+            ),
+            _arg("slo_photo_location_prefixes", "mapping", None, "SLO location column prefixes"),
+            _arg("slo_image_metadata_columns", "mapping", None, "SLO image metadata columns"),
+            _arg("oct_image_metadata_columns", "mapping", None, "OCT image metadata columns"),
+            _arg("threshold", "float", 0.7, "segmentation threshold", nullable=True),
+            _arg("calculate_on_oct", "bool", False, "calculate on the OCT", nullable=True),
+            _arg("slo_mm_width", "float", 8.8, "SLO width in mm", nullable=True),
+            _arg("slo_mm_height", "float", 8.8, "SLO height in mm", nullable=True),
+        ),
+        required=True,
+    ),
     _no_arguments("ImageSelectionAlgorithm", "ophthalmology: select the images to analyse"),
     _no_arguments("LongitudinalAlgorithm", "ophthalmology: compare a patient's scans over time"),
     _no_arguments("CodeNormalisationAlgorithm", "EHR: normalise diagnosis and procedure codes"),
@@ -1380,21 +1502,12 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
 
 # Domain-specific algorithms whose arguments taskwizard does not mirror yet.
 _DOMAIN_ALGORITHMS: tuple[str, ...] = (
-    "GATrialCalculationAlgorithmAmethyst",
-    "GATrialCalculationAlgorithmJade",
-    "GATrialCalculationAlgorithmBronze",
-    "GATrialCalculationAlgorithmCharcoal",
-    "GATrialCalculationAlgorithm",
-    "ETDRSAlgorithm",
     "TrialInclusionCriteriaMatchAlgorithmAmethyst",
     "TrialInclusionCriteriaMatchAlgorithmJade",
     "TrialInclusionCriteriaMatchAlgorithmBronze",
     "TrialInclusionCriteriaMatchAlgorithmCharcoal",
     "TrialInclusionCriteriaMatchAlgorithmSapphire",
     "TrialInclusionCriteriaMatchAlgorithm",
-    "GATrialPDFGeneratorAlgorithmAmethyst",
-    "GATrialPDFGeneratorAlgorithmJade",
-    "GATrialPDFGeneratorAlgorithm",
     "NextGenPatientQueryAlgorithm",
     "NextGenPatientInfoDownloadAlgorithm",
     "PatientIDExtractAlgorithm",

@@ -19,6 +19,7 @@ from taskwizard.model.problems import DocPath, Problem, error, warning
 __all__ = [
     "EntryContext",
     "Rule",
+    "ga_include_exclude_apart",
     "hf_checkpoint_together",
     "one_of_steps_or_epochs",
     "one_selected_column",
@@ -131,6 +132,31 @@ def hf_checkpoint_together(ctx: EntryContext) -> list[Problem]:
             '("`hf_checkpoint_repo_id` and `hf_checkpoint_filename` must be provided '
             'together")',
             (*ctx.path, "arguments", given),
+        )
+    ]
+
+
+def ga_include_exclude_apart(ctx: EntryContext) -> list[Problem]:
+    """GATrialCalculationAlgorithm*'s ``__post_init__``: no segmentation both included and
+    excluded from the GA area (a ValidationError, so the algorithm Union refuses the entry)."""
+    args = ctx.arguments
+    include, exclude = (
+        args.get("ga_area_include_segmentations"),
+        args.get("ga_area_exclude_segmentations"),
+    )
+    if not (isinstance(include, list) and isinstance(exclude, list)):
+        return []  # null, a placeholder or a wrong type (reported by the schema)
+    overlap = sorted(
+        {v for v in include if isinstance(v, str)} & {v for v in exclude if isinstance(v, str)}
+    )
+    if not overlap:
+        return []
+    return [
+        error(
+            f"{', '.join(overlap)} is in both ga_area_include_segmentations and "
+            "ga_area_exclude_segmentations: Bitfount refuses overlapping include and exclude "
+            "segmentation; keep each segmentation in one list",
+            (*ctx.path, "arguments", "ga_area_exclude_segmentations"),
         )
     ]
 
