@@ -624,6 +624,58 @@ DOMAIN_ROWS: list[Row] = [
         (*A0_ARGS, "trial_name"),
         "must be a string",
     ),
+    Row(
+        "TrialInclusionCriteriaMatchAlgorithmAmethyst cnv_threshold Float, not null",
+        "algorithm_schemas.py _TrialInclusionCriteriaMatchAlgorithmBaseArgumentsConfig",
+        _algo("TrialInclusionCriteriaMatchAlgorithmAmethyst", {"cnv_threshold": None}),
+        _algo(
+            "TrialInclusionCriteriaMatchAlgorithmAmethyst",
+            {"cnv_threshold": 0.4, "patient_age_lower_bound": None},
+        ),
+        (*A0_ARGS, "cnv_threshold"),
+        "must be a number",
+    ),
+    Row(
+        "TrialInclusionCriteriaMatchAlgorithmSapphire patient_age_upper_bound Integer",
+        "_TrialInclusionCriteriaMatchAlgorithmBaseArgumentsConfig.patient_age_upper_bound",
+        _algo("TrialInclusionCriteriaMatchAlgorithmSapphire", {"patient_age_upper_bound": "old"}),
+        _algo("TrialInclusionCriteriaMatchAlgorithmSapphire", {"patient_age_upper_bound": 90}),
+        (*A0_ARGS, "patient_age_upper_bound"),
+        "must be a whole number",
+    ),
+    Row(
+        "TrialInclusionCriteriaMatchAlgorithmBronze codes List(String); Amethyst takes none",
+        "algorithm_schemas.py TrialInclusionCriteriaMatchAlgorithmBronzeArgumentsConfig",
+        _algo("TrialInclusionCriteriaMatchAlgorithmAmethyst", {"conditions_exclusion_codes": []}),
+        _algo(
+            "TrialInclusionCriteriaMatchAlgorithmBronze",
+            {"conditions_exclusion_codes": ["H35.3"], "exclude_foveal_ga": True},
+        ),
+        (*A0_ARGS, "conditions_exclusion_codes"),
+        "unknown key 'conditions_exclusion_codes'",
+    ),
+    Row(
+        "TrialInclusionCriteriaMatchAlgorithmBronze exclude_foveal_ga Boolean, not null",
+        "TrialInclusionCriteriaMatchAlgorithmBronzeArgumentsConfig.exclude_foveal_ga",
+        _algo("TrialInclusionCriteriaMatchAlgorithmBronze", {"exclude_foveal_ga": None}),
+        _algo("TrialInclusionCriteriaMatchAlgorithmBronze", {"exclude_foveal_ga": False}),
+        (*A0_ARGS, "exclude_foveal_ga"),
+        "must be true or false",
+    ),
+    *(
+        Row(
+            f"{name} takes no arguments (empty schema)",
+            "algorithm_schemas.py TrialInclusionCriteriaMatchAlgorithmJadeArgumentsConfig",
+            _algo(name, {"cnv_threshold": 0.5}),
+            _algo(name, None),
+            (*A0_ARGS, "cnv_threshold"),
+            "unknown key 'cnv_threshold'",
+        )
+        for name in (
+            "TrialInclusionCriteriaMatchAlgorithmJade",
+            "TrialInclusionCriteriaMatchAlgorithm",
+        )
+    ),
     *(
         Row(
             f"{name} takes no arguments (empty schema, unknown=RAISE)",

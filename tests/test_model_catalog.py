@@ -119,7 +119,7 @@ def test_other_names_are_present_but_honest() -> None:
         comp = catalog.find_protocol(name)
         assert comp is not None and comp.arguments_known and not comp.general_purpose
     for name in (
-        "bitfount.TrialInclusionCriteriaMatchAlgorithmJade",
+        "bitfount.TrialInclusionCriteriaMatchAlgorithmCharcoal",
         "bitfount.PatientIDExtractAlgorithm",
     ):
         comp = catalog.find_algorithm(name)

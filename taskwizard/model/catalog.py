@@ -1124,6 +1124,91 @@ _GA_PDF_ARGUMENTS: tuple[Argument, ...] = (
     _arg("trial_name", "str", None, "trial name", nullable=False),
 )
 
+
+def _templated(name: str, kind: ArgumentKind, default: Any, help: str) -> Argument:
+    """A ``TemplatedOrTyped(fields.X())`` field: a placeholder is accepted; null only if
+    the inner field allows it (i.e. the default is None)."""
+    return _arg(name, kind, default, help, templatable=True)
+
+
+# _TrialInclusionCriteriaMatchAlgorithmBaseArgumentsConfig (defaults: ophth_algo_types.py).
+_TRIAL_CRITERIA_ARGUMENTS: tuple[Argument, ...] = (
+    _templated("cnv_threshold", "float", 0.5, "CNV probability threshold"),
+    _templated("largest_ga_lesion_lower_bound", "float", 1.26, "largest GA lesion, min (mm²)"),
+    _templated("largest_ga_lesion_upper_bound", "float", None, "largest GA lesion, max (mm²)"),
+    _templated("total_ga_area_lower_bound", "float", 2.5, "total GA area, min (mm²)"),
+    _templated("total_ga_area_upper_bound", "float", 17.5, "total GA area, max (mm²)"),
+    _templated("patient_age_lower_bound", "int", None, "youngest patient age"),
+    _templated("patient_age_upper_bound", "int", None, "oldest patient age"),
+)
+# _CodeFilterArgumentsConfig, plus Bronze's own fields.
+_CODE_FILTER_ARGUMENTS: tuple[Argument, ...] = (
+    *(
+        _templated(name, "str_list", None, help)
+        for name, help in (
+            ("conditions_inclusion_study_eye_codes", "condition codes required in the study eye"),
+            ("conditions_exclusion_study_eye_codes", "condition codes excluded in the study eye"),
+            ("conditions_exclusion_codes", "condition codes that exclude a patient"),
+            ("procedures_exclusion_study_eye_codes", "procedure codes excluded in the study eye"),
+            ("procedures_exclusion_codes", "procedure codes that exclude a patient"),
+        )
+    ),
+    _arg(
+        "eligible_on_inclusion_codes_lat_unknown",
+        "bool",
+        True,
+        "eligible when an inclusion code's eye is unknown",
+        templatable=True,
+        nullable=False,
+    ),
+    _arg(
+        "eligible_on_exclusion_codes_lat_unknown",
+        "bool",
+        True,
+        "eligible when an exclusion code's eye is unknown",
+        templatable=True,
+        nullable=False,
+    ),
+    _templated(
+        "code_exclusion_time_windows",
+        "mapping",
+        None,
+        "code -> {within_days/within_months/within_years: number}",
+    ),
+    _templated(
+        "procedures_exclusion_class_count", "mapping", None, "{classes: [[codes]], min_classes}"
+    ),
+)
+_TRIAL_CRITERIA_BRONZE_ARGUMENTS: tuple[Argument, ...] = (
+    *_TRIAL_CRITERIA_ARGUMENTS,
+    *_CODE_FILTER_ARGUMENTS,
+    _templated("conditions_inclusion_codes", "str_list", None, "condition codes required"),
+    _arg(
+        "distance_from_fovea_lower_bound",
+        "float",
+        0.0,
+        "GA distance from the fovea, min (mm)",
+        templatable=True,
+        nullable=False,
+    ),
+    _arg(
+        "distance_from_fovea_upper_bound",
+        "float",
+        None,  # Bitfount's default is infinity: no upper bound
+        "GA distance from the fovea, max (mm; default: no limit)",
+        templatable=True,
+        nullable=False,
+    ),
+    _arg(
+        "exclude_foveal_ga",
+        "bool",
+        False,
+        "exclude GA at the fovea",
+        templatable=True,
+        nullable=False,
+    ),
+)
+
 # Domain-specific algorithms whose arguments schema is mirrored
 # (runners/config_schemas/algorithm_schemas.py, each ``<Name>ArgumentsConfig``).
 _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
@@ -1493,6 +1578,33 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         ),
         required=True,
     ),
+    _no_arguments(
+        "TrialInclusionCriteriaMatchAlgorithmJade", "ophthalmology: match trial inclusion criteria"
+    ),
+    _no_arguments(
+        "TrialInclusionCriteriaMatchAlgorithm",
+        "ophthalmology: match trial inclusion criteria (Jade's old name)",
+    ),
+    *(
+        _algorithm(
+            name,
+            "ophthalmology: match trial inclusion criteria",
+            "Marks the patients who meet the trial's criteria (CNV, GA area and lesion bounds, "
+            "age).",
+            _TRIAL_CRITERIA_ARGUMENTS,
+        )
+        for name in (
+            "TrialInclusionCriteriaMatchAlgorithmAmethyst",
+            "TrialInclusionCriteriaMatchAlgorithmSapphire",
+        )
+    ),
+    _algorithm(
+        "TrialInclusionCriteriaMatchAlgorithmBronze",
+        "ophthalmology: match trial inclusion criteria with codes",
+        "Marks the patients who meet the trial's criteria, including condition and procedure "
+        "codes and the GA's distance from the fovea.",
+        _TRIAL_CRITERIA_BRONZE_ARGUMENTS,
+    ),
     _no_arguments("ImageSelectionAlgorithm", "ophthalmology: select the images to analyse"),
     _no_arguments("LongitudinalAlgorithm", "ophthalmology: compare a patient's scans over time"),
     _no_arguments("CodeNormalisationAlgorithm", "EHR: normalise diagnosis and procedure codes"),
@@ -1502,12 +1614,7 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
 
 # Domain-specific algorithms whose arguments taskwizard does not mirror yet.
 _DOMAIN_ALGORITHMS: tuple[str, ...] = (
-    "TrialInclusionCriteriaMatchAlgorithmAmethyst",
-    "TrialInclusionCriteriaMatchAlgorithmJade",
-    "TrialInclusionCriteriaMatchAlgorithmBronze",
     "TrialInclusionCriteriaMatchAlgorithmCharcoal",
-    "TrialInclusionCriteriaMatchAlgorithmSapphire",
-    "TrialInclusionCriteriaMatchAlgorithm",
     "NextGenPatientQueryAlgorithm",
     "NextGenPatientInfoDownloadAlgorithm",
     "PatientIDExtractAlgorithm",
