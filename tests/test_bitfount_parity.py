@@ -676,6 +676,14 @@ DOMAIN_ROWS: list[Row] = [
             "TrialInclusionCriteriaMatchAlgorithm",
         )
     ),
+    Row(
+        "an algorithm name Bitfount 13 does not have (PatientIDExtractAlgorithm)",
+        "algorithm_schemas.py GenericAlgorithmConfig.__post_init__ (bitfount. names reserved)",
+        _algo("PatientIDExtractAlgorithm", None),
+        _algo("EHRPatientIDExtractAlgo", None),
+        ("task", "algorithm", 0, "name"),
+        "PatientIDExtractAlgorithm",
+    ),
     *(
         Row(
             f"{name} takes no arguments (empty schema, unknown=RAISE)",

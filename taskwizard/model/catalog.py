@@ -1612,13 +1612,12 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
     _no_arguments("EHRPatientInfoDownloadAlgorithm", "EHR: download patients' information"),
 )
 
-# Domain-specific algorithms whose arguments taskwizard does not mirror yet.
-_DOMAIN_ALGORITHMS: tuple[str, ...] = (
-    "TrialInclusionCriteriaMatchAlgorithmCharcoal",
-    "NextGenPatientQueryAlgorithm",
-    "NextGenPatientInfoDownloadAlgorithm",
-    "PatientIDExtractAlgorithm",
-)
+# Domain-specific algorithms whose arguments taskwizard does not mirror yet. (Bitfount 13's
+# AlgorithmType has no NextGenPatientQueryAlgorithm, NextGenPatientInfoDownloadAlgorithm or
+# PatientIDExtractAlgorithm: such a name falls to GenericAlgorithmConfig, which refuses
+# every ``bitfount.`` name, so they are not in the catalog; the extract algorithm is
+# EHRPatientIDExtractAlgo.)
+_DOMAIN_ALGORITHMS: tuple[str, ...] = ("TrialInclusionCriteriaMatchAlgorithmCharcoal",)
 
 _DEPRECATED_ALGORITHMS: dict[str, str] = {
     "CSVReportGeneratorAlgorithm": "deprecated alias of bitfount.CSVReportAlgorithm",
