@@ -662,6 +662,31 @@ DOMAIN_ROWS: list[Row] = [
         (*A0_ARGS, "exclude_foveal_ga"),
         "must be true or false",
     ),
+    Row(
+        "TrialInclusionCriteriaMatchAlgorithmCharcoal thresholds Range(0, 1)",
+        "algorithm_schemas.py TrialInclusionCriteriaMatchAlgorithmCharcoalArgumentsConfig",
+        _algo("TrialInclusionCriteriaMatchAlgorithmCharcoal", {"drusen_threshold": 1.5}),
+        _algo(
+            "TrialInclusionCriteriaMatchAlgorithmCharcoal",
+            {"drusen_threshold": 1, "hypertransmission_threshold": 4.0},
+        ),
+        (*A0_ARGS, "drusen_threshold"),
+        "must be at most 1",
+    ),
+    Row(
+        "TrialInclusionCriteriaMatchAlgorithmCharcoal widths Range(min=0)",
+        "TrialInclusionCriteriaMatchAlgorithmCharcoalArgumentsConfig.*_typical_width_micrometers",
+        _algo(
+            "TrialInclusionCriteriaMatchAlgorithmCharcoal",
+            {"subretinal_fluid_typical_width_micrometers": -5},
+        ),
+        _algo(
+            "TrialInclusionCriteriaMatchAlgorithmCharcoal",
+            {"subretinal_fluid_typical_width_micrometers": 0, "wet_amd_threshold": None},
+        ),
+        (*A0_ARGS, "subretinal_fluid_typical_width_micrometers"),
+        "must be at least 0",
+    ),
     *(
         Row(
             f"{name} takes no arguments (empty schema)",

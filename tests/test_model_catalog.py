@@ -119,11 +119,13 @@ def test_other_names_are_present_but_honest() -> None:
         comp = catalog.find_protocol(name)
         assert comp is not None and comp.arguments_known and not comp.general_purpose
     for name in (
-        "bitfount.TrialInclusionCriteriaMatchAlgorithmCharcoal",
-        "bitfount.TrialInclusionCriteriaMatchAlgorithmCharcoal",
+        "bitfount.CSVReportGeneratorAlgorithm",
+        "bitfount.CSVReportGeneratorOphthalmologyAlgorithm",
     ):
         comp = catalog.find_algorithm(name)
-        assert comp is not None and not comp.arguments_known
+        assert comp is not None and not comp.arguments_known and comp.deprecated
+    for name in ("bitfount.PatientIDExtractAlgorithm", "bitfount.NextGenPatientQueryAlgorithm"):
+        assert catalog.find_algorithm(name) is None  # not in Bitfount 13
     assert len(catalog.PROTOCOLS) >= 7 + 17
 
 

@@ -655,7 +655,7 @@ pods: {identifiers: [p]}
 task:
   protocol: {name: bitfount.GAScreeningProtocolAmethyst, arguments: {trial_name: t}}
   algorithm:
-    - name: bitfount.TrialInclusionCriteriaMatchAlgorithmCharcoal
+    - name: bitfount.CSVReportGeneratorAlgorithm
       arguments: {bundle: x, nested: {a: [1, 2]}}
   data_structure: {}
 """,

@@ -1209,6 +1209,60 @@ _TRIAL_CRITERIA_BRONZE_ARGUMENTS: tuple[Argument, ...] = (
     ),
 )
 
+
+def _ranged_float(name: str, help: str, maximum: float | None) -> Argument:
+    """``TemplatedOrTyped(fields.Float(allow_none=True, validate=Range(min=0, max=...)))``."""
+    return _arg(name, "float", None, help, templatable=True, minimum=0, maximum=maximum)
+
+
+# TrialInclusionCriteriaMatchAlgorithmCharcoalArgumentsConfig: Bronze's base and code
+# filters, flat inclusion codes, per-biomarker thresholds (0 to 1) and typical widths (>= 0).
+_TRIAL_CRITERIA_CHARCOAL_ARGUMENTS: tuple[Argument, ...] = (
+    *_TRIAL_CRITERIA_ARGUMENTS,
+    *_CODE_FILTER_ARGUMENTS,
+    _templated("conditions_inclusion_codes", "str_list", None, "condition codes required"),
+    _ranged_float("hypertransmission_threshold", "hypertransmission threshold (>= 0)", None),
+    _ranged_float(
+        "neurosensory_retina_atrophy_threshold", "neurosensory retina atrophy threshold", None
+    ),
+    *(
+        _ranged_float(f"{biomarker}_threshold", f"{biomarker} threshold (0 to 1)", 1)
+        for biomarker in (
+            "drusen",
+            "diffuse_edema",
+            "epiretinal_fibrosis",
+            "hard_exudates",
+            "intraretinal_cystoid_fluid",
+            "serous_rpe_detachment",
+            "subretinal_fluid",
+            "subretinal_hyperreflective_material__shrm_",
+            "diabetic_macular_edema",
+            "wet_amd",
+        )
+    ),
+    *(
+        _ranged_float(
+            f"{biomarker}_typical_width_micrometers", f"typical {biomarker} width (µm)", None
+        )
+        for biomarker in (
+            "diffuse_edema",
+            "epiretinal_fibrosis",
+            "intraretinal_cystoid_fluid",
+            "subretinal_fluid",
+            "subretinal_hyperreflective_material",
+            "diabetic_macular_edema",
+        )
+    ),
+    _arg(
+        "require_imaging_inclusion",
+        "bool",
+        True,
+        "require the imaging criteria to include a patient",
+        templatable=True,
+        nullable=False,
+    ),
+)
+
 # Domain-specific algorithms whose arguments schema is mirrored
 # (runners/config_schemas/algorithm_schemas.py, each ``<Name>ArgumentsConfig``).
 _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
@@ -1605,6 +1659,13 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         "codes and the GA's distance from the fovea.",
         _TRIAL_CRITERIA_BRONZE_ARGUMENTS,
     ),
+    _algorithm(
+        "TrialInclusionCriteriaMatchAlgorithmCharcoal",
+        "ophthalmology: match trial inclusion criteria with codes and biomarkers",
+        "Marks the patients who meet the trial's criteria, including condition and procedure "
+        "codes and per-biomarker thresholds.",
+        _TRIAL_CRITERIA_CHARCOAL_ARGUMENTS,
+    ),
     _no_arguments("ImageSelectionAlgorithm", "ophthalmology: select the images to analyse"),
     _no_arguments("LongitudinalAlgorithm", "ophthalmology: compare a patient's scans over time"),
     _no_arguments("CodeNormalisationAlgorithm", "EHR: normalise diagnosis and procedure codes"),
@@ -1617,7 +1678,7 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
 # PatientIDExtractAlgorithm: such a name falls to GenericAlgorithmConfig, which refuses
 # every ``bitfount.`` name, so they are not in the catalog; the extract algorithm is
 # EHRPatientIDExtractAlgo.)
-_DOMAIN_ALGORITHMS: tuple[str, ...] = ("TrialInclusionCriteriaMatchAlgorithmCharcoal",)
+_DOMAIN_ALGORITHMS: tuple[str, ...] = ()
 
 _DEPRECATED_ALGORITHMS: dict[str, str] = {
     "CSVReportGeneratorAlgorithm": "deprecated alias of bitfount.CSVReportAlgorithm",
