@@ -244,3 +244,21 @@ async def test_changing_an_algorithm_keeps_the_model_and_asks_before_dropping_ar
         assert app.state.get("task", ALGORITHM) == [
             {"name": "bitfount.ModelEvaluation", "model": {"bitfount_model": {"model_ref": "M"}}}
         ]
+
+
+async def test_a_domain_component_gets_a_form_from_its_mirrored_schema(tmp_path: Path) -> None:
+    """MONAIBundleInference's arguments are in the catalog now: a field each, not raw YAML."""
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await open_step(pilot, algorithm=[{"name": "bitfount.MONAIBundleInference"}])
+        await focus_field(pilot, "arg-bundle_name")
+        await pilot.press(*"spleen")
+        await settle(pilot, 1)
+        workers = await focus_field(pilot, "arg-num_workers")
+        assert isinstance(workers.editor, Input) and "1" in workers.editor.placeholder
+        await pilot.press("4")
+        await settle(pilot, 1)
+        assert app.state.get("task", (*ALGORITHM, 0)) == {
+            "name": "bitfount.MONAIBundleInference",
+            "arguments": {"bundle_name": "spleen", "num_workers": 4},
+        }
