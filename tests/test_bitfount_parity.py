@@ -687,6 +687,27 @@ DOMAIN_ROWS: list[Row] = [
         (*A0_ARGS, "subretinal_fluid_typical_width_micrometers"),
         "must be at least 0",
     ),
+    Row(
+        "TrialInclusionCriteriaMatchAlgorithmEHR age upper bound; GlaucomaCharcoal has none",
+        "algorithm_schemas.py TrialInclusionCriteriaMatchAlgorithm{EHR,GlaucomaCharcoal}Args",
+        _algo(
+            "TrialInclusionCriteriaMatchAlgorithmGlaucomaCharcoal", {"patient_age_upper_bound": 80}
+        ),
+        _algo(
+            "TrialInclusionCriteriaMatchAlgorithmEHR",
+            {"patient_age_upper_bound": 80, "conditions_inclusion_codes": [["H40"], ["H40.1"]]},
+        ),
+        (*A0_ARGS, "patient_age_upper_bound"),
+        "unknown key 'patient_age_upper_bound'",
+    ),
+    Row(
+        "S3UploadAlgorithmWithMRNTracking upload_url_expiration Range(min=1)",
+        "algorithm_schemas.py S3UploadAlgorithmWithMRNTrackingConfig (S3Upload's arguments)",
+        _algo("S3UploadAlgorithmWithMRNTracking", {"upload_url_expiration": -1}),
+        _algo("S3UploadAlgorithmWithMRNTracking", {"s3_bucket": "results"}),
+        (*A0_ARGS, "upload_url_expiration"),
+        "must be at least 1",
+    ),
     *(
         Row(
             f"{name} takes no arguments (empty schema)",

@@ -1209,6 +1209,15 @@ _TRIAL_CRITERIA_BRONZE_ARGUMENTS: tuple[Argument, ...] = (
     ),
 )
 
+# _nestable_conditions_inclusion_codes_field: a list of codes or a list of non-empty code
+# lists (not type-checked here: "any" is wider than Bitfount's Union).
+_NESTABLE_INCLUSION_CODES = _templated(
+    "conditions_inclusion_codes",
+    "any",
+    None,
+    "condition codes required: [codes] (any of) or [[codes], ...] (all groups)",
+)
+
 
 def _ranged_float(name: str, help: str, maximum: float | None) -> Argument:
     """``TemplatedOrTyped(fields.Float(allow_none=True, validate=Range(min=0, max=...)))``."""
@@ -1491,6 +1500,32 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         ),
     ),
     _algorithm(
+        "S3UploadAlgorithmWithMRNTracking",
+        "upload the results to an S3 bucket, tracking patients' MRNs",
+        "Uploads the task's results to an S3 bucket through pre-signed URLs.",
+        (
+            _arg("s3_bucket", "str", None, "S3 bucket name", templatable=True),
+            _arg("aws_region", "str", None, "AWS region", templatable=True),
+            _arg(
+                "aws_profile",
+                "str",
+                "default",
+                "AWS profile",
+                templatable=True,
+                nullable=True,
+            ),
+            _arg(
+                "upload_url_expiration",
+                "int",
+                3,
+                "hours the upload URLs stay valid (at least 1)",
+                templatable=True,
+                nullable=False,
+                minimum=1,
+            ),
+        ),
+    ),
+    _algorithm(
         "FluidVolumeCalculationAlgorithm",
         "ophthalmology: fluid volume from the segmentations",
         "Computes fluid volumes from the OCT segmentations named in the arguments.",
@@ -1665,6 +1700,34 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         "Marks the patients who meet the trial's criteria, including condition and procedure "
         "codes and per-biomarker thresholds.",
         _TRIAL_CRITERIA_CHARCOAL_ARGUMENTS,
+    ),
+    _algorithm(
+        "TrialInclusionCriteriaMatchAlgorithmGlaucomaCharcoal",
+        "ophthalmology: match glaucoma trial criteria with codes",
+        "Marks the patients who meet a glaucoma trial's code and age criteria.",
+        (
+            *_CODE_FILTER_ARGUMENTS,
+            _templated("patient_age_lower_bound", "int", None, "youngest patient age"),
+            _NESTABLE_INCLUSION_CODES,
+        ),
+    ),
+    _algorithm(
+        "TrialInclusionCriteriaMatchAlgorithmEHR",
+        "EHR: match trial criteria with codes",
+        "Marks the EHR patients who meet a trial's code, medication and age criteria.",
+        (
+            *_CODE_FILTER_ARGUMENTS,
+            _templated("patient_age_lower_bound", "int", None, "youngest patient age"),
+            _templated("patient_age_upper_bound", "int", None, "oldest patient age"),
+            _NESTABLE_INCLUSION_CODES,
+            _templated("conditions_flag_codes", "str_list", None, "condition codes to flag"),
+            _templated(
+                "medications_exclusion_class_count",
+                "mapping",
+                None,
+                "{classes: [[codes]], min_classes}",
+            ),
+        ),
     ),
     _no_arguments("ImageSelectionAlgorithm", "ophthalmology: select the images to analyse"),
     _no_arguments("LongitudinalAlgorithm", "ophthalmology: compare a patient's scans over time"),
