@@ -710,6 +710,17 @@ DOMAIN_ROWS: list[Row] = [
     ),
     *(
         Row(
+            f"{name} (deprecated) sorting_columns OneOf(asc, desc)",
+            "algorithm_schemas.py CSVReportGeneratorOphthalmologyAlgorithmArgumentsConfig",
+            _algo(name, {"sorting_columns": {"age": "up"}}),
+            _algo(name, {"sorting_columns": {"age": "asc"}, "produce_matched_only": None}),
+            (*A0_ARGS, "sorting_columns", "age"),
+            "must be one of: asc, desc",
+        )
+        for name in ("CSVReportGeneratorAlgorithm", "CSVReportGeneratorOphthalmologyAlgorithm")
+    ),
+    *(
+        Row(
             f"{name} takes no arguments (empty schema)",
             "algorithm_schemas.py TrialInclusionCriteriaMatchAlgorithmJadeArgumentsConfig",
             _algo(name, {"cnv_threshold": 0.5}),

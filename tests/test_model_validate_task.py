@@ -650,15 +650,6 @@ task:
     arguments: {epsilon: 1, delta: 0.00001, query: "SELECT 1", aggregation_func: avg}
   data_structure: {}
 """,
-    "unknown-arguments algorithm keeps anything": """\
-pods: {identifiers: [p]}
-task:
-  protocol: {name: bitfount.GAScreeningProtocolAmethyst, arguments: {trial_name: t}}
-  algorithm:
-    - name: bitfount.CSVReportGeneratorAlgorithm
-      arguments: {bundle: x, nested: {a: [1, 2]}}
-  data_structure: {}
-""",
     "placeholders in templatable fields": TEMPLATE_BLOCK
     + variant(
         "    assign:",

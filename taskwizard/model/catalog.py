@@ -1743,6 +1743,34 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
 # EHRPatientIDExtractAlgo.)
 _DOMAIN_ALGORITHMS: tuple[str, ...] = ()
 
+# CSVReportGeneratorOphthalmologyAlgorithmArgumentsConfig.
+_CSV_REPORT_GENERATOR_ARGUMENTS: tuple[Argument, ...] = (
+    _arg("save_path", "path", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
+    _arg("trial_name", "str", None, "trial name written into the report", nullable=False),
+    _arg("original_cols", "str_list", None, "source columns to include in the report"),
+    _arg("aux_cols", "str_list", None, "auxiliary columns"),
+    _arg("rename_columns", "str_mapping", None, "column -> new name", nullable=False),
+    _arg("filter", "csv_filters", None, "row filters: [{column, operator, value, how}]"),
+    _arg(
+        "match_patient_visit",
+        "patient_visit_match",
+        None,
+        "match rows of the same patient visit",
+    ),
+    _arg("matched_csv_path", "path", None, "where the matched CSV is written"),
+    _arg("produce_matched_only", "bool", True, "only output matched rows", nullable=True),
+    _arg("csv_extensions", "str_list", None, "extensions of the CSV files to produce"),
+    _arg("produce_trial_notes_csv", "bool", False, "also write a trial-notes CSV", nullable=True),
+    _arg(
+        "sorting_columns",
+        "choice_mapping",
+        None,
+        "column -> asc/desc",
+        choices=SORT_ORDERS,
+        nullable=False,
+    ),
+)
+
 _DEPRECATED_ALGORITHMS: dict[str, str] = {
     "CSVReportGeneratorAlgorithm": "deprecated alias of bitfount.CSVReportAlgorithm",
     "CSVReportGeneratorOphthalmologyAlgorithm": "deprecated alias of bitfount.CSVReportAlgorithm",
@@ -1758,7 +1786,14 @@ ALGORITHMS: dict[str, Component] = {
             for n in _DOMAIN_ALGORITHMS
         ),
         *(
-            _algorithm(n, why, _UNKNOWN_ARGS_HELP, known=False, deprecated=why)
+            _algorithm(
+                n,
+                why,
+                "The old ophthalmology CSV report (CSVReportGeneratorOphthalmologyAlgorithmConfig "
+                "takes both names); use bitfount.CSVReportAlgorithm.",
+                _CSV_REPORT_GENERATOR_ARGUMENTS,
+                deprecated=why,
+            )
             for n, why in _DEPRECATED_ALGORITHMS.items()
         ),
     )
