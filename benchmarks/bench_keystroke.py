@@ -28,7 +28,7 @@ terminal is written: the figure is the app's own work) after
 Per field it prints ``key -> next frame composed: median X p95 Y ms`` and the ratio
 of each to the baseline's, plus the layouts per key (``Screen._refresh_layout``) and
 the time inside ``revalidate()``; ``--profile-keystrokes`` adds a cProfile of the
-slug field's whole key -> frame path.
+whole key -> frame path of the field ``--profile-field`` names (the slug by default).
 
     python benchmarks/bench_keystroke.py [--keystrokes 60] [--profile-keystrokes 20]
     python benchmarks/bench_keystroke.py --smoke   # a few keys per field (the test suite)
@@ -64,6 +64,8 @@ POLL = 0.001
 #: the Review and preview panes follow the typing: those redraws are not the key's frame.
 NO_FRAME = 0.1
 ALGORITHMS = ("task", "algorithm")
+#: The field --profile-keystrokes profiles (the start of its scenario's name).
+PROFILED = ["Template: slug"]
 #: A key, its character, and what the field's problem line must then contain
 #: ("" means no problem at all, None means whatever validation says).
 Key = tuple[str, str | None, str | None]
@@ -406,9 +408,9 @@ async def run_wizard(
             for n in range(keystrokes):
                 await timed_key(app, pilot, probe, scenario.cycle[n % len(scenario.cycle)], result)
 
-        # Where a keystroke's time goes: the slug field's whole key -> frame path, profiled.
+        # Where a keystroke's time goes: one field's whole key -> frame path, profiled.
         profiler = cProfile.Profile()
-        slug = SCENARIOS[0]
+        slug = next(s for s in SCENARIOS if s.name.startswith(PROFILED[0]))
         await open_step(slug)
         for n in range(profile_keystrokes):
             await timed_key(app, pilot, probe, slug.cycle[n % len(slug.cycle)], Results(), profiler)
@@ -463,7 +465,7 @@ def report(
         )
     print(f"\nworst ratio to the bare Textual app over all fields (median or p95): {worst:.2f}x")
     if profiler is not None:
-        print("\ncProfile of the slug field's keys, key -> frame (whole event loop), top 25:")
+        print(f"\ncProfile of {PROFILED[0]!r} keys, key -> frame (whole event loop), top 25:")
         print_stats(profiler, "cumulative", 25)
 
 
@@ -484,9 +486,13 @@ def main() -> None:
     parser.add_argument("--keystrokes", type=int, default=60, help="per field (default 60)")
     parser.add_argument("--profile-keystrokes", type=int, default=0)
     parser.add_argument(
+        "--profile-field", default="Template: slug", help="the start of a field's name above"
+    )
+    parser.add_argument(
         "--smoke", action="store_true", help="a few keys per field, to check the script runs"
     )
     args = parser.parse_args()
+    PROFILED[0] = args.profile_field
     if args.smoke:
         args.keystrokes, args.profile_keystrokes = 4, 2
     with tempfile.TemporaryDirectory() as tmp:

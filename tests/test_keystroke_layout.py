@@ -136,3 +136,39 @@ async def test_review_previews_follow_the_typing_not_each_key(tmp_path: Path) ->
         assert sorted(renders) == ["config", "task"]  # ...one after the typing stopped
         preview = view.query_one("#task-preview")
         assert (preview.border_title or "").endswith("abc")
+
+
+async def test_a_wrapped_problem_coming_and_going_does_not_move_the_fields_below(
+    tmp_path: Path,
+) -> None:
+    model = tmp_path / "models" / "Missing.py"
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        screen.show_step("models")
+        await settle(pilot)
+        screen.query_one("#add-model").press()  # type: ignore[attr-defined]
+        await settle(pilot)
+        model_file = field(app, "model-0-file")
+        model_file.focus_editor()
+        await type_text(pilot, str(model))
+        await settle(pilot)
+        await pilot.press("x")  # not there and not a .py file: more lines than before
+        await settle(pilot)
+        assert problem_text(model_file)
+        grown = model_file.region.height
+        with count_layouts(screen) as layouts:
+            for key in ("backspace", "x") * 3:
+                await pilot.press(key)
+                await settle(pilot)
+        assert "not a .py file" in problem_text(model_file)  # the last "x"
+        # The line kept its height while the user typed: nothing below moved.
+        assert layouts[0] <= 1
+        assert model_file.region.height == grown
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert "not a .py file" not in problem_text(model_file)
+        await pilot.press("tab")  # focus leaves: the line gives its height back
+        await settle(pilot)
+        assert model_file.region.height < grown

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.scalar import Scalar, Unit
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widget import Widget
@@ -361,6 +362,7 @@ class Field(TaskWizardNode, Vertical):
             return  # nothing changed: no re-layout on this keystroke
         self._shown_problems = shown
         box = self._note("problem")
+        self._hold_problem_height(box)
         # Classes change only when they must: each change restyles the widget (a few ms).
         if not problems:
             update_static(box, "")
@@ -372,6 +374,30 @@ class Field(TaskWizardNode, Vertical):
             lines.append(f"… and {len(ordered) - 3} more")
         update_static(box, "\n".join(lines))
         box.set_class(not any(p.is_error for p in ordered), "-warning")
+
+    def _hold_problem_height(self, box: Static) -> None:
+        """While the user types in this field, its problem line does not shrink.
+
+        A message that wraps to two lines coming and going on every other key (a model
+        file that is not found, then found) would otherwise move every field below it,
+        a layout of the whole step per key. The line keeps the height it had while
+        the field has focus, and gives it back when focus leaves (one layout then).
+        """
+        if not (self.has_focus_within and box.is_mounted and box.display):
+            return
+        height = box.size.height
+        if height > 1 and box.styles.min_height != Scalar(height, Unit.CELLS, Unit.HEIGHT):
+            box.styles.min_height = height
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._release_problem_height)
+
+    def _release_problem_height(self) -> None:
+        if self.has_focus_within or not self.is_attached:
+            return
+        for box in self.query_children(".field--problem").results(Static):
+            if box.styles.inline.has_rule("min_height"):
+                box.styles.min_height = None  # back to the stylesheet's min-height: 1
 
     def focus_editor(self) -> None:
         from taskwizard.tui.keys import focus_now
