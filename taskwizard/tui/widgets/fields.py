@@ -386,8 +386,10 @@ class Field(TaskWizardNode, Vertical):
         if not (self.has_focus_within and box.is_mounted and box.display):
             return
         height = box.size.height
-        if height > 1 and box.styles.min_height != Scalar(height, Unit.CELLS, Unit.HEIGHT):
-            box.styles.min_height = height
+        held = box.styles.min_height
+        if height > 1 and not (held and held.unit == Unit.CELLS and held.value >= height):
+            # Its height already: a rule for the next layout, no layout now.
+            box.styles.inline.set_rule("min_height", Scalar(height, Unit.CELLS, Unit.HEIGHT))
 
     def on_descendant_blur(self) -> None:
         self.call_after_refresh(self._release_problem_height)
