@@ -13,7 +13,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual.geometry import Region
 from textual.screen import Screen
+from textual.widgets import OptionList
 from textual.widgets._footer import FooterKey
 from tui_helpers import (
     SIZE,
@@ -25,6 +27,8 @@ from tui_helpers import (
     type_text,
     wizard,
 )
+
+from taskwizard.wizard_steps import STEP_IDS
 
 pytestmark = pytest.mark.anyio
 
@@ -172,3 +176,41 @@ async def test_a_wrapped_problem_coming_and_going_does_not_move_the_fields_below
         await pilot.press("tab")  # focus leaves: the line gives its height back
         await settle(pilot)
         assert model_file.region.height < grown
+
+
+async def test_a_step_mark_changing_repaints_that_line_of_the_step_list(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        screen.show_step("pods")
+        await settle(pilot)
+        pods = field(app, "field-pods")
+        pods.focus_editor()
+        await type_text(pilot, "owner/pod")
+        await settle(pilot)
+        step_list = screen.query_one("#step-list", OptionList)
+        line = STEP_IDS.index("pods")
+        before = str(step_list.get_option_at_index(line).prompt)
+        repaints: list[tuple[Region, ...]] = []
+        original = step_list.refresh
+
+        def refresh(*regions: Region, **kwargs: Any) -> Any:
+            repaints.append(regions)
+            return original(*regions, **kwargs)
+
+        step_list.refresh = refresh  # type: ignore[method-assign]
+        await pilot.press("slash")  # an error: the step's mark turns to ✗1
+        await settle(pilot)
+        marked = str(step_list.get_option_at_index(line).prompt)
+        assert "✗1" in marked and marked != before
+        # Its own line, not the whole list (every option rendered again, its full
+        # height joining the region redrawn for the frame).
+        assert repaints
+        assert all(regions for regions in repaints)
+        assert all(r.height == 1 for regions in repaints for r in regions)
+        rendered = step_list.render_line(line - step_list.scroll_offset.y).text
+        assert "✗1" in rendered
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert "✗" not in step_list.render_line(line - step_list.scroll_offset.y).text

@@ -29,7 +29,7 @@ from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
 from taskwizard.tui.widgets.fields import Field
-from taskwizard.tui.widgets.quiet import QuietFooter, update_static
+from taskwizard.tui.widgets.quiet import QuietFooter, QuietOptionList, update_static
 from taskwizard.wizard_steps import (
     STEP_IDS,
     STEP_TITLES,
@@ -96,7 +96,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         title = self._texts["wizard-title"] = self._title_text()
         yield Static(title, id="wizard-title")
         with Horizontal(id="wizard-body"):
-            yield OptionList(id="step-list")
+            yield QuietOptionList(id="step-list")
             with Vertical(id="step-column"):
                 yield Vertical(*widgets, id="step-host")
                 # Next, Back and Save are the footer's keys (greyed out while
@@ -392,7 +392,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             else:
                 mark, style = "✓", "green"
             marks.append((mark, style))
-        step_list = self.query_one("#step-list", OptionList)
+        step_list = self.query_one("#step-list", QuietOptionList)
         highlighted = STEP_IDS.index(self.step_id)
         if marks != self._step_marks:
             prompts = [
@@ -404,7 +404,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
                 # a repaint of the fixed-width list, not a rebuild and layout.
                 for index, (old, new) in enumerate(zip(self._step_marks, marks, strict=True)):
                     if old != new:
-                        step_list.replace_option_prompt_at_index(index, prompts[index])
+                        step_list.set_prompt_in_place(index, prompts[index])
             else:
                 step_list.set_options(
                     Option(prompt, id=step)

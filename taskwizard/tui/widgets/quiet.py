@@ -13,7 +13,7 @@ from textual.app import ComposeResult
 from textual.css.scalar import Unit
 from textual.screen import Screen
 from textual.visual import VisualType
-from textual.widgets import Footer, Static
+from textual.widgets import Footer, OptionList, Static
 from textual.widgets._footer import FooterKey
 
 
@@ -89,3 +89,35 @@ class QuietFooter(Footer):
             if disabled != key._disabled:
                 key._disabled = disabled
                 key.set_class(disabled, "-disabled")
+
+
+class QuietOptionList(OptionList):
+    """An OptionList whose option can get a new prompt of the same height by a repaint
+    of that option's line alone.
+
+    ``replace_option_prompt_at_index`` drops the cached render of every option and
+    repaints the whole list; in the wizard's step list that happens whenever a
+    keystroke makes or fixes an error (the step's mark), and the list's full height
+    then joins the region Textual redraws for that frame.
+    """
+
+    def set_prompt_in_place(self, index: int, prompt: VisualType) -> None:
+        option = self.get_option_at_index(index)
+        line = self._line_cache.index_to_line.get(index)
+        height = self._line_cache.heights.get(index)
+        if line is None or height is None or not self.is_mounted:
+            self.replace_option_prompt_at_index(index, prompt)
+            return
+        option._set_prompt(prompt)
+        width = self.scrollable_content_region.width - self._get_left_gutter_width()
+        padding = self.get_component_styles("option-list--option").padding
+        visual = self._get_visual(option)
+        new_height = visual.get_height(self.styles, width - padding.width)  # type: ignore[arg-type]
+        if new_height + option._divider != height:
+            self._clear_caches()  # it wraps differently: the lines below move
+            return
+        cache = self._option_render_cache
+        cached = cache.keys()  # (option, style, padding): this option's renders go
+        for key in [key for key in cached if key[0] is option]:
+            cache.discard(key)
+        self.refresh_lines(line, height)
