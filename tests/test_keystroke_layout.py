@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 from textual.geometry import Region
 from textual.screen import Screen
-from textual.widgets import OptionList
+from textual.widgets import OptionList, Static
 from textual.widgets._footer import FooterKey
 from tui_helpers import (
     SIZE,
@@ -214,3 +214,34 @@ async def test_a_step_mark_changing_repaints_that_line_of_the_step_list(tmp_path
         await pilot.press("backspace")
         await settle(pilot)
         assert "✗" not in step_list.render_line(line - step_list.scroll_offset.y).text
+
+
+async def test_typing_a_title_does_not_repaint_an_unchanged_slug_preview(tmp_path: Path) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        title = field(app, "field-slug")
+        title.focus_editor()
+        await type_text(pilot, "retina")
+        await settle(pilot)
+        preview = screen.query_one("#slug-preview", Static)
+        assert "retina" in str(preview.render())
+        repaints: list[int] = []
+        original = preview.refresh
+
+        def refresh(*regions: Region, **kwargs: Any) -> Any:
+            repaints.append(1)
+            return original(*regions, **kwargs)
+
+        preview.refresh = refresh  # type: ignore[method-assign]
+        field(app, "field-title").focus_editor()
+        await type_text(pilot, "Retina")
+        await settle(pilot)
+        assert app.state.entry["title"].endswith("Retina")
+        assert repaints == []  # the slug did not change: its preview was not redrawn
+        field(app, "field-slug").focus_editor()
+        await pilot.press("end", "s")
+        await settle(pilot)
+        assert repaints  # and it is when it does
+        assert "retinas" in str(preview.render())

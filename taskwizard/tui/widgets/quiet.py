@@ -31,7 +31,10 @@ def _box_height(static: Static, content_height: int) -> int | None:
 
 
 def update_static(static: Static, content: VisualType) -> None:
-    """``static.update(content)``, with a layout only if its height changes."""
+    """``static.update(content)``, with a layout only if its height changes, and
+    nothing at all when the text is the one shown (a repaint joins the frame's region)."""
+    if isinstance(content, str) and static.is_mounted and static.content == content:
+        return
     styles = static.styles
     size = static.content_size
     fixed_width = not (
