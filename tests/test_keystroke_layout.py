@@ -245,3 +245,36 @@ async def test_typing_a_title_does_not_repaint_an_unchanged_slug_preview(tmp_pat
         await settle(pilot)
         assert repaints  # and it is when it does
         assert "retinas" in str(preview.render())
+
+
+async def test_a_status_line_of_one_or_two_lines_does_not_re_lay_out_each_key(
+    tmp_path: Path,
+) -> None:
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        field(app, "field-title").focus_editor()
+        await type_text(pilot, "T")  # touched: the Template step's problems now count
+        await settle(pilot)
+        screen.show_step("pods")
+        await settle(pilot)
+        pods = field(app, "field-pods")
+        pods.focus_editor()
+        await type_text(pilot, "owner/pod")
+        await settle(pilot)
+        status = screen.query_one("#step-status", Static)
+        heights = set()
+        for key in ("slash", "backspace"):  # the field's problem line is mounted and held
+            await pilot.press(key)
+            await settle(pilot)
+            heights.add(status.size.height)
+        with count_layouts(screen) as layouts:
+            for key in ("slash", "backspace") * 3:
+                await pilot.press(key)
+                await settle(pilot)
+                assert "F8" in str(status.render())
+        assert problem_text(pods) == ""
+        assert "elsewhere" in str(status.render())
+        assert heights == {2}  # "fine here, problems elsewhere" takes two lines at 100
+        assert layouts[0] == 0

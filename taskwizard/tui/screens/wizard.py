@@ -29,7 +29,13 @@ from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
 from taskwizard.tui.widgets.fields import Field
-from taskwizard.tui.widgets.quiet import QuietFooter, QuietOptionList, update_static
+from taskwizard.tui.widgets.quiet import (
+    QuietFooter,
+    QuietOptionList,
+    hold_height,
+    release_height,
+    update_static,
+)
 from taskwizard.wizard_steps import (
     STEP_IDS,
     STEP_TITLES,
@@ -223,6 +229,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self, widgets: list[Widget], view: StepView | None, focus: str | None
     ) -> None:
         host = self.query_one("#step-host", Vertical)
+        release_height(self.query_one("#step-status", Static))  # a new step lays out anyway
         self._view = None
         await host.remove_children()
         await host.mount_all(widgets)
@@ -426,6 +433,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         off = "[b red]Drafts off[/] (Ctrl+S saves; quit asks). " if self.tw_app.drafts_off else ""
 
         def set_status(text: str) -> None:
+            # One line or two as problems come and go: it keeps the taller height until
+            # the step changes, so a keystroke repaints it instead of a layout.
+            hold_height(status)
             self._set_text(status, off + text)
 
         untouched = "*" not in state.touched and not any(

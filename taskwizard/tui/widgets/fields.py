@@ -13,7 +13,6 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.css.scalar import Scalar, Unit
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widget import Widget
@@ -24,7 +23,7 @@ from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName, field_key
 from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import StateEdited
-from taskwizard.tui.widgets.quiet import update_static
+from taskwizard.tui.widgets.quiet import hold_height, release_height, update_static
 
 if TYPE_CHECKING:
     from textual.widgets import Checkbox, SelectionList, TextArea
@@ -383,13 +382,8 @@ class Field(TaskWizardNode, Vertical):
         a layout of the whole step per key. The line keeps the height it had while
         the field has focus, and gives it back when focus leaves (one layout then).
         """
-        if not (self.has_focus_within and box.is_mounted and box.display):
-            return
-        height = box.size.height
-        held = box.styles.min_height
-        if height > 1 and not (held and held.unit == Unit.CELLS and held.value >= height):
-            # Its height already: a rule for the next layout, no layout now.
-            box.styles.inline.set_rule("min_height", Scalar(height, Unit.CELLS, Unit.HEIGHT))
+        if self.has_focus_within:
+            hold_height(box)
 
     def on_descendant_blur(self) -> None:
         self.call_after_refresh(self._release_problem_height)
@@ -398,8 +392,7 @@ class Field(TaskWizardNode, Vertical):
         if self.has_focus_within or not self.is_attached:
             return
         for box in self.query_children(".field--problem").results(Static):
-            if box.styles.inline.has_rule("min_height"):
-                box.styles.min_height = None  # back to the stylesheet's min-height: 1
+            release_height(box)
 
     def focus_editor(self) -> None:
         from taskwizard.tui.keys import focus_now

@@ -10,7 +10,7 @@ a different height (or the widget's size is not known yet).
 from __future__ import annotations
 
 from textual.app import ComposeResult
-from textual.css.scalar import Unit
+from textual.css.scalar import Scalar, Unit
 from textual.screen import Screen
 from textual.visual import VisualType
 from textual.widgets import Footer, OptionList, Static
@@ -124,3 +124,26 @@ class QuietOptionList(OptionList):
         for key in [key for key in cached if key[0] is option]:
             cache.discard(key)
         self.refresh_lines(line, height)
+
+
+def hold_height(static: Static) -> None:
+    """Keep ``static`` at least as tall as it is now, from its next update on.
+
+    For a line whose text alternates between one and two lines as the user types
+    (a problem coming and going, the status line): with its height held, an update
+    is a repaint (see :func:`update_static`), not a layout of the whole screen.
+    The rule is set for the next layout without asking for one: it is the height
+    the widget has already. :func:`release_height` gives it back.
+    """
+    if not (static.is_mounted and static.display):
+        return
+    height = static.size.height
+    held = static.styles.min_height
+    if height > 1 and not (held and held.unit == Unit.CELLS and held.value >= height):
+        static.styles.inline.set_rule("min_height", Scalar(height, Unit.CELLS, Unit.HEIGHT))
+
+
+def release_height(static: Static) -> None:
+    """Undo :func:`hold_height` (one layout, if it was held)."""
+    if static.styles.inline.has_rule("min_height"):
+        static.styles.min_height = None  # back to the stylesheet's min-height
