@@ -106,3 +106,27 @@ async def test_a_resumed_draft_focuses_a_field_that_followed_the_first_frame(
         await settle(pilot)
         target = focused_field(app)
         assert target is not None and target.id == "field-sample-url"
+
+
+@pytest.mark.anyio
+async def test_new_prunes_drafts_only_once_its_whole_first_step_is_mounted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Pruning (an import and a file-reading thread) ran right after the first frame and
+    # delayed the fields that follow it; now it starts once they are mounted, and once.
+    mounted_when_pruned: list[list[str]] = []
+    app = new_app(tmp_path)
+    real = TaskWizardApp.prune_drafts
+
+    def watch(self: TaskWizardApp) -> None:
+        view = wizard(self).step_view
+        mounted_when_pruned.append([f.id or "" for f in view.fields()] if view else [])
+        real(self)
+
+    monkeypatch.setattr(TaskWizardApp, "prune_drafts", watch)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await app.workers.wait_for_complete()
+        app.prune_drafts()  # a second call does nothing
+    assert mounted_when_pruned[0] == TEMPLATE_FIELDS
+    assert app._drafts_pruned

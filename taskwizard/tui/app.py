@@ -56,6 +56,7 @@ class TaskWizardApp(App[None]):
         self._autosaver: Autosaver | None = None
         self._store: DraftStore | None = None
         self._draft_wanted = False
+        self._drafts_pruned = False
         #: Why drafts cannot be written (None while they can): the wizard goes on
         #: without them, says so in the status line, and asks before quitting.
         self.drafts_off: str | None = None
@@ -97,8 +98,10 @@ class TaskWizardApp(App[None]):
     def on_mount(self) -> None:
         # `taskwizard` turns the garbage collector off for start-up (commands/wizard.py).
         self.call_after_refresh(gc.enable)
-        if self.start_mode not in ("home", "setup"):
-            self.call_after_refresh(self._prune_drafts)  # the home screen prunes itself
+        if self.start_mode not in ("home", "setup", "new"):
+            # The home screen prunes itself; `new`'s wizard calls prune_drafts once its
+            # whole first step is drawn (the import and the thread would slow that down).
+            self.call_after_refresh(self.prune_drafts)
         mode = self.start_mode
         if mode == "new":
             pass  # the default screen is the wizard already
@@ -137,18 +140,22 @@ class TaskWizardApp(App[None]):
             self._store = DraftStore()
         return self._store
 
-    def _prune_drafts(self) -> None:
+    def prune_drafts(self) -> None:
         """At start: drafts that hold no work go (saved long ago, or a file opened and left
-        unchanged by a session that did not quit normally). On a thread: it reads files."""
-
-        from taskwizard.drafts import DraftStore
-
-        store = DraftStore(self.drafts.folder)  # its own: the app's is used on this thread
+        unchanged by a session that did not quit normally). On a thread: it reads files.
+        Once per run: later calls do nothing."""
+        if self._drafts_pruned:
+            return
+        self._drafts_pruned = True
+        folder = self._store.folder if self._store is not None else None  # else the default
 
         def prune() -> None:
             keep = [self.draft_id] if self.draft_id else []
             with contextlib.suppress(Exception):  # never worth a crash or a message
-                store.prune(keep=keep)
+                # Imported here, off the UI thread: its import is on no screen's way.
+                from taskwizard.drafts import DraftStore
+
+                DraftStore(folder).prune(keep=keep)  # its own: the app's is used on the UI thread
 
         self.run_worker(prune, thread=True, group="prune-drafts", exit_on_error=False)
 

@@ -258,6 +258,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         # while the user can already type (untouched fields show no problems
         # anyway); the first validation runs as soon as they are ready.
         self.set_timer(0.05, self._warm_validators)
+        # Pruning old drafts (an import and a thread reading files) waits until now too:
+        # run right after the first frame, it delayed the rest of the step by ~30-50 ms.
+        self.tw_app.prune_drafts()
 
     def _focus_step(self, focus: str | None) -> None:
         """Focus the field ``focus`` names (a field key), else the step's first field."""
