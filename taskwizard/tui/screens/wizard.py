@@ -250,7 +250,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     async def _complete_first_step(self, focus: str | None) -> None:
         view = self.step_view
         if view is not None:
-            deferred = await view.mount_deferred()
+            # One batch: no layout of a half-mounted step in between (a frame nobody needs).
+            with self.app.batch_update():
+                deferred = await view.mount_deferred()
             if focus and any(isinstance(w, Field) and w.key == focus for w in deferred):
                 self._focus_step(focus)  # a resumed draft stopped in one of them
         # Draw the first screen before the validators exist: their pydantic
