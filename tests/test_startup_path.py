@@ -130,3 +130,37 @@ async def test_new_prunes_drafts_only_once_its_whole_first_step_is_mounted(
         app.prune_drafts()  # a second call does nothing
     assert mounted_when_pruned[0] == TEMPLATE_FIELDS
     assert app._drafts_pruned
+
+
+@pytest.mark.anyio
+async def test_the_held_back_fields_are_mounted_without_a_layout_in_between(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One batch: the step is laid out once with all of them, not also half-mounted.
+    from textual.screen import Screen
+
+    from taskwizard.tui.steps.base import StepView
+
+    layouts_during_mount: list[int] = []
+    layouts = [0]
+    real_layout = Screen._refresh_layout
+    real_mount = StepView.mount_deferred
+
+    def count_layout(self: Screen[object], *args: object, **kwargs: object) -> None:
+        layouts[0] += 1
+        real_layout(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    async def watch_mount(self: StepView) -> list[object]:
+        before = layouts[0]
+        mounted = await real_mount(self)
+        layouts_during_mount.append(layouts[0] - before)
+        return list(mounted)
+
+    monkeypatch.setattr(Screen, "_refresh_layout", count_layout)
+    monkeypatch.setattr(StepView, "mount_deferred", watch_mount)
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 50)) as pilot:
+        await settle(pilot)
+        view = wizard(app).step_view
+        assert view is not None and [f.id for f in view.fields()] == TEMPLATE_FIELDS
+    assert layouts_during_mount == [0]
