@@ -258,8 +258,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         # Draw the first screen before the validators exist: their pydantic
         # schemas take a moment to build, so they are imported on a thread
         # while the user can already type (untouched fields show no problems
-        # anyway); the first validation runs as soon as they are ready.
-        self.set_timer(0.05, self._warm_validators)
+        # anyway); the first validation runs as soon as they are ready. Once the
+        # whole step is drawn: the import holds the GIL for much of its time.
+        self.call_after_refresh(self._warm_validators)
         # Pruning old drafts (an import and a thread reading files) waits until now too:
         # run right after the first frame, it delayed the rest of the step by ~30-50 ms.
         self.tw_app.prune_drafts()
