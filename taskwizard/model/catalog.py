@@ -1274,6 +1274,23 @@ _TRIAL_CRITERIA_CHARCOAL_ARGUMENTS: tuple[Argument, ...] = (
 
 # Domain-specific algorithms whose arguments schema is mirrored
 # (runners/config_schemas/algorithm_schemas.py, each ``<Name>ArgumentsConfig``).
+#: S3UploadAlgorithm and its MRN-tracking subclass take the same arguments.
+_S3_UPLOAD_ARGUMENTS: tuple[Argument, ...] = (
+    _arg("s3_bucket", "str", None, "S3 bucket name", templatable=True),
+    _arg("aws_region", "str", None, "AWS region", templatable=True),
+    _arg("aws_profile", "str", "default", "AWS profile", templatable=True, nullable=True),
+    _arg(
+        "upload_url_expiration",
+        "int",
+        3,
+        "hours the upload URLs stay valid (at least 1)",
+        templatable=True,
+        nullable=False,
+        minimum=1,
+    ),
+)
+
+
 _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
     _algorithm(
         "MONAIBundleInference",
@@ -1477,53 +1494,13 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         "S3UploadAlgorithm",
         "upload the results to an S3 bucket",
         "Uploads the task's results to an S3 bucket through pre-signed URLs.",
-        (
-            _arg("s3_bucket", "str", None, "S3 bucket name", templatable=True),
-            _arg("aws_region", "str", None, "AWS region", templatable=True),
-            _arg(
-                "aws_profile",
-                "str",
-                "default",
-                "AWS profile",
-                templatable=True,
-                nullable=True,
-            ),
-            _arg(
-                "upload_url_expiration",
-                "int",
-                3,
-                "hours the upload URLs stay valid (at least 1)",
-                templatable=True,
-                nullable=False,
-                minimum=1,
-            ),
-        ),
+        _S3_UPLOAD_ARGUMENTS,
     ),
     _algorithm(
         "S3UploadAlgorithmWithMRNTracking",
         "upload the results to an S3 bucket, tracking patients' MRNs",
         "Uploads the task's results to an S3 bucket through pre-signed URLs.",
-        (
-            _arg("s3_bucket", "str", None, "S3 bucket name", templatable=True),
-            _arg("aws_region", "str", None, "AWS region", templatable=True),
-            _arg(
-                "aws_profile",
-                "str",
-                "default",
-                "AWS profile",
-                templatable=True,
-                nullable=True,
-            ),
-            _arg(
-                "upload_url_expiration",
-                "int",
-                3,
-                "hours the upload URLs stay valid (at least 1)",
-                templatable=True,
-                nullable=False,
-                minimum=1,
-            ),
-        ),
+        _S3_UPLOAD_ARGUMENTS,
     ),
     _algorithm(
         "FluidVolumeCalculationAlgorithm",
