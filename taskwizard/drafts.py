@@ -17,7 +17,8 @@ reported by name; every other draft keeps working.
 Life cycle: ``status`` is "editing" while the state has changes not written
 to the task files, "saved" once they were (``mark_saved``). :meth:`DraftStore.prune`
 deletes only "saved" drafts untouched for ``keep_days`` (14 by default); a
-draft holding unsaved work is never deleted except by the user.
+draft holding unsaved work is never deleted except by the user. It also rewrites a
+draft left by an older taskwizard that still holds a secret, or is readable by others.
 """
 
 from __future__ import annotations
@@ -137,6 +138,9 @@ class DraftStore:
         opened from when those are unchanged; :meth:`load_notes` says what could not be."""
         self._reports = []
         self._notes = []
+        if _ID_RE.fullmatch(draft_id):
+            with contextlib.suppress(OSError):
+                self._harden(self.path(draft_id))  # one left by an older taskwizard
         record, state = self._read(draft_id)
         withheld = record.get("withheld")
         if isinstance(withheld, list) and withheld:
@@ -232,6 +236,7 @@ class DraftStore:
         stale = _now() - timedelta(minutes=stale_minutes)
         keep = set(keep)
         removed: list[str] = []
+        self.harden(keep=keep)
         for file in self._files():
             if file.stem in keep:
                 continue
@@ -252,7 +257,60 @@ class DraftStore:
                     tmp.unlink()
         return removed
 
+    def harden(self, keep: Iterable[str] = ()) -> None:
+        """Bring drafts left by older taskwizard versions up to today's rules (see
+        :meth:`_harden`); the ids in ``keep`` (open now: their autosave does it) are
+        skipped. Run by :meth:`prune` at start and by ``taskwizard drafts``."""
+        files = self._files()
+        if files:
+            with contextlib.suppress(OSError):
+                _private_folder(self.folder)
+        skip = set(keep)
+        for file in files:
+            if file.stem not in skip:
+                with contextlib.suppress(OSError):
+                    self._harden(file)
+
     # --------------------------------------------------------------- internals
+    def _harden(self, file: Path) -> None:
+        """A draft written by an older taskwizard is brought up to today's rules:
+        readable by its owner only (0600), and with no secret in it — those versions kept
+        secrets the structured clean-up now drops (see :func:`without_secrets`).
+
+        Only what is stored is changed: the secrets go to ``withheld`` (put back from the
+        files on resume, as for a new draft), ``updated`` and everything else stay as they
+        were. A draft that is not valid JSON is left for :meth:`list` to move aside.
+        """
+        import stat as stat_
+
+        info = file.stat()
+        if stat_.S_IMODE(info.st_mode) & 0o077 and info.st_uid == os.getuid():
+            os.chmod(file, 0o600)
+        try:
+            record = json.loads(file.read_bytes().decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            return
+        if not isinstance(record, dict) or not isinstance(record.get("state"), dict):
+            return
+        clean, withheld = _without_secrets(record["state"])
+        if clean == record["state"]:
+            return
+        kept = record.get("withheld")
+        earlier = [p for p in kept if isinstance(p, list)] if isinstance(kept, list) else []
+        record["state"] = clean
+        record["withheld"] = earlier + [p for p in withheld if p not in earlier]
+        if not record["withheld"]:
+            del record["withheld"]
+        text = json.dumps(record, indent=1, ensure_ascii=True) + "\n"
+        now = file.stat()
+        if (now.st_ino, now.st_mtime_ns, now.st_size) != (
+            info.st_ino,
+            info.st_mtime_ns,
+            info.st_size,
+        ):
+            return  # another taskwizard wrote it meanwhile (its write is already clean)
+        atomic_write_bytes(file, text.encode("ascii"), mode=0o600)
+
     def _files(self) -> builtins.list[Path]:
         if not self.folder.is_dir():
             return []

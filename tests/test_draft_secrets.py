@@ -171,3 +171,78 @@ def test_secrets_of_an_opened_file_come_back_from_the_file_on_resume(tmp_path: P
     loaded = store.load(draft_id)
     assert "secrets" not in loaded.task
     assert "secrets" in store.load_notes()[0]
+
+
+def test_a_draft_left_by_an_older_taskwizard_is_cleaned_at_start() -> None:
+    """Older versions kept nested secrets and raw secret lines, in 0644 files: the prune
+    that runs when the app starts rewrites such a draft without them, and 0600."""
+    import os
+    import stat
+
+    from taskwizard.state import state_to_json
+
+    store = DraftStore()
+    state = WizardState()
+    state.task = {"pods": {"identifiers": ["alice/pod"]}}
+    draft_id = store.create(state, name="Kept name")
+    path = store.path(draft_id)
+    record = json.loads(path.read_text())
+    dump = state_to_json(state)
+    dump["task"] = {
+        "pods": {"identifiers": ["alice/pod"]},
+        "task": {"algorithm": [{"name": "x", "arguments": {"access_key": KEY}}]},
+    }
+    dump["raw_text"] = {"__doc__:task": f"secrets:\n  access_key_id: {ID}\n{BROKEN}"}
+    record["state"] = dump
+    path.write_text(json.dumps(record))
+    os.chmod(path, 0o644)
+    os.chmod(store.folder, 0o755)
+
+    assert store.prune() == []
+
+    on_disk = path.read_text()
+    assert ID not in on_disk and KEY not in on_disk
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert stat.S_IMODE(store.folder.stat().st_mode) == 0o700
+    kept = json.loads(on_disk)
+    assert kept["name"] == "Kept name" and kept["updated"] == record["updated"]
+    assert kept["withheld"] == [["task", "task", "algorithm", 0, "arguments", "access_key"]]
+    assert kept["state"]["task"]["pods"] == {"identifiers": ["alice/pod"]}
+    assert kept["state"]["raw_text"]["__doc__:task"] == BROKEN  # the rest of the text is kept
+    assert store.load(draft_id).task["pods"] == {"identifiers": ["alice/pod"]}
+    again = path.stat().st_mtime_ns
+    store.prune()
+    assert path.stat().st_mtime_ns == again  # a clean draft is not rewritten
+
+
+def test_the_open_draft_is_not_rewritten_by_the_start_clean_up() -> None:
+    store = DraftStore()
+    state = WizardState()
+    state.task = {"pods": {"identifiers": ["alice/pod"]}}
+    draft_id = store.create(state)
+    path = store.path(draft_id)
+    record = json.loads(path.read_text())
+    record["state"]["task"]["secrets"] = {"access_key": KEY}
+    path.write_text(json.dumps(record))
+    store.prune(keep=[draft_id])
+    assert KEY in path.read_text()  # the session's own autosave writes it, cleaned
+
+
+def test_resuming_a_draft_left_by_an_older_taskwizard_cleans_it_at_once(tmp_path: Path) -> None:
+    from taskwizard.editing import open_file, state_for_task
+
+    task = tmp_path / "task.yaml"
+    task.write_text(f"pods:\n  identifiers: [alice/pod]\nsecrets:\n  access_key: {KEY}\n")
+    state = state_for_task(open_file(task))
+    state.set("task", ("pods", "identifiers"), ["alice/other"])
+    store = DraftStore()
+    draft_id = store.create(state)
+    path = store.path(draft_id)
+    record = json.loads(path.read_text())
+    record["state"]["task"]["secrets"] = {"access_key": KEY}  # as older versions wrote it
+    path.write_text(json.dumps(record))
+
+    resumed = store.load(draft_id)
+
+    assert KEY not in path.read_text()
+    assert resumed.task["secrets"] == {"access_key": KEY}  # back from the unchanged file

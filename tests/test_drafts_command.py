@@ -79,3 +79,22 @@ def test_json_output(capsys: pytest.CaptureFixture[str]) -> None:
 )
 def test_check_label(problems: int | None, status: str, text: str) -> None:
     assert drafts_command.check_label(problems, status) == text
+
+
+def test_listing_cleans_a_draft_left_by_an_older_taskwizard(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import os
+    import stat
+
+    store = DraftStore()
+    draft_id = store.create(titled("Retina scan", "retina-scan"))
+    path = store.path(draft_id)
+    record = json.loads(path.read_text())
+    record["state"]["config"]["secrets"] = {"access_key": "OLDSECRETVALUE9"}
+    path.write_text(json.dumps(record))
+    os.chmod(path, 0o644)
+    assert run() == 0
+    assert "retina-scan" in capsys.readouterr().out
+    assert "OLDSECRETVALUE9" not in path.read_text()
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600

@@ -17,6 +17,7 @@ def run(name: str, args: argparse.Namespace) -> int:
     from taskwizard.wizard_steps import STEP_TITLES
 
     store = DraftStore()
+    store.harden()
     drafts = store.list()
     for report in store.corrupt_reports():
         print(f"taskwizard: {report}", file=sys.stderr)
