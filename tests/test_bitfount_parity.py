@@ -57,6 +57,8 @@ class Row:
     says: str  # part of taskwizard's message (Bitfount's meaning)
 
 
+_NOT_NULL = 'may not be null (Bitfount: "Field may not be null.")'
+
 ROWS: list[Row] = [
     Row(
         "CSVReportAlgorithm filter.operator OneOf",
@@ -403,10 +405,10 @@ DOMAIN_ROWS: list[Row] = [
         "must be a whole number",
     ),
     Row(
-        "MONAIBundleInference dataframe_output Boolean (plain `bool = True`: null accepted)",
-        "MONAIBundleInferenceArgumentsConfig.dataframe_output (desert: default => allow_none)",
+        "MONAIBundleInference dataframe_output Boolean",
+        "MONAIBundleInferenceArgumentsConfig.dataframe_output: bool = True",
         _algo("MONAIBundleInference", {"bundle_name": "b", "dataframe_output": "table"}),
-        _algo("MONAIBundleInference", {"bundle_name": "b", "dataframe_output": None}),
+        _algo("MONAIBundleInference", {"bundle_name": "b", "dataframe_output": False}),
         (*A0_ARGS, "dataframe_output"),
         "must be true or false",
     ),
@@ -464,7 +466,7 @@ DOMAIN_ROWS: list[Row] = [
         _algo("GCCCalculationAlgorithm", {"strict_measurement": None}),
         _algo("GCCCalculationAlgorithm", {"strict_measurement": False}),
         (*A0_ARGS, "strict_measurement"),
-        "must be true or false",
+        _NOT_NULL,
     ),
     Row(
         "TrialMatchingAlgorithm max_distance_km Range(min=0, min_inclusive=False)",
@@ -478,9 +480,9 @@ DOMAIN_ROWS: list[Row] = [
         "TrialMatchingAlgorithm top_n Integer, not null",
         "TrialMatchingAlgorithmArgumentsConfig.top_n TemplatedOrTyped(Integer())",
         _algo("TrialMatchingAlgorithm", {"top_n": None}),
-        _algo("TrialMatchingAlgorithm", {"top_n": 3, "default_country": None}),
+        _algo("TrialMatchingAlgorithm", {"top_n": 3, "default_country": "gb"}),
         (*A0_ARGS, "top_n"),
-        "must be a whole number",
+        _NOT_NULL,
     ),
     Row(
         "EHRPatientIDExtractAlgo page_size Range(min=1)",
@@ -545,7 +547,7 @@ DOMAIN_ROWS: list[Row] = [
         _algo("ReduceCSVAlgorithmCharcoal", {"eligible_only": None}),
         _algo("ReduceCSVAlgorithmCharcoal", {"eligible_only": False}),
         (*A0_ARGS, "eligible_only"),
-        "must be true or false",
+        _NOT_NULL,
     ),
     Row(
         "_SimpleCSVAlgorithm takes only save_path",
@@ -604,7 +606,7 @@ DOMAIN_ROWS: list[Row] = [
         "ETDRSAlgorithm laterality required",
         "algorithm_schemas.py ETDRSAlgorithmArgumentsConfig.laterality: str (arguments required)",
         _algo("ETDRSAlgorithm", {"threshold": 0.5}),
-        _algo("ETDRSAlgorithm", {"laterality": "L", "threshold": None}),
+        _algo("ETDRSAlgorithm", {"laterality": "L", "threshold": 0.5}),
         (*A0_ARGS, "laterality"),
         "laterality is required",
     ),
@@ -622,7 +624,7 @@ DOMAIN_ROWS: list[Row] = [
         _algo("GATrialPDFGeneratorAlgorithmAmethyst", {"trial_name": None}),
         _algo("GATrialPDFGeneratorAlgorithmAmethyst", {"pdf_filename_columns": None}),
         (*A0_ARGS, "trial_name"),
-        "must be a string",
+        _NOT_NULL,
     ),
     Row(
         "TrialInclusionCriteriaMatchAlgorithmAmethyst cnv_threshold Float, not null",
@@ -633,7 +635,7 @@ DOMAIN_ROWS: list[Row] = [
             {"cnv_threshold": 0.4, "patient_age_lower_bound": None},
         ),
         (*A0_ARGS, "cnv_threshold"),
-        "must be a number",
+        _NOT_NULL,
     ),
     Row(
         "TrialInclusionCriteriaMatchAlgorithmSapphire patient_age_upper_bound Integer",
@@ -660,7 +662,7 @@ DOMAIN_ROWS: list[Row] = [
         _algo("TrialInclusionCriteriaMatchAlgorithmBronze", {"exclude_foveal_ga": None}),
         _algo("TrialInclusionCriteriaMatchAlgorithmBronze", {"exclude_foveal_ga": False}),
         (*A0_ARGS, "exclude_foveal_ga"),
-        "must be true or false",
+        _NOT_NULL,
     ),
     Row(
         "TrialInclusionCriteriaMatchAlgorithmCharcoal thresholds Range(0, 1)",
@@ -713,7 +715,7 @@ DOMAIN_ROWS: list[Row] = [
             f"{name} (deprecated) sorting_columns OneOf(asc, desc)",
             "algorithm_schemas.py CSVReportGeneratorOphthalmologyAlgorithmArgumentsConfig",
             _algo(name, {"sorting_columns": {"age": "up"}}),
-            _algo(name, {"sorting_columns": {"age": "asc"}, "produce_matched_only": None}),
+            _algo(name, {"sorting_columns": {"age": "asc"}, "produce_matched_only": False}),
             (*A0_ARGS, "sorting_columns", "age"),
             "must be one of: asc, desc",
         )
@@ -807,7 +809,7 @@ DOMAIN_ROWS: list[Row] = [
         _proto("FluidVolumeScreeningProtocol", {"trial_name": None}),
         _proto("FluidVolumeScreeningProtocol", {"trial_name": "AMD-1"}),
         (*P_ARGS, "trial_name"),
-        "must be a string",
+        _NOT_NULL,
     ),
     Row(
         "DataExtractionProtocolCharcoal low_disk_free_percent Range(0, 100)",
@@ -833,7 +835,7 @@ DOMAIN_ROWS: list[Row] = [
             "GAScreeningProtocolJade", {"trial_name": "GA-1", "results_notification_email": None}
         ),
         (*P_ARGS, "trial_name"),
-        "must be a string",
+        _NOT_NULL,
     ),
     Row(
         "GAScreeningProtocol (Jade's old name) unknown key",
@@ -849,7 +851,7 @@ DOMAIN_ROWS: list[Row] = [
         _proto("GAScreeningProtocolAmethyst", {"rename_columns": None}),
         _proto("GAScreeningProtocolAmethyst", {"trial_name": None}),
         (*P_ARGS, "rename_columns"),
-        "must be a mapping",
+        _NOT_NULL,
     ),
     Row(
         "GAScreeningProtocolBronze results_notification_email not templatable",
@@ -873,7 +875,7 @@ DOMAIN_ROWS: list[Row] = [
         _proto("GAScreeningProtocolCharcoal", {"skip_upload": None}),
         _proto("GAScreeningProtocolCharcoal", {"skip_upload": True, "batch_grouping": None}),
         (*P_ARGS, "skip_upload"),
-        "must be true or false",
+        _NOT_NULL,
     ),
     Row(
         "WetAMDScreeningProtocolSapphire batch_grouping is a mapping",
@@ -897,7 +899,7 @@ DOMAIN_ROWS: list[Row] = [
         _proto("EHRScreeningProtocol", {"output_eligible_only": None}),
         _proto("EHRScreeningProtocol", {"output_eligible_only": True}),
         (*P_ARGS, "output_eligible_only"),
-        "must be true or false",
+        _NOT_NULL,
     ),
     Row(
         "EHRScreeningProtocol column_order List(String)",
@@ -909,6 +911,180 @@ DOMAIN_ROWS: list[Row] = [
     ),
 ]
 ROWS.extend(DOMAIN_ROWS)
+
+# Null, argument by argument. desert 2022.9.22 (what SDK 13 pins) builds a plain
+# `x: T = default` as fields.T(dump_default=default): marshmallow's allow_none stays
+# false, so null is "Field may not be null." Only `Optional[T]` plain fields and
+# explicit fields with allow_none=True take null. Checked by loading SDK 13's own
+# ModellerConfig schema (see tests/bitfount13_nulls.py).
+NULL_ROWS: list[Row] = [
+    *(
+        Row(
+            f"{algo} {arg} may not be null (plain `{decl}`)",
+            f"algorithm_schemas.py {config}.{arg}: {decl}",
+            _algo(algo, {**base, arg: None}),
+            _algo(algo, {**base, arg: good}),
+            (*A0_ARGS, arg),
+            _NOT_NULL,
+        )
+        for algo, config, base, arg, decl, good in (
+            (
+                "MONAIBundleInference",
+                "MONAIBundleInferenceArgumentsConfig",
+                {"bundle_name": "b"},
+                "dataframe_output",
+                "bool = True",
+                False,
+            ),
+            (
+                "MONAIBundleInference",
+                "MONAIBundleInferenceArgumentsConfig",
+                {"bundle_name": "b"},
+                "nifti_output",
+                "bool = False",
+                True,
+            ),
+            (
+                "MONAIBundleInference",
+                "MONAIBundleInferenceArgumentsConfig",
+                {"bundle_name": "b"},
+                "restore_spatial",
+                "bool = True",
+                False,
+            ),
+            (
+                "MONAIBundleInference",
+                "MONAIBundleInferenceArgumentsConfig",
+                {"bundle_name": "b"},
+                "invert_orientation",
+                "bool = True",
+                False,
+            ),
+            (
+                "ETDRSAlgorithm",
+                "ETDRSAlgorithmArgumentsConfig",
+                {"laterality": "L"},
+                "threshold",
+                "float = 0.7",
+                0.5,
+            ),
+            (
+                "ETDRSAlgorithm",
+                "ETDRSAlgorithmArgumentsConfig",
+                {"laterality": "L"},
+                "calculate_on_oct",
+                "bool = False",
+                True,
+            ),
+            (
+                "ETDRSAlgorithm",
+                "ETDRSAlgorithmArgumentsConfig",
+                {"laterality": "L"},
+                "slo_mm_width",
+                "float = 8.8",
+                9.0,
+            ),
+            (
+                "ETDRSAlgorithm",
+                "ETDRSAlgorithmArgumentsConfig",
+                {"laterality": "L"},
+                "slo_mm_height",
+                "float = 8.8",
+                9.0,
+            ),
+            (
+                "FoveaCoordinatesAlgorithm",
+                "FoveaCoordinatesAlgorithmArgumentsConfig",
+                {},
+                "bscan_width_col",
+                'str = "size_width"',
+                "width",
+            ),
+            (
+                "TrialMatchingAlgorithm",
+                "TrialMatchingAlgorithmArgumentsConfig",
+                {},
+                "default_country",
+                'str = "us"',
+                "gb",
+            ),
+            (
+                "CSVReportGeneratorAlgorithm",
+                "CSVReportGeneratorAlgorithmArgumentsConfig",
+                {},
+                "produce_matched_only",
+                "bool = True",
+                False,
+            ),
+            (
+                "CSVReportGeneratorAlgorithm",
+                "CSVReportGeneratorAlgorithmArgumentsConfig",
+                {},
+                "produce_trial_notes_csv",
+                "bool = False",
+                True,
+            ),
+            (
+                "CSVReportGeneratorOphthalmologyAlgorithm",
+                "CSVReportGeneratorAlgorithmArgumentsConfig",
+                {},
+                "produce_matched_only",
+                "bool = True",
+                False,
+            ),
+            (
+                "CSVReportGeneratorOphthalmologyAlgorithm",
+                "CSVReportGeneratorAlgorithmArgumentsConfig",
+                {},
+                "produce_trial_notes_csv",
+                "bool = False",
+                True,
+            ),
+        )
+    ),
+    Row(
+        "TIMMFineTuning batch_transformations may not be null (explicit fields.Dict, default None)",
+        "algorithm_schemas.py TIMMFineTuningArgumentsConfig.batch_transformations",
+        _algo("TIMMFineTuning", {"model_id": "resnet50", "batch_transformations": None}),
+        _algo("TIMMFineTuning", {"model_id": "resnet50", "batch_transformations": {}}),
+        (*A0_ARGS, "batch_transformations"),
+        _NOT_NULL,
+    ),
+    Row(
+        "InferenceAndImageOutput rename_columns may not be null (explicit fields.Dict)",
+        "protocol_schemas.py InferenceAndImageOutputArgumentsConfig.rename_columns",
+        _proto("InferenceAndImageOutput", {"rename_columns": None}),
+        _proto("InferenceAndImageOutput", {"rename_columns": {"a": "b"}}),
+        (*P_ARGS, "rename_columns"),
+        _NOT_NULL,
+    ),
+    *(
+        Row(
+            f"HuggingFaceNERInference {arg} null accepted (explicit allow_none=True)",
+            f"algorithm_schemas.py HuggingFaceNERInferenceArgumentsConfig.{arg}: {decl}",
+            _algo("HuggingFaceNERInference", {arg: bad}),
+            _algo("HuggingFaceNERInference", {arg: None}),
+            (*A0_ARGS, arg),
+            says,
+        )
+        for arg, decl, bad, says in (
+            (
+                "batch_size",
+                "TemplatedOrTyped(Integer(allow_none=True))",
+                "many",
+                "must be a whole number",
+            ),
+            (
+                "aggregation_strategy",
+                "TemplatedOrTyped(String(allow_none=True))",
+                3,
+                "must be a string",
+            ),
+            ("seed", "Integer(allow_none=True)", "x", "must be a whole number"),
+        )
+    ),
+]
+ROWS.extend(NULL_ROWS)
 
 
 def _apply(changes: dict[DocPath, Any]) -> dict[str, Any]:

@@ -9,15 +9,21 @@ so a fact about Bitfount lives here once. (The plain lists are kept in
 Argument ``kind`` values (what a value of the argument must look like) are specified
 in :mod:`taskwizard.model.kinds`, one spec each.
 
-``nullable``: null is accepted (Bitfount's desert schemas allow null only for
-``Optional`` fields, i.e. those whose default is null or that say "or null").
+``nullable``: null is accepted. Bitfount 13 builds its schemas with desert 2022.9.22
+(marshmallow 3.26), which allows null exactly for: a plain ``x: Optional[T] = ...``
+field; an explicit ``desert.field(fields.X(allow_none=True))`` (or ``load_default=None``).
+A plain ``x: T = default`` is NOT nullable (desert builds ``fields.X(dump_default=...)``,
+so marshmallow's ``allow_none`` stays false: "Field may not be null."), and neither is an
+explicit ``fields.X(...)`` without ``allow_none``, even when the default is None. ``_arg``
+guesses from the default (null default -> nullable); the catalog says ``nullable=`` where
+that guess is wrong. ``tests/test_bitfount_parity.py`` has a row for each such argument.
 ``templatable``: a ``"{{ name }}"`` placeholder is accepted in place of the
 whole value in a task template even though the field is not a string.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Literal
 
 # The plain vocabularies (template types, tags, keys, limits, filter types,
@@ -143,14 +149,14 @@ def _model_id(help: str = "HuggingFace model id, e.g. 'google/vit-base-patch16-2
     return _arg("model_id", "str", None, help, required=True, nullable=False)
 
 
-def _batch_size(default: int = 1) -> Argument:
+def _batch_size(default: int = 1, *, nullable: bool = False) -> Argument:
     return _arg(
         "batch_size",
         "int",
         default,
         "how many items run through the model at once",
         templatable=True,
-        nullable=False,
+        nullable=nullable,
     )
 
 
@@ -315,7 +321,10 @@ _GENERAL_PROTOCOLS: tuple[Component, ...] = (
         "Runs inference and saves the resulting images; rename_columns renames output columns.",
         (
             _AGGREGATOR,
-            _arg("rename_columns", "str_mapping", None, "output column -> new name"),
+            # an explicit fields.Dict(...) with default=None: allow_none stays false
+            _arg(
+                "rename_columns", "str_mapping", None, "output column -> new name", nullable=False
+            ),
         ),
         general=True,
     ),
@@ -956,16 +965,17 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 templatable=True,
                 nullable=False,
             ),
-            _batch_size(16),
+            # explicit fields with allow_none=True: null is accepted
+            _batch_size(16, nullable=True),
             _arg(
                 "aggregation_strategy",
                 "str",
                 "simple",
                 "how tokens are grouped into entities",
                 templatable=True,
-                nullable=False,
+                nullable=True,
             ),
-            _SEED,
+            replace(_SEED, nullable=True),
             _POSTPROCESSORS,
             _ACCESS_TOKEN,
         ),
@@ -1010,6 +1020,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 None,
                 "split (train/validation) -> transformations",
                 choices=("train", "validation"),
+                nullable=False,  # an explicit fields.Dict(...) with default=None
             ),
             _arg("labels", "str_list", None, "class labels", templatable=True),
             _arg(
@@ -1299,8 +1310,8 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         (
             _arg("bundle_name", "str", None, "MONAI bundle name", required=True, nullable=False),
             _arg("bundle_version", "str", None, "bundle version (default: the latest)"),
-            _arg("dataframe_output", "bool", True, "return the results as a table", nullable=True),
-            _arg("nifti_output", "bool", False, "also write NIfTI files", nullable=True),
+            _arg("dataframe_output", "bool", True, "return the results as a table", nullable=False),
+            _arg("nifti_output", "bool", False, "also write NIfTI files", nullable=False),
             _batch_size(1),
             _arg(
                 "num_workers",
@@ -1321,14 +1332,14 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
                 "bool",
                 True,
                 "restore the outputs to the input's spatial shape",
-                nullable=True,
+                nullable=False,
             ),
             _arg(
                 "invert_orientation",
                 "bool",
                 True,
                 "invert the orientation transform on the outputs",
-                nullable=True,
+                nullable=False,
             ),
         ),
         required=True,
@@ -1465,13 +1476,13 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
                 minimum=0,
                 exclusive_minimum=True,
             ),
-            # plain `str = "us"`: desert's own field with a default allows null
+            # plain `str = "us"`: desert builds String(dump_default="us"), allow_none false
             _arg(
                 "default_country",
                 "str",
                 "us",
                 "country of patients with none given",
-                nullable=True,
+                nullable=False,
             ),
         ),
     ),
@@ -1526,7 +1537,7 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
                 "str",
                 "size_width",
                 "column with the B-scan width",
-                nullable=True,
+                nullable=False,
             ),
             _arg(
                 "location_prefixes",
@@ -1637,10 +1648,10 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
             _arg("slo_photo_location_prefixes", "mapping", None, "SLO location column prefixes"),
             _arg("slo_image_metadata_columns", "mapping", None, "SLO image metadata columns"),
             _arg("oct_image_metadata_columns", "mapping", None, "OCT image metadata columns"),
-            _arg("threshold", "float", 0.7, "segmentation threshold", nullable=True),
-            _arg("calculate_on_oct", "bool", False, "calculate on the OCT", nullable=True),
-            _arg("slo_mm_width", "float", 8.8, "SLO width in mm", nullable=True),
-            _arg("slo_mm_height", "float", 8.8, "SLO height in mm", nullable=True),
+            _arg("threshold", "float", 0.7, "segmentation threshold", nullable=False),
+            _arg("calculate_on_oct", "bool", False, "calculate on the OCT", nullable=False),
+            _arg("slo_mm_width", "float", 8.8, "SLO width in mm", nullable=False),
+            _arg("slo_mm_height", "float", 8.8, "SLO height in mm", nullable=False),
         ),
         required=True,
     ),
@@ -1735,9 +1746,9 @@ _CSV_REPORT_GENERATOR_ARGUMENTS: tuple[Argument, ...] = (
         "match rows of the same patient visit",
     ),
     _arg("matched_csv_path", "path", None, "where the matched CSV is written"),
-    _arg("produce_matched_only", "bool", True, "only output matched rows", nullable=True),
+    _arg("produce_matched_only", "bool", True, "only output matched rows", nullable=False),
     _arg("csv_extensions", "str_list", None, "extensions of the CSV files to produce"),
-    _arg("produce_trial_notes_csv", "bool", False, "also write a trial-notes CSV", nullable=True),
+    _arg("produce_trial_notes_csv", "bool", False, "also write a trial-notes CSV", nullable=False),
     _arg(
         "sorting_columns",
         "choice_mapping",

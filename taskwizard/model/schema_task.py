@@ -21,6 +21,7 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
+    BeforeValidator,
     Field,
     PlainValidator,
     TypeAdapter,
@@ -70,9 +71,28 @@ def _argument_type(arg: catalog.Argument) -> Any:
     tp = KINDS[arg.kind].schema(arg)
     if arg.nullable and arg.kind != "any":
         tp = tp | None
+    elif not arg.nullable:
+        tp = Annotated[tp, BeforeValidator(_refuse_null(arg))]
     if arg.templatable:
         tp = Annotated[tp, TEMPLATABLE]
     return tp
+
+
+def _refuse_null(arg: catalog.Argument) -> Any:
+    """A null for an argument Bitfount's schema builds with ``allow_none`` false, in
+    Bitfount's words, saying what to do instead."""
+    if arg.required or arg.default is None:
+        todo = "give a value"
+    else:
+        todo = f"give a value, or remove the key to use the default ({describe(arg.default)})"
+    message = f'may not be null (Bitfount: "Field may not be null."); {todo}'
+
+    def check(value: Any) -> Any:
+        if value is None:
+            raise fail(message)
+        return value
+
+    return check
 
 
 def arguments_model(component: catalog.Component) -> type[BaseModel]:
