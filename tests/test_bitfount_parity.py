@@ -1086,6 +1086,71 @@ NULL_ROWS: list[Row] = [
 ]
 ROWS.extend(NULL_ROWS)
 
+# Checked against SDK 13's own schema (scripts/bitfount13_oracle.py's setup): each
+# refused file is refused by desert.schema(ModellerConfig).load, each accepted one loads.
+_PDF_JADE = "GATrialPDFGeneratorAlgorithmJade"
+LOOSE_ROWS: list[Row] = [
+    Row(
+        "TIMMFederatedTraining lora_rank Union(Integer, String)",
+        "algorithm_schemas.py TIMMFederatedTrainingArgumentsConfig.lora_rank M_Union",
+        _algo("TIMMFederatedTraining", {"model_id": "resnet50", "lora_rank": True}),
+        _algo("TIMMFederatedTraining", {"model_id": "resnet50", "lora_rank": "auto"}),
+        (*A0_ARGS, "lora_rank"),
+        "must be a whole number or a string",
+    ),
+    Row(
+        "TIMMFederatedTraining lora_rank: a list is neither",
+        "algorithm_schemas.py TIMMFederatedTrainingArgumentsConfig.lora_rank M_Union",
+        _algo("TIMMFederatedTraining", {"model_id": "resnet50", "lora_rank": [8]}),
+        _algo("TIMMFederatedTraining", {"model_id": "resnet50", "lora_rank": 8}),
+        (*A0_ARGS, "lora_rank"),
+        "must be a whole number or a string",
+    ),
+    *(
+        Row(
+            f"{algo} filename_prefix Regexp('[a-zA-Z]+'): starts with a letter",
+            f"algorithm_schemas.py {algo}ArgumentsConfig.filename_prefix (validate.Regexp)",
+            _algo(algo, {"filename_prefix": "2024-report"}),
+            _algo(algo, {"filename_prefix": "R-2024"}),
+            (*A0_ARGS, "filename_prefix"),
+            "must start with a letter",
+        )
+        for algo in (
+            _PDF_JADE,
+            "GATrialPDFGeneratorAlgorithm",
+            "GATrialPDFGeneratorAlgorithmAmethyst",
+        )
+    ),
+    Row(
+        "filename_prefix Regexp: an empty string does not match",
+        "algorithm_schemas.py GATrialPDFGeneratorAlgorithmJadeArgumentsConfig.filename_prefix",
+        _algo(_PDF_JADE, {"filename_prefix": ""}),
+        _algo(_PDF_JADE, {"filename_prefix": "a"}),
+        (*A0_ARGS, "filename_prefix"),
+        "String does not match expected pattern.",
+    ),
+    Row(
+        "DataExtractionProtocolCharcoal arguments has no default",
+        "protocol_schemas.py DataExtractionProtocolCharcoalConfig.arguments (no default)",
+        {PROTO: {"name": "bitfount.DataExtractionProtocolCharcoal"}},
+        _proto("DataExtractionProtocolCharcoal", {}),
+        P_ARGS,
+        "write arguments: {} to take every default",
+    ),
+    *(
+        Row(
+            f"{proto} arguments may not be null",
+            f"protocol_schemas.py {proto}Config.arguments (fields.Nested, no allow_none)",
+            {PROTO: {"name": f"bitfount.{proto}", "arguments": None}},
+            {PROTO: {"name": f"bitfount.{proto}", "arguments": {}}},
+            P_ARGS,
+            'Field may not be null."',
+        )
+        for proto in ("InferenceAndCSVReport", "GAScreeningProtocolJade")
+    ),
+]
+ROWS.extend(LOOSE_ROWS)
+
 
 def _apply(changes: dict[DocPath, Any]) -> dict[str, Any]:
     doc = copy.deepcopy(BASE)

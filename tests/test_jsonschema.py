@@ -102,6 +102,7 @@ SAMPLES: dict[str, Any] = {
     "csv_filters": [{"column": "age", "operator": ">", "value": 3}],
     "patient_visit_match": {"cols_to_match": ["id"], "divergent_col": "d", "date_time_col": "t"},
     "column_ranges": {"age": {"lower": 1, "upper": 9}},
+    "int_or_str": 8,
     "any": "x",
 }
 

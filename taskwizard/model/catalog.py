@@ -66,6 +66,9 @@ class Argument:
     minimum: float | None = None
     maximum: float | None = None
     exclusive_minimum: bool = False
+    # marshmallow's Regexp(pattern): re.match, so the value must START with a match
+    pattern: str | None = None
+    pattern_help: str = ""  # what the pattern asks, in words, for the message
 
 
 @dataclass(frozen=True)
@@ -110,6 +113,8 @@ def _arg(
     minimum: float | None = None,
     maximum: float | None = None,
     exclusive_minimum: bool = False,
+    pattern: str | None = None,
+    pattern_help: str = "",
 ) -> Argument:
     assert kind in ARGUMENT_KINDS, kind
     return Argument(
@@ -126,6 +131,8 @@ def _arg(
         minimum=minimum,
         maximum=maximum,
         exclusive_minimum=exclusive_minimum,
+        pattern=pattern,
+        pattern_help=pattern_help,
     )
 
 
@@ -168,6 +175,7 @@ def _protocol(
     *,
     known: bool = True,
     general: bool = False,
+    required: bool = False,
     supported: tuple[str, ...] | None = None,
     rules: tuple[Rule, ...] = (),
 ) -> Component:
@@ -178,6 +186,7 @@ def _protocol(
         help=help,
         arguments=arguments,
         arguments_known=known,
+        arguments_required=required,
         general_purpose=general,
         supported_algorithms=supported,
         rules=rules,
@@ -512,6 +521,9 @@ _MIRRORED_DOMAIN_PROTOCOLS += (
                 nullable=False,
             ),
         ),
+        # desert.field(fields.Nested(...)) with no default: the dataclass cannot be
+        # built without it ("missing 1 required positional argument: 'arguments'")
+        required=True,
     ),
 )
 
@@ -1123,6 +1135,8 @@ _GA_PDF_ARGUMENTS: tuple[Argument, ...] = (
         None,
         "prefix of the PDF file names (starts with a letter)",
         nullable=False,
+        pattern="[a-zA-Z]+",  # fields.String(validate=Regexp("[a-zA-Z]+"))
+        pattern_help="start with a letter (a-z or A-Z)",
     ),
     _arg("save_path", "path", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
     _arg(
@@ -1354,7 +1368,7 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
             _arg("args", "mapping", None, "timm training options (epochs, lr, batch_size, ...)"),
             _arg("labels", "str_list", None, "class labels", templatable=True),
             _arg("pretrained_file", "str", None, "pretrained weights file"),
-            _arg("lora_rank", "any", None, "LoRA rank: a whole number or a string"),
+            _arg("lora_rank", "int_or_str", None, "LoRA rank: a whole number or a string"),
         ),
         required=True,
     ),

@@ -391,7 +391,9 @@ def _check_arguments(
     has_args = "arguments" in entry
     args = entry.get("arguments")
     required_args = [a.name for a in component.arguments if a.required]
-    if has_args and args is None and (kind == "algorithm" or component.arguments_required):
+    # every protocol's and algorithm's arguments is an explicit fields.Nested without
+    # allow_none (protocol_schemas.py / algorithm_schemas.py): null is refused
+    if has_args and args is None:
         return [
             error(
                 "arguments: has no value, so YAML reads it as null and Bitfount refuses it "
@@ -411,8 +413,15 @@ def _check_arguments(
             )
         return [error(message, apath)]
     if not has_args and component.arguments_required:
-        needs = ", ".join(required_args) or "its arguments"
-        return [error(f"arguments is required: {component.name} needs {needs}", apath)]
+        if required_args:
+            message = f"arguments is required: {component.name} needs {', '.join(required_args)}"
+        else:
+            message = (
+                f"arguments is required: {component.name}'s config has no default for it "
+                '(Bitfount stops with "missing 1 required positional argument: '
+                "'arguments'\"); write arguments: {} to take every default"
+            )
+        return [error(message, apath)]
     if not (isinstance(args, Mapping) and component.arguments_known):
         return []
     problems = _schema_problems(argument_model(component.name), args, apath, templated)

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+import re
 import typing
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
+    AfterValidator,
     AllowInfNan,
     Field,
     PlainValidator,
@@ -56,6 +58,12 @@ class ArgumentLike(Protocol):
 
     @property
     def exclusive_minimum(self) -> bool: ...
+
+    @property
+    def pattern(self) -> str | None: ...
+
+    @property
+    def pattern_help(self) -> str: ...
 
 
 __all__ = [
@@ -124,6 +132,39 @@ def _marshmallow_float(value: Any, handler: Any) -> Any:
     if isinstance(value, bool):
         raise fail(f"must be a number (got {describe(value)})")
     return handler(value)
+
+
+def _int_or_str(value: Any) -> Any:
+    # marshmallow_union.Union([Integer(), String()]): Integer first (it takes 4, 4.0,
+    # "4" and truncates 4.5), else String (any string); booleans, lists and mappings
+    # fail both.
+    if isinstance(value, str | int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, float) and math.isfinite(value):
+        if not value.is_integer():
+            raise warn(
+                f"is {value}: Bitfount reads it as {int(value)} (it drops the fraction); "
+                "write a whole number"
+            )
+        return value
+    raise fail(f"must be a whole number or a string (got {describe(value)})")
+
+
+def _str(arg: ArgumentLike) -> Any:
+    if arg.pattern is None:
+        return str
+    regex = re.compile(arg.pattern)
+    what = arg.pattern_help or f"match {arg.pattern!r} at its start"
+
+    def check(value: str) -> str:
+        if regex.match(value) is None:
+            raise fail(
+                f"must {what} (got {describe(value)}; Bitfount: "
+                '"String does not match expected pattern.")'
+            )
+        return value
+
+    return Annotated[str, AfterValidator(check)]
 
 
 Int = Annotated[int, WrapValidator(_marshmallow_int)]
@@ -204,6 +245,7 @@ ArgumentKind = Literal[
     "str",
     "path",
     "int",
+    "int_or_str",
     "float",
     "bool",
     "choice",
@@ -280,8 +322,8 @@ def _one_of(arg: ArgumentLike) -> Any:
 
 KINDS: dict[ArgumentKind, KindSpec] = {
     "str": KindSpec(
-        "a string",
-        lambda a: str,
+        "a string (``pattern`` optional: marshmallow's Regexp, matched at the start)",
+        _str,
         "str",
         ("string", "file_path", "model_slug", "schema_column_name"),
     ),
@@ -289,6 +331,12 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         "a string naming a file or folder", lambda a: str, "str", ("file_path", "string")
     ),
     "int": KindSpec("a whole number (``minimum``, ``maximum`` optional)", _int, "int", ("number",)),
+    "int_or_str": KindSpec(
+        "a whole number or a string (marshmallow Union of Integer and String)",
+        lambda a: Annotated[Any, PlainValidator(_int_or_str)],
+        "yaml",
+        ("number", "string"),
+    ),
     "float": KindSpec(
         "a number, ints accepted (``minimum``, ``exclusive_minimum``, ``maximum`` optional)",
         _float,
