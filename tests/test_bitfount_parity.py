@@ -1151,6 +1151,119 @@ LOOSE_ROWS: list[Row] = [
 ]
 ROWS.extend(LOOSE_ROWS)
 
+_TIMM = {"model_id": "resnet50"}
+_BSCAN = "BscanImageAndMaskGenerationAlgorithm"
+_MASK = {"id": "ga", "color": [255, 0, 0]}
+_TEXT = {"heading": "Patient", "column": "name"}
+NESTED_ROWS: list[Row] = [
+    *(
+        Row(
+            f"{algo} args: TemplatedTimmTrainingConfig, {what}",
+            f"algorithm_schemas.py {algo}ArgumentsConfig.args (TIMMTrainingConfig fields)",
+            _algo(algo, {**_TIMM, "args": refused}),
+            _algo(algo, {**_TIMM, "args": accepted}),
+            (*A0_ARGS, "args", key),
+            says,
+        )
+        for algo in ("TIMMFederatedTraining", "TIMMFineTuning")
+        for what, refused, accepted, key, says in (
+            ("unknown key", {"epoch": 3}, {"epochs": 3}, "epoch", "did you mean 'epochs'"),
+            ("Integer", {"epochs": "three"}, {"epochs": "3"}, "epochs", "must be a whole number"),
+            ("plain int not null", {"epochs": None}, {"lr": None}, "epochs", _NOT_NULL),
+            ("String", {"opt": 5}, {"opt": "adamw"}, "opt", "must be a string"),
+            (
+                "Tuple of three",
+                {"input_size": [3, 224]},
+                {"input_size": [3, 224, 224]},
+                "input_size",
+                "three whole numbers",
+            ),
+            ("List(Float)", {"mean": "0.5"}, {"mean": [0.5, "0.4", 0.3]}, "mean", "list"),
+            (
+                "dict not null",
+                {"model_kwargs": None},
+                {"model_kwargs": {"a": 1}},
+                "model_kwargs",
+                _NOT_NULL,
+            ),
+        )
+    ),
+    Row(
+        "BscanImageAndMaskGeneration segmentation_configs: unknown key in an entry",
+        "bscan_image_and_mask_generation_algorithm.py SegmentationConfig (desert schema)",
+        _algo(_BSCAN, {"segmentation_configs": [{**_MASK, "colour": [1, 2, 3]}]}),
+        _algo(_BSCAN, {"segmentation_configs": [{**_MASK, "label": "GA"}]}),
+        (*A0_ARGS, "segmentation_configs", 0, "colour"),
+        "did you mean 'color'",
+    ),
+    Row(
+        "BscanImageAndMaskGeneration segmentation_configs: color required",
+        "SegmentationConfig.color: tuple[int, int, int] (no default)",
+        _algo(_BSCAN, {"segmentation_configs": [{"id": "ga"}]}),
+        _algo(_BSCAN, {"segmentation_configs": [_MASK]}),
+        (*A0_ARGS, "segmentation_configs", 0, "color"),
+        "color is required",
+    ),
+    Row(
+        "BscanImageAndMaskGeneration segmentation_configs: colour values 0-255",
+        "SegmentationConfig.validate_args (ValueError: ... in the range 0-255 for RGB.)",
+        _algo(_BSCAN, {"segmentation_configs": [{"id": "ga", "color": [256, 0, 0]}]}),
+        _algo(_BSCAN, {"segmentation_configs": [{"id": "ga", "color": [255, "0", 0]}]}),
+        (*A0_ARGS, "segmentation_configs", 0, "color", 0),
+        "must be at most 255",
+    ),
+    Row(
+        "BscanImageAndMaskGeneration segmentation_configs: id not empty",
+        "SegmentationConfig.validate_args (ValueError: Segmentation ID must be a non-empty ...)",
+        _algo(_BSCAN, {"segmentation_configs": [{"id": "", "color": [1, 2, 3]}]}),
+        _algo(_BSCAN, {"segmentation_configs": [{"id": "g", "color": [1, 2, 3]}]}),
+        (*A0_ARGS, "segmentation_configs", 0, "id"),
+        "Segmentation ID must be a non-empty string.",
+    ),
+    *(
+        Row(
+            f"{algo} report_metadata: ReportMetadata, {what}",
+            "ophth_algo_types.py ReportMetadata / TextFieldType / ImageFieldType",
+            _algo(algo, {"report_metadata": refused}),
+            _algo(algo, {"report_metadata": accepted}),
+            (*A0_ARGS, "report_metadata", *at),
+            says,
+        )
+        for algo in (_PDF_JADE, "GATrialPDFGeneratorAlgorithmAmethyst")
+        for what, refused, accepted, at, says in (
+            (
+                "text_fields has no default",
+                {"heading": "Report"},
+                {"heading": "Report", "text_fields": []},
+                ("text_fields",),
+                "text_fields is required",
+            ),
+            (
+                "unknown key",
+                {"text_fields": [], "headings": "x"},
+                {"text_fields": [], "heading": "x"},
+                ("headings",),
+                "did you mean 'heading'",
+            ),
+            (
+                "a text field's heading is required",
+                {"text_fields": [{"column": "name"}]},
+                {"text_fields": [_TEXT]},
+                ("text_fields", 0, "heading"),
+                "heading is required",
+            ),
+            (
+                "image_field needs its column",
+                {"text_fields": [], "image_field": {}},
+                {"text_fields": [], "image_field": {"column": "img"}},
+                ("image_field", "column"),
+                "column is required",
+            ),
+        )
+    ),
+]
+ROWS.extend(NESTED_ROWS)
+
 
 def _apply(changes: dict[DocPath, Any]) -> dict[str, Any]:
     doc = copy.deepcopy(BASE)

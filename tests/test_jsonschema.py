@@ -103,6 +103,9 @@ SAMPLES: dict[str, Any] = {
     "patient_visit_match": {"cols_to_match": ["id"], "divergent_col": "d", "date_time_col": "t"},
     "column_ranges": {"age": {"lower": 1, "upper": 9}},
     "int_or_str": 8,
+    "int_list": [1],
+    "int_triple": [1, 2, 3],
+    "float_list": [0.5],
     "any": "x",
 }
 
@@ -118,6 +121,9 @@ def sample(arg: catalog.Argument) -> Any:
         return [arg.choices[sum(map(ord, arg.name)) % len(arg.choices)]]
     if arg.kind == "choice_mapping":
         return {"a-column": arg.choices[0]}
+    if arg.kind in ("nested", "nested_list"):
+        nested = {f.name: sample(f) for f in arg.fields if f.required}
+        return nested if arg.kind == "nested" else [nested]
     return SAMPLES[arg.kind]
 
 

@@ -69,6 +69,8 @@ class Argument:
     # marshmallow's Regexp(pattern): re.match, so the value must START with a match
     pattern: str | None = None
     pattern_help: str = ""  # what the pattern asks, in words, for the message
+    # kind "nested"/"nested_list": the nested desert schema's fields, as arguments
+    fields: tuple[Argument, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -115,6 +117,7 @@ def _arg(
     exclusive_minimum: bool = False,
     pattern: str | None = None,
     pattern_help: str = "",
+    fields: tuple[Argument, ...] = (),
 ) -> Argument:
     assert kind in ARGUMENT_KINDS, kind
     return Argument(
@@ -133,6 +136,7 @@ def _arg(
         exclusive_minimum=exclusive_minimum,
         pattern=pattern,
         pattern_help=pattern_help,
+        fields=fields,
     )
 
 
@@ -623,6 +627,116 @@ _CLASS_OUTPUTS = _arg(
     "class_outputs", "str_list", None, "names of the model's output classes, in order"
 )
 
+# TemplatedTimmTrainingConfig (algorithm_schemas.py, over hugging_face_algorithms/utils.py's
+# TIMMTrainingConfig): the `args` of TIMMFineTuning and TIMMFederatedTraining, field by
+# field, generated from SDK 13's own schema (desert.schema(TemplatedTimmTrainingConfig)).
+_TIMM_TRAINING_FIELDS: tuple[Argument, ...] = (
+    _arg("pretrained", "bool", True, nullable=False),
+    _arg("initial_checkpoint", "str", "", nullable=False),
+    _arg("num_classes", "int", None, nullable=True),
+    _arg("gp", "str", None, nullable=True),
+    _arg("img_size", "int", None, nullable=True),
+    _arg("in_chans", "int", None, nullable=True),
+    _arg("input_size", "int_triple", None, nullable=True),
+    _arg("crop_pct", "float", None, nullable=True),
+    _arg("mean", "float_list", None, nullable=True),
+    _arg("std", "float_list", None, nullable=True),
+    _arg("interpolation", "str", "", nullable=False),
+    _arg("batch_size", "int", 16, nullable=False, templatable=True),
+    _arg("validation_batch_size", "int", None, nullable=True),
+    _arg("channels_last", "bool", False, nullable=False),
+    _arg("fuser", "str", "", nullable=False),
+    _arg("grad_accum_steps", "int", 1, nullable=False),
+    _arg("grad_checkpointing", "bool", False, nullable=False),
+    _arg("fast_norm", "bool", False, nullable=False),
+    _arg("model_kwargs", "mapping", None, nullable=False),
+    _arg("head_init_scale", "float", None, nullable=True),
+    _arg("head_init_bias", "float", None, nullable=True),
+    _arg("torchscript", "bool", False, nullable=False),
+    _arg("torchcompile", "str", None, nullable=True),
+    _arg("opt", "str", "sgd", nullable=False),
+    _arg("opt_eps", "float", None, nullable=True),
+    _arg("opt_betas", "float_list", None, nullable=True),
+    _arg("momentum", "float", 0.9, nullable=False),
+    _arg("weight_decay", "float", 0.05, nullable=False),
+    _arg("clip_grad", "float", None, nullable=True),
+    _arg("clip_mode", "str", "norm", nullable=False),
+    _arg("layer_decay", "float", 0.65, nullable=True),
+    _arg("opt_kwargs", "mapping", None, nullable=False),
+    _arg("sched", "str", "constant_with_warmup", nullable=False),
+    _arg("sched_on_updates", "bool", False, nullable=False),
+    _arg("lr", "float", 1e-05, nullable=True, templatable=True),
+    _arg("lr_base", "float", 0.005, nullable=False),
+    _arg("lr_base_size", "int", 256, nullable=False),
+    _arg("lr_base_scale", "str", "", nullable=False),
+    _arg("lr_noise", "float_list", None, nullable=True),
+    _arg("lr_noise_pct", "float", 0.67, nullable=False),
+    _arg("lr_noise_std", "float", 1.0, nullable=False),
+    _arg("lr_cycle_mul", "float", 1.0, nullable=False),
+    _arg("lr_cycle_decay", "float", 0.5, nullable=False),
+    _arg("lr_cycle_limit", "int", 1, nullable=False),
+    _arg("lr_k_decay", "float", 1.0, nullable=False),
+    _arg("warmup_lr", "float", 1e-05, nullable=False),
+    _arg("min_lr", "float", 0, nullable=False),
+    _arg("epochs", "int", 300, nullable=False, templatable=True),
+    _arg("epoch_repeats", "float", 0.0, nullable=False),
+    _arg("start_epoch", "int", None, nullable=True),
+    _arg("decay_milestones", "int_list", (90, 180, 270), nullable=False),
+    _arg("decay_epochs", "float", 90, nullable=False),
+    _arg("warmup_epochs", "int", 5, nullable=False),
+    _arg("warmup_prefix", "bool", False, nullable=False),
+    _arg("cooldown_epochs", "int", 0, nullable=False),
+    _arg("patience_epochs", "int", 10, nullable=False),
+    _arg("decay_rate", "float", 1.0, nullable=False),
+    _arg("aug_splits", "int", 0, nullable=False),
+    _arg("jsd_loss", "bool", False, nullable=False),
+    _arg("bce_loss", "bool", False, nullable=False),
+    _arg("bce_target_thresh", "float", None, nullable=True),
+    _arg("resplit", "bool", False, nullable=False),
+    _arg("mixup", "float", 0.0, nullable=False),
+    _arg("cutmix", "float", 0.0, nullable=False),
+    _arg("cutmix_minmax", "float_list", None, nullable=True),
+    _arg("mixup_prob", "float", 1.0, nullable=False),
+    _arg("mixup_switch_prob", "float", 0.5, nullable=False),
+    _arg("mixup_mode", "str", "batch", nullable=False),
+    _arg("mixup_off_epoch", "int", 0, nullable=False),
+    _arg("smoothing", "float", 0.1, nullable=False),
+    _arg("drop", "float", 0.0, nullable=False),
+    _arg("drop_connect", "float", None, nullable=True),
+    _arg("drop_path", "float", 0.2, nullable=True),
+    _arg("drop_block", "float", None, nullable=True),
+    _arg("bn_momentum", "float", None, nullable=True),
+    _arg("bn_eps", "float", None, nullable=True),
+    _arg("sync_bn", "bool", False, nullable=False),
+    _arg("dist_bn", "str", "reduce", nullable=False),
+    _arg("split_bn", "bool", False, nullable=False),
+    _arg("model_ema", "bool", False, nullable=False),
+    _arg("model_ema_force_cpu", "bool", False, nullable=False),
+    _arg("model_ema_decay", "float", 0.9998, nullable=False),
+    _arg("seed", "int", 42, nullable=False),
+    _arg("log_interval", "int", 50, nullable=False),
+    _arg("recovery_interval", "int", 0, nullable=False),
+    _arg("checkpoint_hist", "int", 10, nullable=False),
+    _arg("workers", "int", 4, nullable=False),
+    _arg("save_images", "bool", False, nullable=False),
+    _arg("amp", "bool", False, nullable=False),
+    _arg("amp_dtype", "str", "float16", nullable=False),
+    _arg("amp_impl", "str", "native", nullable=False),
+    _arg("no_ddp_bb", "bool", False, nullable=False),
+    _arg("synchronize_step", "bool", False, nullable=False),
+    _arg("no_prefetcher", "bool", False, nullable=False),
+    _arg("eval_metric", "str", "top1", nullable=False),
+    _arg("tta", "int", 0, nullable=False),
+    _arg("local_rank", "int", 0, nullable=False),
+)
+_TIMM_TRAINING_ARGS = _arg(
+    "args",
+    "nested",
+    None,
+    "timm training options (epochs, lr, batch_size, ...)",
+    fields=_TIMM_TRAINING_FIELDS,
+)
+
 _GENERAL_ALGORITHMS: tuple[Component, ...] = (
     _algorithm(
         "ModelInference",
@@ -1025,7 +1139,7 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
         "batch_size, opt, sched, num_classes, img_size, ...).",
         (
             _model_id("timm model id, e.g. 'resnet50'"),
-            _arg("args", "mapping", None, "timm training options (epochs, lr, batch_size, ...)"),
+            _TIMM_TRAINING_ARGS,
             _arg(
                 "batch_transformations",
                 "split_transformations",
@@ -1121,13 +1235,42 @@ def _ga_calculation_arguments(fovea: bool) -> tuple[Argument, ...]:
 
 
 # GATrialPDFGeneratorAlgorithm{Jade,Amethyst}ArgumentsConfig (the same fields).
+# ophth_algo_types.py ReportMetadata and its TextFieldType / ImageFieldType (desert
+# schemas, unknown keys refused). Not mirrored: TextFieldType.__post_init__'s "Either
+# value of the field or the column name is required." (a rule across two fields).
+_REPORT_METADATA_FIELDS: tuple[Argument, ...] = (
+    _arg(
+        "text_fields",
+        "nested_list",
+        None,
+        "the report's top table: [{heading, column or value, datetime_format}]",
+        # fields.Nested(many=True) without a default: the dataclass needs it
+        required=True,
+        nullable=False,
+        fields=(
+            _arg("heading", "str", None, "the row's heading", required=True, nullable=False),
+            _arg("column", "str", None, "the datasource column it shows"),
+            _arg("value", "str", None, "a fixed value shown in every report"),
+            _arg("datetime_format", "str", None, "how a date in the column is written"),
+        ),
+    ),
+    _arg("heading", "str", None, "the report's heading"),
+    _arg(
+        "image_field",
+        "nested",
+        None,
+        "the image in the top table: {column}",
+        fields=(_arg("column", "str", None, "the image column", required=True, nullable=False),),
+    ),
+)
 _GA_PDF_ARGUMENTS: tuple[Argument, ...] = (
     _arg(
         "report_metadata",
-        "mapping",
+        "nested",
         None,
-        "metadata printed in the report (nested schema)",
-        nullable=False,
+        "metadata printed in the report: {text_fields, heading, image_field}",
+        nullable=False,  # an explicit fields.Nested(...) with default=None
+        fields=_REPORT_METADATA_FIELDS,
     ),
     _arg(
         "filename_prefix",
@@ -1136,7 +1279,8 @@ _GA_PDF_ARGUMENTS: tuple[Argument, ...] = (
         "prefix of the PDF file names (starts with a letter)",
         nullable=False,
         pattern="[a-zA-Z]+",  # fields.String(validate=Regexp("[a-zA-Z]+"))
-        pattern_help="start with a letter (a-z or A-Z)",
+        pattern_help='start with a letter, a-z or A-Z (Bitfount: "String does not match '
+        'expected pattern.")',
     ),
     _arg("save_path", "path", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
     _arg(
@@ -1365,7 +1509,7 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         "(epochs, lr, batch_size, ...).",
         (
             _model_id("timm model id, e.g. 'resnet50'"),
-            _arg("args", "mapping", None, "timm training options (epochs, lr, batch_size, ...)"),
+            _TIMM_TRAINING_ARGS,
             _arg("labels", "str_list", None, "class labels", templatable=True),
             _arg("pretrained_file", "str", None, "pretrained weights file"),
             _arg("lora_rank", "int_or_str", None, "LoRA rank: a whole number or a string"),
@@ -1568,11 +1712,37 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
         (
             _arg(
                 "segmentation_configs",
-                "mapping_list",
+                "nested_list",
                 None,
                 "masks to draw: [{id, color: [r, g, b], label}]",
                 required=True,
                 nullable=False,
+                # bscan_image_and_mask_generation_algorithm.py SegmentationConfig, with
+                # its __post_init__ checks (non-empty id, colour values 0-255)
+                fields=(
+                    _arg(
+                        "id",
+                        "str",
+                        None,
+                        "the mask's id",
+                        required=True,
+                        nullable=False,
+                        pattern="(?s).",
+                        pattern_help='not be empty (Bitfount: "Segmentation ID must be a '
+                        'non-empty string.")',
+                    ),
+                    _arg(
+                        "color",
+                        "int_triple",
+                        None,
+                        "the mask's colour: [r, g, b], each 0-255",
+                        required=True,
+                        nullable=False,
+                        minimum=0,
+                        maximum=255,
+                    ),
+                    _arg("label", "str", None, "the mask's label (default: its id)"),
+                ),
             ),
             _arg("save_path", "path", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
             _arg(

@@ -20,29 +20,53 @@ import datetime as dt
 import math
 import re
 import typing
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Annotated, Any, Literal, Protocol
 
 from pydantic import (
     AfterValidator,
     AllowInfNan,
+    BaseModel,
+    BeforeValidator,
     Field,
     PlainValidator,
     ValidationInfo,
     WrapValidator,
+    create_model,
     field_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from taskwizard.model import vocabulary
 from taskwizard.model.placeholders import is_placeholder
-from taskwizard.model.schema import Forbid, describe, fail, one_of, warn
+from taskwizard.model.schema import TEMPLATABLE, Forbid, describe, fail, one_of, warn
 
 
 class ArgumentLike(Protocol):
     """What a kind's schema reads of a catalog ``Argument`` (kinds does not import the
     catalog, which imports kinds)."""
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def kind(self) -> ArgumentKind: ...
+
+    @property
+    def default(self) -> Any: ...
+
+    @property
+    def required(self) -> bool: ...
+
+    @property
+    def nullable(self) -> bool: ...
+
+    @property
+    def templatable(self) -> bool: ...
+
+    @property
+    def fields(self) -> Sequence[ArgumentLike]: ...
 
     @property
     def choices(self) -> tuple[str, ...]: ...
@@ -80,7 +104,9 @@ __all__ = [
     "PatientVisitMatch",
     "StrOrStrList",
     "Transformations",
+    "argument_type",
     "choice_validator",
+    "fields_model",
 ]
 
 # ------------------------------------------------------------------ value checkers
@@ -158,10 +184,7 @@ def _str(arg: ArgumentLike) -> Any:
 
     def check(value: str) -> str:
         if regex.match(value) is None:
-            raise fail(
-                f"must {what} (got {describe(value)}; Bitfount: "
-                '"String does not match expected pattern.")'
-            )
+            raise fail(f"must {what} (got {describe(value)})")
         return value
 
     return Annotated[str, AfterValidator(check)]
@@ -246,7 +269,10 @@ ArgumentKind = Literal[
     "path",
     "int",
     "int_or_str",
+    "int_list",
+    "int_triple",
     "float",
+    "float_list",
     "bool",
     "choice",
     "choice_list",
@@ -261,6 +287,8 @@ ArgumentKind = Literal[
     "csv_filters",
     "patient_visit_match",
     "column_ranges",
+    "nested",
+    "nested_list",
     "any",
 ]
 
@@ -320,6 +348,69 @@ def _one_of(arg: ArgumentLike) -> Any:
     return Annotated[str, choice_validator(arg.choices, arg.case_insensitive)]
 
 
+def _int_triple(arg: ArgumentLike) -> Any:
+    # marshmallow's Tuple((Integer(), Integer(), Integer())): exactly three, each an Integer
+    def check(value: Any) -> Any:
+        if not isinstance(value, list | tuple) or len(value) != 3:
+            raise fail(f"must be a list of three whole numbers (got {describe(value)})")
+        return value
+
+    item = _int(arg)
+    return Annotated[tuple[item, item, item], BeforeValidator(check)]  # type: ignore[valid-type]
+
+
+def _nested(arg: ArgumentLike) -> Any:
+    return fields_model(f"{arg.name}Fields", arg.fields)
+
+
+# ------------------------------------------------------------------ arguments -> pydantic
+
+
+def argument_type(arg: ArgumentLike) -> Any:
+    """The pydantic type of an argument: its kind's schema, then null and template
+    variables where the catalog allows them (a null it does not allow is refused in
+    Bitfount's words)."""
+    tp = KINDS[arg.kind].schema(arg)
+    if arg.nullable and arg.kind != "any":
+        tp = tp | None
+    elif not arg.nullable:
+        tp = Annotated[tp, BeforeValidator(_refuse_null(arg))]
+    if arg.templatable:
+        tp = Annotated[tp, TEMPLATABLE]
+    return tp
+
+
+def _refuse_null(arg: ArgumentLike) -> Callable[[Any], Any]:
+    """A null for an argument Bitfount's schema builds with ``allow_none`` false, in
+    Bitfount's words, saying what to do instead."""
+    if arg.required or arg.default is None:
+        todo = "give a value"
+    else:
+        todo = f"give a value, or remove the key to use the default ({describe(arg.default)})"
+    message = f'may not be null (Bitfount: "Field may not be null."); {todo}'
+
+    def check(value: Any) -> Any:
+        if value is None:
+            raise fail(message)
+        return value
+
+    return check
+
+
+def fields_model(
+    name: str, arguments: Sequence[ArgumentLike], *, all_optional: bool = False
+) -> type[BaseModel]:
+    """A pydantic model of a desert schema given as arguments (unknown keys refused, as
+    desert's ``unknown=RAISE`` schemas do): a component's ``arguments``, a splitter's
+    ``args``, or a nested schema (kind ``nested``)."""
+    fields: dict[str, Any] = {}
+    for arg in arguments:
+        default: Any = ... if arg.required and not all_optional else arg.default
+        fields[arg.name] = (argument_type(arg), Field(default=default))
+    model: type[BaseModel] = create_model(name, __base__=Forbid, **fields)
+    return model
+
+
 KINDS: dict[ArgumentKind, KindSpec] = {
     "str": KindSpec(
         "a string (``pattern`` optional: marshmallow's Regexp, matched at the start)",
@@ -331,6 +422,18 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         "a string naming a file or folder", lambda a: str, "str", ("file_path", "string")
     ),
     "int": KindSpec("a whole number (``minimum``, ``maximum`` optional)", _int, "int", ("number",)),
+    "int_list": KindSpec(
+        "a list of whole numbers",
+        lambda a: list[_int(a)],  # type: ignore[misc]
+        "yaml",
+        (),  # Bitfount has no "array of numbers" variable type
+    ),
+    "int_triple": KindSpec(
+        "three whole numbers (``minimum``/``maximum`` apply to each)",
+        _int_triple,
+        "yaml",
+        (),  # Bitfount has no "array of numbers" variable type
+    ),
     "int_or_str": KindSpec(
         "a whole number or a string (marshmallow Union of Integer and String)",
         lambda a: Annotated[Any, PlainValidator(_int_or_str)],
@@ -342,6 +445,12 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         _float,
         "float",
         ("number",),
+    ),
+    "float_list": KindSpec(
+        "a list of numbers",
+        lambda a: list[_float(a)],  # type: ignore[misc]
+        "yaml",
+        (),  # Bitfount has no "array of numbers" variable type
     ),
     "bool": KindSpec(
         'true/false (Bitfount also accepts "yes"/"off" etc.)', lambda a: bool, "bool", ("boolean",)
@@ -415,6 +524,18 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         lambda a: dict[str, ColumnRange],
         "yaml",
         _OBJECT,
+    ),
+    "nested": KindSpec(
+        "a mapping checked against ``fields`` (each an argument; unknown keys refused)",
+        _nested,
+        "yaml",
+        _OBJECT,
+    ),
+    "nested_list": KindSpec(
+        "a list of mappings, each checked against ``fields``",
+        lambda a: list[_nested(a)],  # type: ignore[misc]
+        "yaml",
+        ("array of objects",),
     ),
     "any": KindSpec("anything", lambda a: Any, "yaml", vocabulary.VARIABLE_TYPES),
 }

@@ -21,20 +21,18 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
-    BeforeValidator,
     Field,
     PlainValidator,
     TypeAdapter,
-    create_model,
 )
 
 from taskwizard.model import catalog
 from taskwizard.model.kinds import (
-    KINDS,
     Aggregator,
     Float,
     Int,
     StrOrStrList,
+    fields_model,
 )
 from taskwizard.model.placeholders import is_placeholder
 from taskwizard.model.schema import (
@@ -65,57 +63,15 @@ TableName = Annotated[Any, PlainValidator(_table)]
 # ------------------------------------------------------- argument models from the catalog
 
 
-def _argument_type(arg: catalog.Argument) -> Any:
-    """The pydantic type of an argument: its kind's schema (:mod:`kinds`), then null
-    and template variables where the catalog allows them."""
-    tp = KINDS[arg.kind].schema(arg)
-    if arg.nullable and arg.kind != "any":
-        tp = tp | None
-    elif not arg.nullable:
-        tp = Annotated[tp, BeforeValidator(_refuse_null(arg))]
-    if arg.templatable:
-        tp = Annotated[tp, TEMPLATABLE]
-    return tp
-
-
-def _refuse_null(arg: catalog.Argument) -> Any:
-    """A null for an argument Bitfount's schema builds with ``allow_none`` false, in
-    Bitfount's words, saying what to do instead."""
-    if arg.required or arg.default is None:
-        todo = "give a value"
-    else:
-        todo = f"give a value, or remove the key to use the default ({describe(arg.default)})"
-    message = f'may not be null (Bitfount: "Field may not be null."); {todo}'
-
-    def check(value: Any) -> Any:
-        if value is None:
-            raise fail(message)
-        return value
-
-    return check
-
-
 def arguments_model(component: catalog.Component) -> type[BaseModel]:
-    fields: dict[str, Any] = {}
-    for arg in component.arguments:
-        tp = _argument_type(arg)
-        default: Any = ... if arg.required else arg.default
-        fields[arg.name] = (tp, Field(default=default))
-    model: type[BaseModel] = create_model(
-        f"{component.short_name}Arguments", __base__=Forbid, **fields
-    )
-    return model
+    return fields_model(f"{component.short_name}Arguments", component.arguments)
 
 
 @functools.cache
 def splitter_arguments_model(splitter: str) -> type[BaseModel]:
     """The model of one data splitter's ``data_split.args`` (from the catalog)."""
     arguments = catalog.DATA_SPLITTER_ARGUMENTS[splitter]
-    fields: dict[str, Any] = {
-        a.name: (_argument_type(a), Field(default=a.default)) for a in arguments
-    }
-    model: type[BaseModel] = create_model(f"{splitter}SplitterArgs", __base__=Forbid, **fields)
-    return model
+    return fields_model(f"{splitter}SplitterArgs", arguments, all_optional=True)
 
 
 @functools.cache
