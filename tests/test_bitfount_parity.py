@@ -1262,6 +1262,107 @@ NESTED_ROWS: list[Row] = [
         )
     ),
 ]
+_EHR = "TrialInclusionCriteriaMatchAlgorithmEHR"
+NESTED_ROWS += [
+    *(
+        Row(
+            f"{proto} batch_grouping: TemplatedGroupingConfig, {what}",
+            "common_schemas.py TemplatedGroupingConfig",
+            _proto(proto, {"batch_grouping": refused}),
+            _proto(proto, {"batch_grouping": accepted}),
+            (*P_ARGS, "batch_grouping", key),
+            says,
+        )
+        for proto in ("GAScreeningProtocolCharcoal", "WetAMDScreeningProtocolSapphire")
+        for what, refused, accepted, key, says in (
+            (
+                "group_by has no default",
+                {"order_by": [["date", "desc"]]},
+                {"group_by": ["BitfountPatientID"], "order_by": [["date", "desc"]]},
+                "group_by",
+                "group_by is required",
+            ),
+            (
+                "unknown key",
+                {"group_by": ["a"], "groupby": ["a"]},
+                {"group_by": ["a"]},
+                "groupby",
+                "did you mean 'group_by'",
+            ),
+            (
+                "plain bool not null",
+                {"group_by": ["a"], "include_non_new_group_files": None},
+                {"group_by": ["a"], "include_non_new_group_files": False},
+                "include_non_new_group_files",
+                _NOT_NULL,
+            ),
+        )
+    ),
+    Row(
+        "FoveaCoordinatesAlgorithm location_prefixes: SLOSegmentationLocationPrefix",
+        "ophth_algo_types.py SLOSegmentationLocationPrefix (desert schema)",
+        _algo("FoveaCoordinatesAlgorithm", {"location_prefixes": {"start_x": "x_"}}),
+        _algo("FoveaCoordinatesAlgorithm", {"location_prefixes": {"start_x_image": "x_"}}),
+        (*A0_ARGS, "location_prefixes", "start_x"),
+        "did you mean 'start_x_image'",
+    ),
+    Row(
+        "ETDRSAlgorithm slo_image_metadata_columns: SLOImageMetadataColumns (no depth)",
+        "ophth_algo_types.py SLOImageMetadataColumns",
+        _algo(
+            "ETDRSAlgorithm",
+            {"laterality": "L", "slo_image_metadata_columns": {"depth_mm_column": "d"}},
+        ),
+        _algo(
+            "ETDRSAlgorithm",
+            {"laterality": "L", "oct_image_metadata_columns": {"depth_mm_column": "d"}},
+        ),
+        (*A0_ARGS, "slo_image_metadata_columns", "depth_mm_column"),
+        "unknown key 'depth_mm_column'",
+    ),
+    Row(
+        "ETDRSAlgorithm oct_image_metadata_columns: a plain str field, not null",
+        "ophth_algo_types.py OCTImageMetadataColumns.depth_mm_column: str = ...",
+        _algo(
+            "ETDRSAlgorithm",
+            {"laterality": "L", "oct_image_metadata_columns": {"depth_mm_column": None}},
+        ),
+        _algo("ETDRSAlgorithm", {"laterality": "L", "oct_image_metadata_columns": None}),
+        (*A0_ARGS, "oct_image_metadata_columns", "depth_mm_column"),
+        _NOT_NULL,
+    ),
+    Row(
+        "procedures_exclusion_class_count: _ClassCountConfigSchema unknown key",
+        "algorithm_schemas.py _ClassCountConfigSchema (marshmallow Schema, unknown=RAISE)",
+        _algo(_EHR, {"procedures_exclusion_class_count": {"classes": [["a"]], "min": 1}}),
+        _algo(_EHR, {"procedures_exclusion_class_count": {"classes": [["a"]], "min_classes": 1}}),
+        (*A0_ARGS, "procedures_exclusion_class_count", "min"),
+        "unknown key 'min'",
+    ),
+    Row(
+        "medications_exclusion_class_count classes: List(List(String))",
+        "algorithm_schemas.py _ClassCountConfigSchema.classes",
+        _algo(_EHR, {"medications_exclusion_class_count": {"classes": ["a"]}}),
+        _algo(_EHR, {"medications_exclusion_class_count": {"classes": None, "min_classes": None}}),
+        (*A0_ARGS, "medications_exclusion_class_count", "classes", 0),
+        "must be a list",
+    ),
+    *(
+        Row(
+            f"{algo} conditions_inclusion_codes: codes or code lists, {what}",
+            "algorithm_schemas.py _nestable_conditions_inclusion_codes_field (M_Union)",
+            _algo(algo, {"conditions_inclusion_codes": refused}),
+            _algo(algo, {"conditions_inclusion_codes": accepted}),
+            (*A0_ARGS, "conditions_inclusion_codes"),
+            says,
+        )
+        for algo in (_EHR, "TrialInclusionCriteriaMatchAlgorithmGlaucomaCharcoal")
+        for what, refused, accepted, says in (
+            ("not a mix", ["a", ["b"]], [["a"], ["b", "c"]], "not a mix"),
+            ("no empty group", [["a"], []], ["a", "b"], "empty code list"),
+        )
+    ),
+]
 ROWS.extend(NESTED_ROWS)
 
 

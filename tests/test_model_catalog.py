@@ -69,12 +69,12 @@ def test_task_versions() -> None:
 def test_general_protocols_and_algorithms_are_complete() -> None:
     for short in GENERAL_PROTOCOLS:
         comp = catalog.find_protocol(f"bitfount.{short}")
-        assert comp is not None and comp.arguments_known and comp.general_purpose, short
+        assert comp is not None and comp.general_purpose, short
         assert comp.kind == "protocol"
         assert comp.argument("aggregator") is not None
     for short in GENERAL_ALGORITHMS:
         comp = catalog.find_algorithm(f"bitfount.{short}")
-        assert comp is not None and comp.arguments_known and comp.general_purpose, short
+        assert comp is not None and comp.general_purpose, short
         assert comp.kind == "algorithm"
         assert comp.summary and "\n" not in comp.summary
 
@@ -117,13 +117,13 @@ def test_other_names_are_present_but_honest() -> None:
         "bitfount.WetAMDScreeningProtocolSapphire",
     ):
         comp = catalog.find_protocol(name)
-        assert comp is not None and comp.arguments_known and not comp.general_purpose
+        assert comp is not None and not comp.general_purpose
     for name in (
         "bitfount.CSVReportGeneratorAlgorithm",
         "bitfount.CSVReportGeneratorOphthalmologyAlgorithm",
     ):
         comp = catalog.find_algorithm(name)
-        assert comp is not None and comp.arguments_known and comp.deprecated
+        assert comp is not None and comp.deprecated
     for name in ("bitfount.PatientIDExtractAlgorithm", "bitfount.NextGenPatientQueryAlgorithm"):
         assert catalog.find_algorithm(name) is None  # not in Bitfount 13
     assert len(catalog.PROTOCOLS) >= 7 + 17
@@ -169,8 +169,6 @@ def test_every_known_component_has_an_arguments_model_matching_the_catalog() -> 
     from taskwizard.model.schema_task import argument_model
 
     for comp in (*catalog.PROTOCOLS.values(), *catalog.ALGORITHMS.values()):
-        if not comp.arguments_known:
-            continue
         model = argument_model(comp.name)
         assert list(model.model_fields) == [a.name for a in comp.arguments], comp.name
         required = {n for n, f in model.model_fields.items() if f.is_required()}
@@ -191,8 +189,4 @@ def test_the_readme_lists_each_domain_component_as_mirrored_or_accepted_as_writt
         lists[(label, kind)] = set() if names == {"none"} else names
     for kind, table in (("protocols", catalog.PROTOCOLS), ("algorithms", catalog.ALGORITHMS)):
         domain = [c for c in table.values() if not c.general_purpose and not c.deprecated]
-        assert all(c.arguments_known for c in table.values() if c.deprecated)
-        assert lists[("Mirrored", kind)] == {c.short_name for c in domain if c.arguments_known}
-        assert lists[("Accepted as written", kind)] == {
-            c.short_name for c in domain if not c.arguments_known
-        }
+        assert lists[("Mirrored", kind)] == {c.short_name for c in domain}

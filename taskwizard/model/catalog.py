@@ -80,7 +80,6 @@ class Component:
     summary: str
     help: str = ""
     arguments: tuple[Argument, ...] = ()
-    arguments_known: bool = True
     arguments_required: bool = False
     takes_model: bool = False
     general_purpose: bool = False
@@ -177,7 +176,6 @@ def _protocol(
     help: str,
     arguments: tuple[Argument, ...] = (),
     *,
-    known: bool = True,
     general: bool = False,
     required: bool = False,
     supported: tuple[str, ...] | None = None,
@@ -189,7 +187,6 @@ def _protocol(
         summary=summary,
         help=help,
         arguments=arguments,
-        arguments_known=known,
         arguments_required=required,
         general_purpose=general,
         supported_algorithms=supported,
@@ -203,7 +200,6 @@ def _algorithm(
     help: str,
     arguments: tuple[Argument, ...] = (),
     *,
-    known: bool = True,
     general: bool = False,
     required: bool = False,
     model: bool = False,
@@ -216,7 +212,6 @@ def _algorithm(
         summary=summary,
         help=help,
         arguments=arguments,
-        arguments_known=known,
         arguments_required=required,
         takes_model=model,
         general_purpose=general,
@@ -539,8 +534,35 @@ _PLAIN_NOTIFICATION_EMAIL = _arg(  # plain ``Optional[bool] = False``: not templ
     nullable=True,
 )
 _TEMPLATED_TRIAL_NAME = _arg("trial_name", "str", None, "trial name", templatable=True)
+# common_schemas.py TemplatedGroupingConfig. order_by (a list of [column, asc/desc] pairs)
+# and per_group_head's values are not type-checked.
 _BATCH_GROUPING = _arg(
-    "batch_grouping", "mapping", None, "how files are grouped into batches (nested schema)"
+    "batch_grouping",
+    "nested",
+    None,
+    "how files are grouped into batches: {group_by, order_by, per_group_head, ...}",
+    fields=(
+        # desert.field(TemplatedOrTyped(List(String()))) without a default: the
+        # dataclass cannot be built without it
+        _arg(
+            "group_by",
+            "str_list",
+            None,
+            "columns that group files into cohorts",
+            required=True,
+            nullable=False,
+            templatable=True,
+        ),
+        _arg("order_by", "any", None, "[column, asc/desc] pairs ordering a cohort"),
+        _arg("per_group_head", "mapping", None, "column -> how many to keep per sub-group"),
+        _arg(
+            "include_non_new_group_files",
+            "bool",
+            True,
+            "process a cohort's old files with its new ones",
+            nullable=False,
+        ),
+    ),
 )
 _GA_JADE_ARGUMENTS = (_AGGREGATOR, _RESULTS_NOTIFICATION_EMAIL, _TRIAL_NAME, _RENAME_COLUMNS)
 _GA_BRONZE_ARGUMENTS = (
@@ -602,24 +624,11 @@ _MIRRORED_DOMAIN_PROTOCOLS += (
     ),
 )
 
-# Domain-specific protocols whose arguments taskwizard does not mirror yet (none left).
-
-_DOMAIN_PROTOCOLS: tuple[str, ...] = ()
-
-_UNKNOWN_ARGS_HELP = (
-    "A domain-specific Bitfount component. taskwizard knows its name but not its "
-    "arguments: they are accepted and kept exactly as written."
-)
-
 PROTOCOLS: dict[str, Component] = {
     c.name: c
     for c in (
         *_GENERAL_PROTOCOLS,
         *_MIRRORED_DOMAIN_PROTOCOLS,
-        *(
-            _protocol(n, "domain-specific protocol", _UNKNOWN_ARGS_HELP, known=False)
-            for n in _DOMAIN_PROTOCOLS
-        ),
     )
 }
 
@@ -1263,6 +1272,22 @@ _REPORT_METADATA_FIELDS: tuple[Argument, ...] = (
         fields=(_arg("column", "str", None, "the image column", required=True, nullable=False),),
     ),
 )
+# ophth_algo_types.py: column names (plain `str = default`, so not null).
+_SLO_LOCATION_PREFIXES = tuple(
+    _arg(name, "str", f"loc_{name}_", "column prefix", nullable=False)
+    for name in ("start_x_image", "start_y_image", "end_x_image", "end_y_image")
+)
+_SLO_IMAGE_METADATA_COLUMNS = tuple(
+    _arg(
+        f"{d}_mm_column", "str", f"slo_dimensions_mm_{d}", f"column of the SLO {d}", nullable=False
+    )
+    for d in ("height", "width")
+)
+_OCT_IMAGE_METADATA_COLUMNS = tuple(
+    _arg(f"{d}_mm_column", "str", f"dimensions_mm_{d}", f"column of the OCT {d}", nullable=False)
+    for d in ("height", "width", "depth")
+)
+
 _GA_PDF_ARGUMENTS: tuple[Argument, ...] = (
     _arg(
         "report_metadata",
@@ -1292,6 +1317,25 @@ _GA_PDF_ARGUMENTS: tuple[Argument, ...] = (
     _arg("pdf_filename_columns", "str_list", None, "columns that make up the PDF file names"),
     _arg("trial_name", "str", None, "trial name", nullable=False),
 )
+
+
+# algorithm_schemas.py _ClassCountConfigSchema (a plain marshmallow Schema: unknown keys
+# refused), the shape of procedures_/medications_exclusion_class_count.
+_CLASS_COUNT_FIELDS: tuple[Argument, ...] = (
+    _arg("classes", "str_list_list", None, "lists of codes, one per class", templatable=True),
+    _arg("min_classes", "int", None, "how many classes exclude a patient", templatable=True),
+)
+
+
+def _class_count(name: str) -> Argument:
+    return _arg(
+        name,
+        "nested",
+        None,
+        "{classes: [[codes]], min_classes}",
+        templatable=True,
+        fields=_CLASS_COUNT_FIELDS,
+    )
 
 
 def _templated(name: str, kind: ArgumentKind, default: Any, help: str) -> Argument:
@@ -1344,9 +1388,7 @@ _CODE_FILTER_ARGUMENTS: tuple[Argument, ...] = (
         None,
         "code -> {within_days/within_months/within_years: number}",
     ),
-    _templated(
-        "procedures_exclusion_class_count", "mapping", None, "{classes: [[codes]], min_classes}"
-    ),
+    _class_count("procedures_exclusion_class_count"),
 )
 _TRIAL_CRITERIA_BRONZE_ARGUMENTS: tuple[Argument, ...] = (
     *_TRIAL_CRITERIA_ARGUMENTS,
@@ -1382,7 +1424,7 @@ _TRIAL_CRITERIA_BRONZE_ARGUMENTS: tuple[Argument, ...] = (
 # lists (not type-checked here: "any" is wider than Bitfount's Union).
 _NESTABLE_INCLUSION_CODES = _templated(
     "conditions_inclusion_codes",
-    "any",
+    "code_groups",
     None,
     "condition codes required: [codes] (any of) or [[codes], ...] (all groups)",
 )
@@ -1699,9 +1741,10 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
             ),
             _arg(
                 "location_prefixes",
-                "mapping",
+                "nested",
                 None,
                 "prefixes of the SLO segmentation location columns",
+                fields=_SLO_LOCATION_PREFIXES,
             ),
         ),
     ),
@@ -1829,9 +1872,27 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
             _arg(
                 "laterality", "str", None, "which eye (e.g. L or R)", required=True, nullable=False
             ),
-            _arg("slo_photo_location_prefixes", "mapping", None, "SLO location column prefixes"),
-            _arg("slo_image_metadata_columns", "mapping", None, "SLO image metadata columns"),
-            _arg("oct_image_metadata_columns", "mapping", None, "OCT image metadata columns"),
+            _arg(
+                "slo_photo_location_prefixes",
+                "nested",
+                None,
+                "SLO location column prefixes",
+                fields=_SLO_LOCATION_PREFIXES,
+            ),
+            _arg(
+                "slo_image_metadata_columns",
+                "nested",
+                None,
+                "SLO image metadata columns",
+                fields=_SLO_IMAGE_METADATA_COLUMNS,
+            ),
+            _arg(
+                "oct_image_metadata_columns",
+                "nested",
+                None,
+                "OCT image metadata columns",
+                fields=_OCT_IMAGE_METADATA_COLUMNS,
+            ),
             _arg("threshold", "float", 0.7, "segmentation threshold", nullable=False),
             _arg("calculate_on_oct", "bool", False, "calculate on the OCT", nullable=False),
             _arg("slo_mm_width", "float", 8.8, "SLO width in mm", nullable=False),
@@ -1893,12 +1954,7 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
             _templated("patient_age_upper_bound", "int", None, "oldest patient age"),
             _NESTABLE_INCLUSION_CODES,
             _templated("conditions_flag_codes", "str_list", None, "condition codes to flag"),
-            _templated(
-                "medications_exclusion_class_count",
-                "mapping",
-                None,
-                "{classes: [[codes]], min_classes}",
-            ),
+            _class_count("medications_exclusion_class_count"),
         ),
     ),
     _no_arguments("ImageSelectionAlgorithm", "ophthalmology: select the images to analyse"),
@@ -1908,12 +1964,11 @@ _MIRRORED_DOMAIN_ALGORITHMS: tuple[Component, ...] = (
     _no_arguments("EHRPatientInfoDownloadAlgorithm", "EHR: download patients' information"),
 )
 
-# Domain-specific algorithms whose arguments taskwizard does not mirror yet. (Bitfount 13's
-# AlgorithmType has no NextGenPatientQueryAlgorithm, NextGenPatientInfoDownloadAlgorithm or
-# PatientIDExtractAlgorithm: such a name falls to GenericAlgorithmConfig, which refuses
+# Every protocol and algorithm Bitfount 13 has is mirrored argument by argument. (Bitfount
+# 13's AlgorithmType has no NextGenPatientQueryAlgorithm, NextGenPatientInfoDownloadAlgorithm
+# or PatientIDExtractAlgorithm: such a name falls to GenericAlgorithmConfig, which refuses
 # every ``bitfount.`` name, so they are not in the catalog; the extract algorithm is
 # EHRPatientIDExtractAlgo.)
-_DOMAIN_ALGORITHMS: tuple[str, ...] = ()
 
 # CSVReportGeneratorOphthalmologyAlgorithmArgumentsConfig.
 _CSV_REPORT_GENERATOR_ARGUMENTS: tuple[Argument, ...] = (
@@ -1953,10 +2008,6 @@ ALGORITHMS: dict[str, Component] = {
     for c in (
         *_GENERAL_ALGORITHMS,
         *_MIRRORED_DOMAIN_ALGORITHMS,
-        *(
-            _algorithm(n, "domain-specific algorithm", _UNKNOWN_ARGS_HELP, known=False)
-            for n in _DOMAIN_ALGORITHMS
-        ),
         *(
             _algorithm(
                 n,

@@ -349,18 +349,7 @@ def _check_entry_keys(
     path: DocPath,
     templated: bool,
 ) -> list[Problem]:
-    """The entry's own keys: its schema if the catalog knows the component, else a warning
-    for each key taskwizard cannot vouch for."""
-    if not component.arguments_known:
-        return [
-            warning(
-                f"unknown key {key!r} in {component.name} (taskwizard does not know "
-                "this component's fields; Bitfount may reject it)",
-                (*path, key),
-            )
-            for key in entry
-            if key not in ("name", "arguments", "model", "pretrained_file")
-        ]
+    """The entry's own keys, checked against its config's schema."""
     entry_model: type[BaseModel]
     if kind == "protocol":
         entry_model = ProtocolEntry
@@ -422,7 +411,7 @@ def _check_arguments(
                 "'arguments'\"); write arguments: {} to take every default"
             )
         return [error(message, apath)]
-    if not (isinstance(args, Mapping) and component.arguments_known):
+    if not isinstance(args, Mapping):
         return []
     problems = _schema_problems(argument_model(component.name), args, apath, templated)
     problems.extend(

@@ -186,11 +186,6 @@ def config_schema() -> dict[str, Any]:
 def _arguments_schema(component: catalog.Component) -> dict[str, Any]:
     from taskwizard.model.schema_task import argument_model
 
-    if not component.arguments_known:
-        return {
-            "type": "object",
-            "description": "arguments of a domain-specific component; not checked here",
-        }
     schema = _generate(argument_model(component.name))
     defs = schema.pop("$defs", {})
     properties = schema.get("properties", {})

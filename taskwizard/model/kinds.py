@@ -277,6 +277,8 @@ ArgumentKind = Literal[
     "choice",
     "choice_list",
     "str_list",
+    "str_list_list",
+    "code_groups",
     "str_mapping",
     "choice_mapping",
     "mapping",
@@ -346,6 +348,21 @@ def _split_transformations(arg: ArgumentLike) -> Any:
 
 def _one_of(arg: ArgumentLike) -> Any:
     return Annotated[str, choice_validator(arg.choices, arg.case_insensitive)]
+
+
+def _code_groups(value: Any) -> Any:
+    # marshmallow_union.Union([List(String()), List(List(String(), Length(min=1)))]):
+    # all strings, or all non-empty lists of strings; a mix fails both.
+    if isinstance(value, list):
+        if all(isinstance(v, str) for v in value):
+            return value
+        if all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in value):
+            if any(not v for v in value):
+                raise fail("must not hold an empty code list (Bitfount: Length(min=1))")
+            return value
+    raise fail(
+        f"must be a list of codes, or a list of code lists (not a mix) (got {describe(value)})"
+    )
 
 
 def _int_triple(arg: ArgumentLike) -> Any:
@@ -469,6 +486,18 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         lambda a: list[str],
         "str_list",
         ("array of strings", "schema_column_name_array"),
+    ),
+    "str_list_list": KindSpec(
+        "a list of lists of strings",
+        lambda a: list[list[str]],
+        "yaml",
+        ("array of string arrays",),
+    ),
+    "code_groups": KindSpec(
+        "a list of strings, or a list of non-empty lists of strings",
+        lambda a: Annotated[Any, PlainValidator(_code_groups)],
+        "yaml",
+        ("array of strings", "array of string arrays"),
     ),
     "str_mapping": KindSpec(
         "a mapping of string -> string", lambda a: dict[str, str], "str_mapping", _OBJECT

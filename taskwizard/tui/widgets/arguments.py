@@ -61,11 +61,7 @@ def component_options(components: dict[str, Component]) -> list[PickOption]:
     other = [c for c in components.values() if not c.general_purpose]
     options = [PickOption(c.name, c.name, c.summary, "General-purpose") for c in general]
     for c in other:
-        note = c.deprecated or (
-            "domain-specific, arguments not known to taskwizard"
-            if not c.arguments_known
-            else c.summary
-        )
+        note = c.deprecated or c.summary
         options.append(PickOption(c.name, c.name, note, "Domain-specific"))
     return options
 
@@ -276,14 +272,10 @@ class ArgumentsForm(Vertical):
         state = self.app.state  # type: ignore[attr-defined]
         current = state.get(self.doc, self.arguments_path)
         comp = self.component
-        if comp is None or not comp.arguments_known:
-            why = (
-                "This name is not in taskwizard's catalog"
-                if comp is None
-                else "A domain-specific component: taskwizard does not know its arguments"
-            )
+        if comp is None:
             yield Static(
-                f"{why}; its arguments are kept exactly as written. Edit them here as YAML "
+                "This name is not in taskwizard's catalog; its arguments are kept exactly as "
+                "written. Edit them here as YAML "
                 "(or with Ctrl+E).",
                 classes="arguments--note",
             )
