@@ -12,6 +12,10 @@ never called while a schema loads)::
         pydantic pydantic-settings pyyaml protobuf
     cd /tmp && /tmp/bf/bin/python .../scripts/bitfount13_oracle.py > .../null_verdicts.json
 
+With ``--values`` (written to ``value_verdicts.json``), each argument is tried with every
+value of :data:`VALUES` instead of null (``null`` in the output: a ``__post_init__`` raised,
+so the field's own verdict is unknown).
+
 For each protocol/algorithm config class (``ProtocolConfig``/``AlgorithmConfig``
 subclasses, keyed by the ``bitfount.`` names its ``name`` field accepts) and each field
 of its ``arguments`` schema, the arguments schema loads ``{field: null}``: the verdict
@@ -26,6 +30,7 @@ import importlib.abc
 import importlib.machinery
 import json
 import logging
+import re
 import sys
 import types
 import warnings
@@ -114,7 +119,15 @@ class _Stubs(importlib.abc.MetaPathFinder, importlib.abc.Loader):
         pass
 
 
+# The values tried on every argument for ``--values`` (null is ``null_verdicts.json``'s).
+VALUES: list[Any] = [
+    True, 0, 1, 7, -3, 1.5, "x", "3", "", "yes", [], {}, ["x"], [1], [["x"]],
+    {"a": "b"}, {"a": 1}, "{{ v }}",
+]  # fmt: skip
+
+
 def main() -> None:
+    values_mode = "--values" in sys.argv[1:]
     warnings.filterwarnings("ignore")
     sys.meta_path.insert(0, _Stubs())
     with contextlib.redirect_stdout(sys.stderr):  # its loggers print to stdout
@@ -130,7 +143,7 @@ def main() -> None:
     versions = (
         f"desert {getattr(desert, '__version__', '?')}, marshmallow {marshmallow.__version__}"
     )
-    verdicts: dict[str, dict[str, bool]] = {}
+    verdicts: dict[str, dict[str, Any]] = {}
     for base in (ProtocolConfig, AlgorithmConfig):
         for cls in base._get_subclasses():
             schema = desert.schema(cls)
@@ -144,28 +157,44 @@ def main() -> None:
             if not isinstance(arguments, fields.Nested):
                 continue
             nested = arguments.schema
-            nulls: dict[str, bool] = {}
+            nulls: dict[str, Any] = {}
             for name, field in nested.fields.items():
                 key = field.data_key or name
-                try:
-                    nested.load({key: None})
-                    nulls[key] = True
-                except marshmallow.ValidationError as e:
-                    nulls[key] = not (isinstance(e.messages, dict) and key in e.messages)
-                except Exception:  # a __post_init__ refusing the null
-                    nulls[key] = False
+                if not values_mode:
+                    try:
+                        nested.load({key: None})
+                        nulls[key] = True
+                    except marshmallow.ValidationError as e:
+                        nulls[key] = not (isinstance(e.messages, dict) and key in e.messages)
+                    except Exception:  # a __post_init__ refusing the null
+                        nulls[key] = False
+                    continue
+                row: list[bool | None] = []
+                for value in VALUES:
+                    try:
+                        nested.load({key: value})
+                        row.append(True)
+                    except marshmallow.ValidationError as e:
+                        row.append(not (isinstance(e.messages, dict) and key in e.messages))
+                    except Exception:  # a __post_init__ check: not this field's verdict
+                        row.append(None)
+                nulls[key] = row
             for n in names:
                 if n.startswith("bitfount."):
                     verdicts.setdefault(n, nulls)  # the first class the Union tries
-    json.dump(
+    text = json.dumps(
         {
             "sdk": f"bitfount 13.0.0, {versions}",
-            "null_accepted": {k: verdicts[k] for k in sorted(verdicts)},
+            **({"values": VALUES} if values_mode else {}),
+            ("accepted" if values_mode else "null_accepted"): {
+                k: verdicts[k] for k in sorted(verdicts)
+            },
         },
-        sys.stdout,
         indent=1,
-        sort_keys=False,
     )
+    # one line per argument's row of verdicts (and for the values), for readable diffs
+    text = re.sub(r"\[[^\[\]{}]*\]", lambda m: json.dumps(json.loads(m.group())), text)
+    sys.stdout.write(text)
     sys.stdout.write("\n")
 
 

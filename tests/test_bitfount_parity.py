@@ -1363,6 +1363,40 @@ NESTED_ROWS += [
         )
     ),
 ]
+NESTED_ROWS += [
+    Row(
+        "CSVReportAlgorithm ophthalmology_args: OphthalmologyArgsConfig unknown key",
+        "algorithm_schemas.py OphthalmologyArgsConfig (desert schema)",
+        {CSV_ARGS: {"ophthalmology_args": {"trial": "GA-1"}}},
+        {CSV_ARGS: {"ophthalmology_args": {"trial_name": "GA-1", "aux_cols": ["a"]}}},
+        (*CSV_ARGS, "ophthalmology_args", "trial"),
+        "did you mean 'trial_name'",
+    ),
+    Row(
+        "CSVReportAlgorithm save_path FilePath: a string (deprecated, still typed)",
+        "algorithm_schemas.py CSVReportAlgorithmArgumentsConfig.save_path FilePath",
+        {CSV_ARGS: {"save_path": 3}},
+        {CSV_ARGS: {"save_path": "results"}},
+        (*CSV_ARGS, "save_path"),
+        "must be a string",
+    ),
+    Row(
+        "code_exclusion_time_windows: {code: {within_days|within_months|within_years: int}}",
+        "algorithm_schemas.py _CodeFilterArgumentsConfig.code_exclusion_time_windows",
+        _algo(_EHR, {"code_exclusion_time_windows": {"A1": {"months": 6}}}),
+        _algo(_EHR, {"code_exclusion_time_windows": {"A1": {"within_months": 6}}}),
+        (*A0_ARGS, "code_exclusion_time_windows"),
+        "must be one of: within_days, within_months, within_years",
+    ),
+    Row(
+        "code_exclusion_time_windows window values Integer",
+        "algorithm_schemas.py _CodeFilterArgumentsConfig.code_exclusion_time_windows",
+        _algo(_EHR, {"code_exclusion_time_windows": {"*": {"within_days": "a week"}}}),
+        _algo(_EHR, {"code_exclusion_time_windows": {"*": {"within_days": "7"}}}),
+        (*A0_ARGS, "code_exclusion_time_windows", "*", "within_days"),
+        "must be a whole number",
+    ),
+]
 ROWS.extend(NESTED_ROWS)
 
 

@@ -123,6 +123,8 @@ def sample(arg: catalog.Argument) -> Any:
         return [arg.choices[sum(map(ord, arg.name)) % len(arg.choices)]]
     if arg.kind == "choice_mapping":
         return {"a-column": arg.choices[0]}
+    if arg.kind == "keyed_choice_int_mappings":
+        return {"A1": {arg.choices[0]: 6}}
     if arg.kind in ("nested", "nested_list"):
         nested = {f.name: sample(f) for f in arg.fields if f.required}
         return nested if arg.kind == "nested" else [nested]

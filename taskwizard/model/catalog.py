@@ -260,7 +260,8 @@ _GENERAL_PROTOCOLS: tuple[Component, ...] = (
                 templatable=True,
                 choices=SAVE_LOCATIONS,
             ),
-            _arg("save_path", "any", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
+            # FilePath(allow_none=True): a string or null
+            _arg("save_path", "path", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
         ),
         general=True,
     ),
@@ -854,8 +855,34 @@ _GENERAL_ALGORITHMS: tuple[Component, ...] = (
                 nullable=False,
             ),
             _arg("csv_extensions", "str_list", None, "extensions of the CSV files to produce"),
-            _arg("ophthalmology_args", "mapping", None, "ophthalmology-specific options"),
-            _arg("save_path", "any", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
+            _arg(
+                "ophthalmology_args",
+                "nested",
+                None,
+                "ophthalmology-specific options",
+                # algorithm_schemas.py OphthalmologyArgsConfig
+                fields=(
+                    _arg("trial_name", "str", None, "trial name written into the report"),
+                    _arg("aux_cols", "str_list", None, "auxiliary columns"),
+                    _arg(
+                        "match_patient_visit",
+                        "patient_visit_match",
+                        None,
+                        "match rows of the same patient visit",
+                    ),
+                    _arg("produce_matched_only", "bool", True, "only matched rows", nullable=False),
+                    _arg(
+                        "produce_trial_notes_csv",
+                        "bool",
+                        False,
+                        "also write a trial-notes CSV",
+                        nullable=False,
+                    ),
+                    _arg("csv_extensions", "str_list", None, "extensions of the CSVs to produce"),
+                ),
+            ),
+            # FilePath(allow_none=True): a string or null
+            _arg("save_path", "path", None, "deprecated", deprecated=_SAVE_PATH_DEPRECATED),
         ),
         general=True,
     ),
@@ -1382,11 +1409,13 @@ _CODE_FILTER_ARGUMENTS: tuple[Argument, ...] = (
         templatable=True,
         nullable=False,
     ),
-    _templated(
+    _arg(
         "code_exclusion_time_windows",
-        "mapping",
+        "keyed_choice_int_mappings",
         None,
-        "code -> {within_days/within_months/within_years: number}",
+        "code -> {within_days/within_months/within_years: whole number}",
+        templatable=True,
+        choices=("within_days", "within_months", "within_years"),
     ),
     _class_count("procedures_exclusion_class_count"),
 )

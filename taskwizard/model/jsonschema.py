@@ -205,6 +205,9 @@ def _arguments_schema(component: catalog.Component) -> dict[str, Any]:
                 choice = {"type": "object", "additionalProperties": choice}
             elif arg.kind == "split_transformations":  # the choices are the keys
                 choice = {"type": "object", "propertyNames": choice}
+            elif arg.kind == "keyed_choice_int_mappings":  # the inner mappings' keys
+                inner = {"type": "object", "propertyNames": choice}
+                choice = {"type": "object", "additionalProperties": inner}
             alternatives = [choice]
             if arg.nullable:
                 alternatives.append({"type": "null"})

@@ -281,6 +281,7 @@ ArgumentKind = Literal[
     "code_groups",
     "str_mapping",
     "choice_mapping",
+    "keyed_choice_int_mappings",
     "mapping",
     "mapping_list",
     "transformations",
@@ -363,6 +364,20 @@ def _code_groups(value: Any) -> Any:
     raise fail(
         f"must be a list of codes, or a list of code lists (not a mix) (got {describe(value)})"
     )
+
+
+def _keyed_choice_int_mappings(arg: ArgumentLike) -> Any:
+    # Dict(keys=String(), values=Dict(keys=String(validate=OneOf(choices)), values=Integer()))
+    def keys(value: Any) -> Any:
+        if isinstance(value, Mapping):
+            for outer, inner in value.items():
+                if isinstance(inner, Mapping):
+                    for key in inner:
+                        if key not in arg.choices:
+                            raise fail(f"keys of {outer!r} {one_of(arg.choices, key)}")
+        return value
+
+    return Annotated[dict[str, dict[str, Int]], BeforeValidator(keys)]
 
 
 def _int_triple(arg: ArgumentLike) -> Any:
@@ -506,6 +521,12 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         "a mapping of string -> one of ``choices``",
         lambda a: dict[str, _one_of(a)],  # type: ignore[misc]
         "str_mapping",
+        _OBJECT,
+    ),
+    "keyed_choice_int_mappings": KindSpec(
+        "a mapping of string -> {one of ``choices``: whole number}",
+        _keyed_choice_int_mappings,
+        "yaml",
         _OBJECT,
     ),
     "mapping": KindSpec(
