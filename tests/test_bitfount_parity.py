@@ -1253,6 +1253,13 @@ NESTED_ROWS: list[Row] = [
                 "heading is required",
             ),
             (
+                "a text field needs a value or a column",
+                {"text_fields": [{"heading": "Eye"}]},
+                {"text_fields": [{"heading": "Eye", "value": "OD"}]},
+                ("text_fields", 0),
+                "needs a value or a column",
+            ),
+            (
                 "image_field needs its column",
                 {"text_fields": [], "image_field": {}},
                 {"text_fields": [], "image_field": {"column": "img"}},

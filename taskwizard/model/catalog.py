@@ -71,6 +71,8 @@ class Argument:
     pattern_help: str = ""  # what the pattern asks, in words, for the message
     # kind "nested"/"nested_list": the nested desert schema's fields, as arguments
     fields: tuple[Argument, ...] = ()
+    # ...of which at least one must have a value (a __post_init__ "either ... or ..." check)
+    one_of_required: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -117,6 +119,7 @@ def _arg(
     pattern: str | None = None,
     pattern_help: str = "",
     fields: tuple[Argument, ...] = (),
+    one_of_required: tuple[str, ...] = (),
 ) -> Argument:
     assert kind in ARGUMENT_KINDS, kind
     return Argument(
@@ -136,6 +139,7 @@ def _arg(
         pattern=pattern,
         pattern_help=pattern_help,
         fields=fields,
+        one_of_required=one_of_required,
     )
 
 
@@ -1272,8 +1276,8 @@ def _ga_calculation_arguments(fovea: bool) -> tuple[Argument, ...]:
 
 # GATrialPDFGeneratorAlgorithm{Jade,Amethyst}ArgumentsConfig (the same fields).
 # ophth_algo_types.py ReportMetadata and its TextFieldType / ImageFieldType (desert
-# schemas, unknown keys refused). Not mirrored: TextFieldType.__post_init__'s "Either
-# value of the field or the column name is required." (a rule across two fields).
+# schemas, unknown keys refused; TextFieldType.__post_init__: "Either value of the field or
+# the column name is required.").
 _REPORT_METADATA_FIELDS: tuple[Argument, ...] = (
     _arg(
         "text_fields",
@@ -1283,6 +1287,7 @@ _REPORT_METADATA_FIELDS: tuple[Argument, ...] = (
         # fields.Nested(many=True) without a default: the dataclass needs it
         required=True,
         nullable=False,
+        one_of_required=("value", "column"),
         fields=(
             _arg("heading", "str", None, "the row's heading", required=True, nullable=False),
             _arg("column", "str", None, "the datasource column it shows"),

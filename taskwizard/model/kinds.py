@@ -35,12 +35,21 @@ from pydantic import (
     WrapValidator,
     create_model,
     field_validator,
+    model_validator,
 )
 from pydantic_core import PydanticCustomError
 
 from taskwizard.model import vocabulary
 from taskwizard.model.placeholders import is_placeholder
-from taskwizard.model.schema import TEMPLATABLE, Forbid, describe, fail, one_of, warn
+from taskwizard.model.schema import (
+    TEMPLATABLE,
+    Forbid,
+    describe,
+    fail,
+    fail_message,
+    one_of,
+    warn,
+)
 
 
 class ArgumentLike(Protocol):
@@ -67,6 +76,9 @@ class ArgumentLike(Protocol):
 
     @property
     def fields(self) -> Sequence[ArgumentLike]: ...
+
+    @property
+    def one_of_required(self) -> tuple[str, ...]: ...
 
     @property
     def choices(self) -> tuple[str, ...]: ...
@@ -392,7 +404,7 @@ def _int_triple(arg: ArgumentLike) -> Any:
 
 
 def _nested(arg: ArgumentLike) -> Any:
-    return fields_model(f"{arg.name}Fields", arg.fields)
+    return fields_model(f"{arg.name}Fields", arg.fields, one_of_required=arg.one_of_required)
 
 
 # ------------------------------------------------------------------ arguments -> pydantic
@@ -430,7 +442,11 @@ def _refuse_null(arg: ArgumentLike) -> Callable[[Any], Any]:
 
 
 def fields_model(
-    name: str, arguments: Sequence[ArgumentLike], *, all_optional: bool = False
+    name: str,
+    arguments: Sequence[ArgumentLike],
+    *,
+    all_optional: bool = False,
+    one_of_required: tuple[str, ...] = (),
 ) -> type[BaseModel]:
     """A pydantic model of a desert schema given as arguments (unknown keys refused, as
     desert's ``unknown=RAISE`` schemas do): a component's ``arguments``, a splitter's
@@ -439,7 +455,23 @@ def fields_model(
     for arg in arguments:
         default: Any = ... if arg.required and not all_optional else arg.default
         fields[arg.name] = (argument_type(arg), Field(default=default))
-    model: type[BaseModel] = create_model(name, __base__=Forbid, **fields)
+    validators: dict[str, Any] = {}
+    if one_of_required:
+        names = one_of_required
+        wanted = " or a ".join(names)
+
+        def either(model: BaseModel) -> BaseModel:
+            if all(getattr(model, n) is None for n in names):
+                raise fail_message(
+                    f"needs a {wanted}: Bitfount refuses an entry with neither (its "
+                    "__post_init__ raises)"
+                )
+            return model
+
+        validators["one_of_required"] = model_validator(mode="after")(either)
+    model: type[BaseModel] = create_model(
+        name, __base__=Forbid, __validators__=validators, **fields
+    )
     return model
 
 
