@@ -1372,6 +1372,48 @@ NESTED_ROWS += [
 ]
 NESTED_ROWS += [
     Row(
+        "batch_grouping.order_by: [column, asc/desc] pairs",
+        "common_schemas.py TemplatedGroupingConfig.order_by List(Tuple(String, OneOf))",
+        _proto(
+            "GAScreeningProtocolCharcoal",
+            {"batch_grouping": {"group_by": ["a"], "order_by": [["date", "up"]]}},
+        ),
+        _proto(
+            "GAScreeningProtocolCharcoal",
+            {"batch_grouping": {"group_by": ["a"], "order_by": [["date", "desc"]]}},
+        ),
+        (*P_ARGS, "batch_grouping", "order_by", 0, 1),
+        "must be one of: asc, desc",
+    ),
+    Row(
+        "batch_grouping.order_by: each entry a pair",
+        "common_schemas.py TemplatedGroupingConfig.order_by (Tuple of two)",
+        _proto(
+            "WetAMDScreeningProtocolSapphire",
+            {"batch_grouping": {"group_by": ["a"], "order_by": ["date"]}},
+        ),
+        _proto(
+            "WetAMDScreeningProtocolSapphire",
+            {"batch_grouping": {"group_by": ["a"], "order_by": []}},
+        ),
+        (*P_ARGS, "batch_grouping", "order_by", 0),
+        "must be a [column, asc/desc] pair",
+    ),
+    Row(
+        "batch_grouping.per_group_head values Integer",
+        "common_schemas.py TemplatedGroupingConfig.per_group_head Dict(values=Integer())",
+        _proto(
+            "WetAMDScreeningProtocolSapphire",
+            {"batch_grouping": {"group_by": ["a"], "per_group_head": {"Scan Laterality": "two"}}},
+        ),
+        _proto(
+            "WetAMDScreeningProtocolSapphire",
+            {"batch_grouping": {"group_by": ["a"], "per_group_head": {"Scan Laterality": "2"}}},
+        ),
+        (*P_ARGS, "batch_grouping", "per_group_head", "Scan Laterality"),
+        "must be a whole number",
+    ),
+    Row(
         "CSVReportAlgorithm ophthalmology_args: OphthalmologyArgsConfig unknown key",
         "algorithm_schemas.py OphthalmologyArgsConfig (desert schema)",
         {CSV_ARGS: {"ophthalmology_args": {"trial": "GA-1"}}},

@@ -539,8 +539,7 @@ _PLAIN_NOTIFICATION_EMAIL = _arg(  # plain ``Optional[bool] = False``: not templ
     nullable=True,
 )
 _TEMPLATED_TRIAL_NAME = _arg("trial_name", "str", None, "trial name", templatable=True)
-# common_schemas.py TemplatedGroupingConfig. order_by (a list of [column, asc/desc] pairs)
-# and per_group_head's values are not type-checked.
+# common_schemas.py TemplatedGroupingConfig.
 _BATCH_GROUPING = _arg(
     "batch_grouping",
     "nested",
@@ -558,8 +557,21 @@ _BATCH_GROUPING = _arg(
             nullable=False,
             templatable=True,
         ),
-        _arg("order_by", "any", None, "[column, asc/desc] pairs ordering a cohort"),
-        _arg("per_group_head", "mapping", None, "column -> how many to keep per sub-group"),
+        _arg(
+            "order_by",
+            "sort_pairs",
+            None,
+            "[column, asc/desc] pairs ordering a cohort",
+            templatable=True,
+            choices=SORT_ORDERS,
+        ),
+        _arg(
+            "per_group_head",
+            "int_mapping",
+            None,
+            "column -> how many to keep per sub-group",
+            templatable=True,
+        ),
         _arg(
             "include_non_new_group_files",
             "bool",

@@ -294,6 +294,8 @@ ArgumentKind = Literal[
     "str_mapping",
     "choice_mapping",
     "keyed_choice_int_mappings",
+    "int_mapping",
+    "sort_pairs",
     "mapping",
     "mapping_list",
     "transformations",
@@ -390,6 +392,17 @@ def _keyed_choice_int_mappings(arg: ArgumentLike) -> Any:
         return value
 
     return Annotated[dict[str, dict[str, Int]], BeforeValidator(keys)]
+
+
+def _sort_pairs(arg: ArgumentLike) -> Any:
+    # List(Tuple((String(), String(validate=OneOf(choices)))))
+    def pair(value: Any) -> Any:
+        if not isinstance(value, list | tuple) or len(value) != 2:
+            raise fail(f"must be a [column, {'/'.join(arg.choices)}] pair (got {describe(value)})")
+        return value
+
+    item = Annotated[tuple[str, _one_of(arg)], BeforeValidator(pair)]  # type: ignore[misc,valid-type]
+    return list[item]  # type: ignore[valid-type]
 
 
 def _int_triple(arg: ArgumentLike) -> Any:
@@ -560,6 +573,15 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         _keyed_choice_int_mappings,
         "yaml",
         _OBJECT,
+    ),
+    "int_mapping": KindSpec(
+        "a mapping of string -> whole number", lambda a: dict[str, Int], "yaml", _OBJECT
+    ),
+    "sort_pairs": KindSpec(
+        "a list of [column, one of ``choices``] pairs (marshmallow Tuple(String, OneOf))",
+        _sort_pairs,
+        "yaml",
+        ("array of objects",),
     ),
     "mapping": KindSpec(
         "a free mapping (not checked inside)", lambda a: dict[str, Any], "mapping", _OBJECT
