@@ -14,7 +14,8 @@ never called while a schema loads)::
 
 With ``--values`` (written to ``value_verdicts.json``), each argument is tried with every
 value of :data:`VALUES` instead of null (``null`` in the output: a ``__post_init__`` raised,
-so the field's own verdict is unknown).
+so the field's own verdict is unknown); each field of a nested schema (``arg.field``, or
+``arg[].field`` in a list) with null and then every value.
 
 For each protocol/algorithm config class (``ProtocolConfig``/``AlgorithmConfig``
 subclasses, keyed by the ``bitfount.`` names its ``name`` field accepts) and each field
@@ -126,6 +127,32 @@ VALUES: list[Any] = [
 ]  # fmt: skip
 
 
+def _row(schema: Any, key: str, values: list[Any]) -> list[bool | None]:
+    """Whether ``schema`` takes ``{key: value}`` for each value, as far as ``key`` goes."""
+    import marshmallow
+
+    row: list[bool | None] = []
+    for value in values:
+        try:
+            schema.load({key: value}, many=False)  # one entry, also of a many=True Nested
+            row.append(True)
+        except marshmallow.ValidationError as e:
+            row.append(not (isinstance(e.messages, dict) and key in e.messages))
+        except Exception:  # a __post_init__ check: not this field's verdict
+            row.append(None)
+    return row
+
+
+def _nested_schema(field: Any, fields: Any) -> tuple[Any, bool]:
+    """The schema inside ``Nested``, ``List(Nested)`` or ``TemplatedOrTyped`` of either."""
+    field = getattr(field, "inner_field", field)  # TemplatedOrTyped
+    if isinstance(field, fields.List) and isinstance(field.inner, fields.Nested):
+        return field.inner.schema, True
+    if isinstance(field, fields.Nested):
+        return field.schema, bool(field.many)
+    return None, False
+
+
 def main() -> None:
     values_mode = "--values" in sys.argv[1:]
     warnings.filterwarnings("ignore")
@@ -169,23 +196,21 @@ def main() -> None:
                     except Exception:  # a __post_init__ refusing the null
                         nulls[key] = False
                     continue
-                row: list[bool | None] = []
-                for value in VALUES:
-                    try:
-                        nested.load({key: value})
-                        row.append(True)
-                    except marshmallow.ValidationError as e:
-                        row.append(not (isinstance(e.messages, dict) and key in e.messages))
-                    except Exception:  # a __post_init__ check: not this field's verdict
-                        row.append(None)
-                nulls[key] = row
+                nulls[key] = _row(nested, key, VALUES)
+                # a nested desert schema: each of its fields too, null included
+                inner, many = _nested_schema(field, fields)
+                if inner is not None:
+                    for inner_name, inner_field in inner.fields.items():
+                        inner_key = inner_field.data_key or inner_name
+                        label = f"{key}{'[]' if many else ''}.{inner_key}"
+                        nulls[label] = _row(inner, inner_key, [None, *VALUES])
             for n in names:
                 if n.startswith("bitfount."):
                     verdicts.setdefault(n, nulls)  # the first class the Union tries
     text = json.dumps(
         {
             "sdk": f"bitfount 13.0.0, {versions}",
-            **({"values": VALUES} if values_mode else {}),
+            **({"values": VALUES, "nested_values": [None, *VALUES]} if values_mode else {}),
             ("accepted" if values_mode else "null_accepted"): {
                 k: verdicts[k] for k in sorted(verdicts)
             },

@@ -23,6 +23,7 @@ _DATA = json.loads(
     (Path(__file__).parent / "fixtures" / "bitfount13" / "value_verdicts.json").read_text()
 )
 VALUES: list[Any] = _DATA["values"]
+NESTED_VALUES: list[Any] = _DATA["nested_values"]  # null too: the nulls test is top-level only
 PLACEHOLDER = "{{ v }}"
 
 # Where the two differ for a reason outside one field's own schema.
@@ -35,6 +36,9 @@ RULES_OUTSIDE_THE_FIELD: dict[tuple[str, str], str] = {
             "HuggingFaceImageTextGenerationInference",
         )
     },
+    ("bitfount.BscanImageAndMaskGenerationAlgorithm", "segmentation_configs[].id"): (
+        "SegmentationConfig.validate_args refuses an empty id (after the load)"
+    ),
     **{
         ("bitfount.TIMMInference", arg): "TIMMInference.__post_init__ needs both "
         "hf_checkpoint_repo_id and hf_checkpoint_filename (model/rules.py)"
@@ -43,7 +47,16 @@ RULES_OUTSIDE_THE_FIELD: dict[tuple[str, str], str] = {
 }
 
 
-def _doc(component: str, argument: str, value: Any) -> tuple[dict[str, Any], DocPath]:
+def _doc(component: str, label: str, value: Any) -> tuple[dict[str, Any], DocPath]:
+    """The file that sets one argument (``arg``) or one field of a nested one (``arg.field``,
+    ``arg[].field`` in a list) to ``value``, and the path of that value."""
+    argument, _, inner = label.partition(".")
+    within: DocPath = ()
+    if inner:
+        many = argument.endswith("[]")
+        argument = argument.removesuffix("[]")
+        value = [{inner: value}] if many else {inner: value}
+        within = (0, inner) if many else (inner,)
     task: dict[str, Any] = {"data_structure": {}}
     if component in catalog.PROTOCOLS:
         task["protocol"] = {"name": component, "arguments": {argument: value}}
@@ -54,7 +67,8 @@ def _doc(component: str, argument: str, value: Any) -> tuple[dict[str, Any], Doc
         task["algorithm"] = [{"name": component, "arguments": {argument: value}}]
         path = ("task", "algorithm", 0, "arguments", argument)
     doc: dict[str, Any] = {"pods": {"identifiers": ["owner/pod-a"]}, "task": task}
-    if value == PLACEHOLDER:
+    path = (*path, *within)
+    if PLACEHOLDER in json.dumps(value):
         # a placeholder is only taken in a template that declares it (README: "Within the
         # mirrored ones"); Bitfount's TemplatedOrTyped takes any {{ ... }} string
         doc["template"] = {"v": {"label": "V", "type": "string"}}
@@ -76,7 +90,8 @@ def test_a_value_is_refused_exactly_where_bitfount_refuses_it(component: str) ->
     for argument, row in _DATA["accepted"][component].items():
         if (component, argument) in RULES_OUTSIDE_THE_FIELD:
             continue
-        for value, bitfount_accepts in zip(VALUES, row, strict=True):
+        values = NESTED_VALUES if "." in argument else VALUES
+        for value, bitfount_accepts in zip(values, row, strict=True):
             if bitfount_accepts is None:  # a __post_init__ raised: not the field's verdict
                 continue
             doc, path = _doc(component, argument, value)
