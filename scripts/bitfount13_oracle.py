@@ -207,6 +207,19 @@ def main() -> None:
             for n in names:
                 if n.startswith("bitfount."):
                     verdicts.setdefault(n, nulls)  # the first class the Union tries
+    # the data splitters' args (DataSplitConfig.args: a Union of the two schemas)
+    from bitfount.data.datasplitters import PercentageSplitter, SplitterDefinedInData
+
+    splitters: dict[str, dict[str, Any]] = {}
+    for splitter, cls in (
+        ("percentage", PercentageSplitter),
+        ("predefined", SplitterDefinedInData),
+    ):
+        schema = desert.schema(cls)
+        splitters[splitter] = {
+            field.data_key or name: _row(schema, field.data_key or name, [None, *VALUES])
+            for name, field in schema.fields.items()
+        }
     text = json.dumps(
         {
             "sdk": f"bitfount 13.0.0, {versions}",
@@ -214,6 +227,7 @@ def main() -> None:
             ("accepted" if values_mode else "null_accepted"): {
                 k: verdicts[k] for k in sorted(verdicts)
             },
+            **({"data_split_args": splitters} if values_mode else {}),
         },
         indent=1,
     )

@@ -1446,6 +1446,16 @@ NESTED_ROWS += [
         "must be a whole number",
     ),
 ]
+NESTED_ROWS.append(
+    Row(
+        "data_split.args time_series_sort_by: a column or a list of columns",
+        "data/datasplitters.py PercentageSplitter.time_series_sort_by M_Union(String, List)",
+        {SPLIT: {"args": {"time_series_sort_by": {"date": "asc"}}}},
+        {SPLIT: {"args": {"time_series_sort_by": ["date", "visit"]}}},
+        (*SPLIT, "args", "time_series_sort_by"),
+        "must be a column name or a list of column names",
+    )
+)
 ROWS.extend(NESTED_ROWS)
 
 

@@ -101,3 +101,31 @@ def test_a_value_is_refused_exactly_where_bitfount_refuses_it(component: str) ->
             elif not bitfount_accepts and not errors:
                 disagreements.append(f"{argument}={value!r}: Bitfount refuses it, taskwizard not")
     assert disagreements == []
+
+
+@pytest.mark.parametrize("splitter", sorted(_DATA["data_split_args"]))
+def test_a_data_split_arg_is_refused_exactly_where_bitfount_refuses_it(splitter: str) -> None:
+    """``data_split.args`` of each splitter (its own desert schema), null included."""
+    disagreements = []
+    for key, row in _DATA["data_split_args"][splitter].items():
+        for value, bitfount_accepts in zip(NESTED_VALUES, row, strict=True):
+            if bitfount_accepts is None:
+                continue
+            split = {"data_splitter": splitter, "args": {key: value}}
+            doc: dict[str, Any] = {
+                "pods": {"identifiers": ["owner/pod-a"]},
+                "task": {
+                    "protocol": {"name": "bitfount.ResultsOnly"},
+                    "algorithm": [{"name": "bitfount.CSVReportAlgorithm"}],
+                    "data_structure": {"data_split": split},
+                },
+            }
+            if value == PLACEHOLDER:
+                doc["template"] = {"v": {"label": "V", "type": "string"}}
+            path = ("task", "data_structure", "data_split", "args", key)
+            errors = [p for p in validate_task(doc) if p.is_error and p.path[: len(path)] == path]
+            if bitfount_accepts and errors:
+                disagreements.append(f"{key}={value!r}: refused ({errors[0].message})")
+            elif not bitfount_accepts and not errors:
+                disagreements.append(f"{key}={value!r}: Bitfount refuses it, taskwizard not")
+    assert disagreements == []

@@ -104,6 +104,7 @@ SAMPLES: dict[str, Any] = {
     "column_ranges": {"age": {"lower": 1, "upper": 9}},
     "int_or_str": 8,
     "int_list": [1],
+    "str_or_str_list": "a",
     "int_mapping": {"a": 1},
     "sort_pairs": [["a", "asc"]],
     "str_list_list": [["a"]],

@@ -2079,7 +2079,8 @@ DATA_SPLITTER_ARGUMENTS: dict[str, tuple[Argument, ...]] = {
         _arg("shuffle", "bool", True, "shuffle before splitting", nullable=False),
         _arg("seed", "int", 42, "random seed for the shuffle", nullable=False),
         _arg("iterative_splitting", "bool", False, "split file by file", nullable=False),
-        _arg("time_series_sort_by", "any", None, "sort by these columns instead"),
+        # M_Union([String(), List(String())], allow_none=True)
+        _arg("time_series_sort_by", "str_or_str_list", None, "sort by these columns instead"),
     ),
     "predefined": (
         _arg(

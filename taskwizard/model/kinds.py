@@ -289,6 +289,7 @@ ArgumentKind = Literal[
     "choice",
     "choice_list",
     "str_list",
+    "str_or_str_list",
     "str_list_list",
     "code_groups",
     "str_mapping",
@@ -546,6 +547,12 @@ KINDS: dict[ArgumentKind, KindSpec] = {
         lambda a: list[str],
         "str_list",
         ("array of strings", "schema_column_name_array"),
+    ),
+    "str_or_str_list": KindSpec(
+        "a string or a list of strings (marshmallow Union of String and List(String))",
+        lambda a: StrOrStrList,
+        "yaml",
+        ("string", "array of strings"),
     ),
     "str_list_list": KindSpec(
         "a list of lists of strings",
