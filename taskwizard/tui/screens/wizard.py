@@ -28,7 +28,6 @@ from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
-from taskwizard.tui.widgets.fields import Field
 from taskwizard.tui.widgets.quiet import (
     QuietFooter,
     QuietOptionList,
@@ -97,8 +96,8 @@ class WizardScreen(TaskWizardNode, Screen[None]):
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
-        # The first step is composed with the screen: one frame, not two.
-        widgets, self._view, _ = self._build_step(self.tw_app.state.step, first_frame=True)
+        # The whole first step is composed with the screen: one frame, not two.
+        widgets, self._view, _ = self._build_step(self.tw_app.state.step)
         title = self._texts["wizard-title"] = self._title_text()
         yield Static(title, id="wizard-title")
         with Horizontal(id="wizard-body"):
@@ -177,7 +176,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self.call_next(self._swap_step, widgets, view, focus if keep_focus else None)
 
     def _build_step(
-        self, step_id: str, *, raw: bool = False, first_frame: bool = False
+        self, step_id: str, *, raw: bool = False
     ) -> tuple[list[Widget], StepView | None, bool]:
         """The widgets showing a step (its form, or its raw YAML); sets state.step."""
         state = self.tw_app.state
@@ -206,7 +205,6 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             return widgets, None, False
         else:
             view = step_view_class(step_id)(id=f"step-{step_id}")
-            view.first_frame = first_frame
             if self.raw_mode and view.raw_view is not None:
                 doc, parent, keys = view.raw_view
                 widgets.append(self._raw_editor(step_id, doc, parent, keys))
@@ -238,32 +236,19 @@ class WizardScreen(TaskWizardNode, Screen[None]):
 
     def _after_step_mounted(self, focus: str | None) -> None:
         if self._first_paint:
-            # The first frame is on the terminal: mount what the first step held
-            # back for it, then load the validators.
+            # The first frame (the whole first step) is on the terminal.
             self._first_paint = False
             self._focus_step(focus)
-            self.run_worker(self._complete_first_step(focus), group="first-step")
+            # The validators were left out of it: their pydantic schemas take a moment
+            # to build, so they are imported on a thread while the user can already
+            # type (untouched fields show no problems anyway); the first validation
+            # runs as soon as they are ready.
+            self._warm_validators()
+            # Pruning old drafts (an import and a thread reading files) waits until now too.
+            self.tw_app.prune_drafts()
             return
         self.revalidate()
         self._focus_step(focus)
-
-    async def _complete_first_step(self, focus: str | None) -> None:
-        view = self.step_view
-        if view is not None:
-            # One batch: no layout of a half-mounted step in between (a frame nobody needs).
-            with self.app.batch_update():
-                deferred = await view.mount_deferred()
-            if focus and any(isinstance(w, Field) and w.key == focus for w in deferred):
-                self._focus_step(focus)  # a resumed draft stopped in one of them
-        # Draw the first screen before the validators exist: their pydantic
-        # schemas take a moment to build, so they are imported on a thread
-        # while the user can already type (untouched fields show no problems
-        # anyway); the first validation runs as soon as they are ready. Once the
-        # whole step is drawn: the import holds the GIL for much of its time.
-        self.call_after_refresh(self._warm_validators)
-        # Pruning old drafts (an import and a thread reading files) waits until now too:
-        # run right after the first frame, it delayed the rest of the step by ~30-50 ms.
-        self.tw_app.prune_drafts()
 
     def _focus_step(self, focus: str | None) -> None:
         """Focus the field ``focus`` names (a field key), else the step's first field."""

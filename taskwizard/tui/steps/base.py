@@ -54,14 +54,7 @@ class StepView(TaskWizardNode, VerticalScroll):
         """``RAW_VIEW``, unless a step works it out from the state."""
         return self.RAW_VIEW
 
-    #: Set when this step is the app's first screen. ``compose_form`` may then put
-    #: the widgets that sit below the fold at 80x24 in ``deferred`` instead of
-    #: yielding them; the wizard mounts them right after the first frame, which
-    #: is drawn sooner without them.
-    first_frame: bool = False
-
     def compose(self) -> ComposeResult:
-        self.deferred: list[Widget] = []
         if self.intro:
             yield Static(self.intro, classes="step--intro")
         yield from self.compose_form()
@@ -69,13 +62,6 @@ class StepView(TaskWizardNode, VerticalScroll):
 
     def compose_form(self) -> ComposeResult:
         yield from ()
-
-    async def mount_deferred(self) -> list[Widget]:
-        """Mount what ``compose_form`` held back for the first frame (in its place)."""
-        widgets, self.deferred = self.deferred, []
-        if widgets:
-            await self.mount_all(widgets, before="#step-other-problems")
-        return widgets
 
     def focus(self, scroll_visible: bool = True) -> Self:
         """The step is no Tab stop itself: "focus the step" focuses its first control

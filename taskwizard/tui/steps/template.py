@@ -59,45 +59,37 @@ class TemplateStep(StepView):
             id="field-type",
             help=help_.get("type", ""),
         )
-        # At the fold at 80x24 and below it: held back from the app's first frame
-        # (StepView.first_frame), they follow it ~0.1-0.3 s later.
-        below_fold = [
-            Field(
-                "config",
-                (*base, "description"),
-                "Description",
-                kind="text",
-                required=True,
-                id="field-description",
-                help=help_.get("description", ""),
-            ),
-            Field(
-                "config",
-                (*base, "tags"),
-                "Tags",
-                kind="multi",
-                # Not marked required: Bitfount needs the key (list[TaskTemplateTag], no
-                # default) but no tag in it; an empty choice is written as `tags: []`.
-                required=False,
-                keep_empty=True,
-                choices=vocabulary.TAGS,
-                id="field-tags",
-                hint="Space toggles a tag. None at all is fine (written as tags: []).",
-                help=help_.get("tags", ""),
-            ),
-            Field(
-                "config",
-                (*base, "sampleDatasetDownloadUrl"),
-                "Sample dataset URL",
-                id="field-sample-url",
-                placeholder="https://… (optional)",
-                help=help_.get("sampleDatasetDownloadUrl", ""),
-            ),
-        ]
-        if self.first_frame:
-            self.deferred = list(below_fold)
-        else:
-            yield from below_fold
+        yield Field(
+            "config",
+            (*base, "description"),
+            "Description",
+            kind="text",
+            required=True,
+            id="field-description",
+            help=help_.get("description", ""),
+        )
+        yield Field(
+            "config",
+            (*base, "tags"),
+            "Tags",
+            kind="multi",
+            # Not marked required: Bitfount needs the key (list[TaskTemplateTag], no
+            # default) but no tag in it; an empty choice is written as `tags: []`.
+            required=False,
+            keep_empty=True,
+            choices=vocabulary.TAGS,
+            id="field-tags",
+            hint="Space toggles a tag. None at all is fine (written as tags: []).",
+            help=help_.get("tags", ""),
+        )
+        yield Field(
+            "config",
+            (*base, "sampleDatasetDownloadUrl"),
+            "Sample dataset URL",
+            id="field-sample-url",
+            placeholder="https://… (optional)",
+            help=help_.get("sampleDatasetDownloadUrl", ""),
+        )
 
     def on_mount(self) -> None:
         self._update_slug_preview()
