@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from tui_helpers import focused_field, new_app, settle, wizard
@@ -16,6 +18,9 @@ from taskwizard.cli import build_parser, requested_command
 from taskwizard.drafts import DraftStore
 from taskwizard.state import WizardState, field_key
 from taskwizard.tui.app import TaskWizardApp
+
+if TYPE_CHECKING:
+    from textual.dom import DOMNode
 
 TEMPLATE_FIELDS = [
     "field-slug",
@@ -156,3 +161,48 @@ async def test_the_first_frame_holds_the_whole_first_step(
     async with app.run_test(size=(80, 50)) as pilot:
         await settle(pilot)
     assert laid_out == [TEMPLATE_FIELDS]
+
+
+@pytest.mark.anyio
+async def test_the_first_frame_applies_styles_once_and_they_match_a_full_refresh(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Textual styles each widget as it is mounted, then (ScreenResume) every widget of
+    # the screen again before the first layout: 8-10 ms of the first frame, for the
+    # same result. The wizard skips that second pass; this checks the result is the same.
+    from textual.css.stylesheet import Stylesheet
+    from textual.screen import Screen
+
+    from taskwizard.tui.screens.wizard import WizardScreen
+
+    restyled: list[int] = []
+    mismatched: list[str] = []
+    checked: list[int] = []
+    real_update = Stylesheet.update_nodes
+    real_layout = Screen._refresh_layout
+
+    def count_update(self: Stylesheet, nodes: Iterable[DOMNode], animate: bool = False) -> None:
+        listed = list(nodes)
+        if not checked:
+            restyled.append(len(listed))
+        real_update(self, listed, animate=animate)
+
+    def check_layout(self: Screen[object], *args: object, **kwargs: object) -> None:
+        if isinstance(self, WizardScreen) and not checked:
+            nodes: list[DOMNode] = list(self.walk_children(with_self=True))
+            checked.append(len(nodes))
+            before = [dict(n._css_styles.get_rules()) for n in nodes]
+            real_update(self.app.stylesheet, nodes)  # what Textual's second pass would do
+            for node, rules in zip(nodes, before, strict=True):
+                if dict(node._css_styles.get_rules()) != rules:
+                    mismatched.append(repr(node))
+        real_layout(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(Stylesheet, "update_nodes", count_update)
+    monkeypatch.setattr(Screen, "_refresh_layout", check_layout)
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 50)) as pilot:
+        await settle(pilot)
+    assert checked and checked[0] > 30  # the whole first step was there
+    assert not any(n >= checked[0] for n in restyled), restyled  # no pass over every widget
+    assert mismatched == []

@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
-from textual import on, work
+from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
@@ -109,6 +109,13 @@ class WizardScreen(TaskWizardNode, Screen[None]):
                 yield Static("", id="step-status")
             # The preview pane is mounted the first time it is shown (_apply_preview_visibility).
         yield QuietFooter(compact=True, show_command_palette=False)  # room for the keys at 80
+
+    def _on_screen_resume(self, event: events.ScreenResume) -> None:
+        if self._first_paint:
+            # Shown for the first time: every widget got its styles as it was mounted,
+            # a moment ago. Textual would apply them all again (8-10 ms of the first frame).
+            event.refresh_styles = False
+        super()._on_screen_resume(event)
 
     def on_mount(self) -> None:
         self._update_step_list(validated=False)
