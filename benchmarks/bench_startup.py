@@ -17,7 +17,9 @@ output contains a marker text of the screen. Measured:
 
 Runs are interleaved so machine noise hits all alike; medians are reported,
 and the ratio is the median of each round's own ratio. Python's bytecode cache
-is allowed (PYTHONDONTWRITEBYTECODE is dropped), as in a `pip install`.
+is allowed (PYTHONDONTWRITEBYTECODE is dropped), as in a `pip install`, and so is
+taskwizard's cache of parsed styles: one warm-up run of each program stays open
+for a second, as any real session does, before the measured runs.
 
     python benchmarks/bench_startup.py [--runs 25]
 """
@@ -59,6 +61,7 @@ def time_to_marker(
     env: dict[str, str],
     rows: int = 24,
     timeout: float = 30.0,
+    linger: float = 0.0,
 ) -> float:
     start = time.perf_counter()
     pid, fd = pty.fork()
@@ -80,6 +83,13 @@ def time_to_marker(
             if marker in seen:
                 elapsed = time.perf_counter() - start
                 break
+        end = time.perf_counter() + linger  # the program goes on (and is read) meanwhile
+        while time.perf_counter() < end:
+            if select.select([fd], [], [], 0.05)[0]:
+                try:
+                    os.read(fd, 65536)
+                except OSError:
+                    break
     finally:
         os.kill(pid, signal.SIGKILL)
         os.waitpid(pid, 0)
@@ -141,8 +151,10 @@ def main() -> None:
             "  first frame": ([exe, "edit", str(big)], b"Reading", 24),
         }
         results: dict[str, list[float]] = {name: [] for name in programs}
-        for argv, marker, rows in programs.values():  # warm the file and bytecode caches
-            time_to_marker(argv, marker, env, rows)
+        # Warm the file and bytecode caches, and taskwizard's own (its parsed styles,
+        # written just after the first frame: a measured run is killed before that).
+        for argv, marker, rows in programs.values():
+            time_to_marker(argv, marker, env, rows, linger=1.0)
         for _ in range(args.runs):
             for name, (argv, marker, rows) in programs.items():
                 results[name].append(time_to_marker(argv, marker, env, rows))

@@ -4,7 +4,7 @@ Built on platformdirs; each root can be overridden through the environment
 (tests point all of them at temporary folders):
 
 - ``TASKWIZARD_CONFIG_DIR``: settings and secrets
-- ``TASKWIZARD_CACHE_DIR``: drafts
+- ``TASKWIZARD_CACHE_DIR``: drafts, the parsed styles of the last run
 - ``TASKWIZARD_DATA_DIR``: the local hub's database and files, upload records
 """
 
@@ -48,6 +48,11 @@ def settings_file() -> Path:
 def secrets_file() -> Path:
     """API keys and OAuth tokens; always written with mode 0600."""
     return config_dir() / "secrets.json"
+
+
+def parsed_styles_file() -> Path:
+    """Textual's parsed CSS from the last run (tui/parsed_styles.py): start-up skips parsing."""
+    return cache_dir() / "parsed-styles.pickle"
 
 
 def drafts_dir() -> Path:

@@ -48,6 +48,10 @@ class TaskWizardApp(App[None]):
         path: Path | None = None,
     ) -> None:
         super().__init__()
+        from taskwizard.tui.parsed_styles import load_parsed_styles
+
+        #: How many parsed CSS sources came from the last run (saved again if more are parsed).
+        self._styles_loaded = load_parsed_styles(self.stylesheet)
         self.start_mode: StartMode = mode
         self.start_draft = draft_id
         self.start_path = path
@@ -98,6 +102,7 @@ class TaskWizardApp(App[None]):
     def on_mount(self) -> None:
         # `taskwizard` turns the garbage collector off for start-up (commands/wizard.py).
         self.call_after_refresh(gc.enable)
+        self.call_after_refresh(self._keep_parsed_styles)
         if self.start_mode not in ("home", "setup", "new"):
             # The home screen prunes itself; `new`'s wizard calls prune_drafts once its
             # whole first step is drawn (the import and the thread would slow that down).
@@ -119,6 +124,19 @@ class TaskWizardApp(App[None]):
             self.push_screen(SetupScreen(mode="first-run"))
         else:
             self.show_home()
+
+    def _keep_parsed_styles(self) -> None:
+        """After the first frame, on a thread: its parsed CSS, for the next start."""
+        from taskwizard.tui.parsed_styles import save_parsed_styles
+
+        stylesheet, known = self.stylesheet, self._styles_loaded
+        if len(stylesheet._parse_cache) > known:
+            self.run_worker(
+                lambda: save_parsed_styles(stylesheet, known),
+                thread=True,
+                group="parsed-styles",
+                exit_on_error=False,
+            )
 
     def show_home(self) -> None:
         from taskwizard.settings import needs_setup
