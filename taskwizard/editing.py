@@ -14,11 +14,9 @@ from pathlib import Path
 from typing import Any, Literal
 
 from taskwizard.model.problems import Problem
-from taskwizard.state import SourceFile, WizardState
+from taskwizard.state import RAW_DOC_PREFIX, SourceFile, WizardState
 
 FileKind = Literal["config", "task", "unknown"]
-#: ``state.raw_text`` key for a whole document that does not parse yet.
-RAW_DOC_PREFIX = "__doc__:"
 
 
 class CannotOpen(Exception):

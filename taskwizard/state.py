@@ -22,6 +22,8 @@ from typing import Any, Literal
 from taskwizard.model.problems import DocPath, Problem
 
 DocName = Literal["config", "task"]
+#: ``WizardState.raw_text`` key for a whole document that does not parse yet.
+RAW_DOC_PREFIX = "__doc__:"
 
 
 @dataclass

@@ -21,9 +21,8 @@ from textual.widget import Widget
 from textual.widgets import Input, OptionList, Static
 from textual.widgets.option_list import Option
 
-from taskwizard.editing import RAW_DOC_PREFIX
 from taskwizard.model.problems import DocPath, Problem
-from taskwizard.state import DocName, split_field_key
+from taskwizard.state import RAW_DOC_PREFIX, DocName, split_field_key
 from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
