@@ -29,21 +29,23 @@ def _text(value: object) -> str:
     return type(value).__name__ if hasattr(value, "arrange") else repr(value)
 
 
-async def _first_frame_rules(tmp_path: Path) -> tuple[TaskWizardApp, list[str]]:
+async def _first_frame_rules(tmp_path: Path) -> tuple[int, list[str]]:
+    """How many parsed sources the app loaded, and its rules once its first step is drawn."""
     app = new_app(tmp_path)
+    loaded = app._styles_loaded
     async with app.run_test(size=(80, 50)) as pilot:
         await settle(pilot)
         await app.workers.wait_for_complete()
         rules = _rules_css(app)
-    return app, rules
+    return loaded, rules
 
 
 @pytest.mark.anyio
 async def test_the_second_start_uses_the_first_ones_parsed_styles_and_gets_the_same_rules(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    first, first_rules = await _first_frame_rules(tmp_path)
-    assert first._styles_loaded == 0
+    first_loaded, first_rules = await _first_frame_rules(tmp_path)
+    assert first_loaded == 0
     path = parsed_styles_file()
     assert path.is_file() and path.stat().st_mode & 0o777 == 0o600
 
@@ -57,8 +59,8 @@ async def test_the_second_start_uses_the_first_ones_parsed_styles_and_gets_the_s
         return real_parse(scope, css, *args, **kwargs)
 
     monkeypatch.setattr(textual_stylesheet, "parse", watch_parse)
-    second, second_rules = await _first_frame_rules(tmp_path)
-    assert second._styles_loaded > 20
+    second_loaded, second_rules = await _first_frame_rules(tmp_path)
+    assert second_loaded > 20
     assert parsed == []  # nothing of the first frame was parsed again
     assert second_rules == first_rules
 

@@ -102,7 +102,8 @@ class TaskWizardApp(App[None]):
     def on_mount(self) -> None:
         # `taskwizard` turns the garbage collector off for start-up (commands/wizard.py).
         self.call_after_refresh(gc.enable)
-        self.call_after_refresh(self._keep_parsed_styles)
+        if self.start_mode != "new":  # `new`'s wizard calls it once its first step is complete
+            self.call_after_refresh(self.keep_parsed_styles)
         if self.start_mode not in ("home", "setup", "new"):
             # The home screen prunes itself; `new`'s wizard calls prune_drafts once its
             # whole first step is drawn (the import and the thread would slow that down).
@@ -125,12 +126,14 @@ class TaskWizardApp(App[None]):
         else:
             self.show_home()
 
-    def _keep_parsed_styles(self) -> None:
-        """After the first frame, on a thread: its parsed CSS, for the next start."""
+    def keep_parsed_styles(self) -> None:
+        """After the first frame, on a thread: its parsed CSS, for the next start
+        (again later only if more was parsed since)."""
         from taskwizard.tui.parsed_styles import save_parsed_styles
 
         stylesheet, known = self.stylesheet, self._styles_loaded
         if len(stylesheet._parse_cache) > known:
+            self._styles_loaded = len(stylesheet._parse_cache)
             self.run_worker(
                 lambda: save_parsed_styles(stylesheet, known),
                 thread=True,

@@ -76,6 +76,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def __init__(self) -> None:
         super().__init__()
         self._first_paint = True
+        #: While the first step is composed: its empty multi-line and tag fields are drawn
+        #: by stand-ins, replaced by the real editors right after the first frame.
+        self.editor_stand_ins = True
         self._ready = False
         #: Next/Save pressed while the validators were still loading: run once they are.
         self._typed_ahead: list[str] = []
@@ -244,17 +247,28 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         if self._first_paint:
             # The first frame (the whole first step) is on the terminal.
             self._first_paint = False
+            self.editor_stand_ins = False
             self._focus_step(focus)
-            # The validators were left out of it: their pydantic schemas take a moment
-            # to build, so they are imported on a thread while the user can already
-            # type (untouched fields show no problems anyway); the first validation
-            # runs as soon as they are ready.
-            self._warm_validators()
-            # Pruning old drafts (an import and a thread reading files) waits until now too.
-            self.tw_app.prune_drafts()
+            self.run_worker(self._complete_first_step(), group="first-step")
             return
         self.revalidate()
         self._focus_step(focus)
+
+    async def _complete_first_step(self) -> None:
+        view = self.step_view
+        if view is not None:
+            with self.app.batch_update():  # one layout for all of them
+                for field in view.fields():
+                    await field.complete_editor()
+        # The validators were left out of the first frame: their pydantic schemas take
+        # a moment to build, so they are imported on a thread while the user can already
+        # type (untouched fields show no problems anyway); the first validation runs as
+        # soon as they are ready.
+        self._warm_validators()
+        # Pruning old drafts (an import and a thread reading files) waits until now too,
+        # and so does keeping the parsed styles (now with the real editors') for next time.
+        self.tw_app.prune_drafts()
+        self.tw_app.keep_parsed_styles()
 
     def _focus_step(self, focus: str | None) -> None:
         """Focus the field ``focus`` names (a field key), else the step's first field."""

@@ -145,6 +145,8 @@ class Field(TaskWizardNode, Vertical):
         #: Why the list typed in a str_list field is not a list (model.lists), if it is not.
         self._list_problem: str | None = None
         self._shown_binding = ""
+        #: The real editor replaced a first-frame stand-in (complete_editor): no other.
+        self._completed = False
         #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
         #: string fields of the task by default; others when the catalog says templatable.
         self.templatable = (
@@ -215,6 +217,13 @@ class Field(TaskWizardNode, Vertical):
     def _make_editor(self) -> Widget:
         value = self.shown_value()
         editor_id = "editor"
+        stand_in = getattr(self.screen, "editor_stand_ins", False) and not self._completed
+        if stand_in and self.kind in ("text", "multi") and value in (None, "", []):
+            # The app's first frame: an empty TextArea / SelectionList is drawn by a
+            # stand-in, replaced by the real one right after it (complete_editor).
+            from taskwizard.tui.widgets.stand_in import EditorStandIn
+
+            return EditorStandIn(self.kind, self.choices, id=editor_id)
         if self.kind in ("bool", "choice", "multi") and placeholder_name(value) is not None:
             # Bound: the placeholder is shown as text until the field is unbound.
             return FieldInput(str(value), id=editor_id, type="text")
@@ -253,6 +262,27 @@ class Field(TaskWizardNode, Vertical):
     @property
     def editor(self) -> Widget:
         return self.query_one("#editor")
+
+    async def complete_editor(self) -> None:
+        """Put the real editor in place of a first-frame stand-in (once; focus and the
+        keys typed into the stand-in go to it)."""
+        from taskwizard.tui.keys import focus_now
+        from taskwizard.tui.widgets.stand_in import EditorStandIn
+
+        stand_in = self.editor
+        if not isinstance(stand_in, EditorStandIn) or stand_in.has_class("-replacing"):
+            return
+        stand_in.add_class("-replacing")
+        had_focus = stand_in.has_focus
+        self._completed = True
+        editor = self._make_editor()
+        with self.app.batch_update():  # no frame with neither of them
+            await stand_in.remove()
+            await self.mount(editor, after=self.query_one(".field--label"))
+        if had_focus or self.screen.focused is None:
+            focus_now(editor)
+        for key in stand_in.typed:
+            editor.post_message(key)
 
     # ----------------------------------------------------- state <-> widget
     def reload(self) -> None:
