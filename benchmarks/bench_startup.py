@@ -21,7 +21,10 @@ is allowed (PYTHONDONTWRITEBYTECODE is dropped), as in a `pip install`, and so i
 taskwizard's cache of parsed styles: one warm-up run of each program stays open
 for a second, as any real session does, before the measured runs.
 
-    python benchmarks/bench_startup.py [--runs 25]
+    python benchmarks/bench_startup.py [--runs 25] [--baseline CHECKOUT] [--no-edit]
+
+``--baseline`` measures another checkout's `taskwizard new` in the same rounds
+(run with PYTHONPATH pointing at it): before/after figures from one run.
 """
 
 from __future__ import annotations
@@ -128,6 +131,13 @@ def main() -> None:
     parser.add_argument(
         "--smoke", action="store_true", help="a few iterations, to check the script runs"
     )
+    parser.add_argument(
+        "--baseline",
+        type=Path,
+        help="another checkout of taskwizard (e.g. `git worktree add /tmp/base main`): "
+        "its `new` is measured too, interleaved, for before/after in one run",
+    )
+    parser.add_argument("--no-edit", action="store_true", help="leave out the 5 MiB edit")
     args = parser.parse_args()
     big_size = FIVE_MIB
     if args.smoke:  # one round, and a 768 KiB config (still read behind "Reading…")
@@ -142,24 +152,31 @@ def main() -> None:
             env[f"TASKWIZARD_{name.upper()}_DIR"] = str(Path(tmp) / name)
         exe = str(Path(sys.executable).parent / "taskwizard")
         big = write_big_config(Path(tmp), big_size)
-        # name -> (argv, marker, terminal rows)
+        # name -> (argv, marker, terminal rows, environment)
         programs = {
-            "textual hello-world": ([sys.executable, str(hello)], b"Hello, Textual", 24),
-            "taskwizard new": ([exe, "new"], b"Slug", 24),
-            "  whole first step": ([exe, "new"], b"Sample dataset URL", 50),
-            "edit 5 MiB config": ([exe, "edit", str(big)], b"Which one", 24),
-            "  first frame": ([exe, "edit", str(big)], b"Reading", 24),
+            "textual hello-world": ([sys.executable, str(hello)], b"Hello, Textual", 24, env),
+            "taskwizard new": ([exe, "new"], b"Slug", 24, env),
+            "  whole first step": ([exe, "new"], b"Sample dataset URL", 50, env),
         }
+        if args.baseline:
+            base = dict(env, PYTHONPATH=str(args.baseline.resolve()))
+            base["TASKWIZARD_CACHE_DIR"] = str(Path(tmp) / "cache-baseline")
+            programs["baseline new"] = ([exe, "new"], b"Slug", 24, base)
+            programs["  baseline whole step"] = ([exe, "new"], b"Sample dataset URL", 50, base)
+        if not args.no_edit:
+            programs["edit 5 MiB config"] = ([exe, "edit", str(big)], b"Which one", 24, env)
+            programs["  first frame"] = ([exe, "edit", str(big)], b"Reading", 24, env)
         results: dict[str, list[float]] = {name: [] for name in programs}
         # Warm the file and bytecode caches, and taskwizard's own (its parsed styles,
         # written just after the first frame: a measured run is killed before that).
-        for argv, marker, rows in programs.values():
-            time_to_marker(argv, marker, env, rows, linger=1.0)
+        for argv, marker, rows, program_env in programs.values():
+            time_to_marker(argv, marker, program_env, rows, linger=1.0)
         for _ in range(args.runs):
-            for name, (argv, marker, rows) in programs.items():
-                results[name].append(time_to_marker(argv, marker, env, rows))
+            for name, (argv, marker, rows, program_env) in programs.items():
+                results[name].append(time_to_marker(argv, marker, program_env, rows))
     machine = f"{platform.platform()}, {os.cpu_count()} cores"
-    print(f"machine: {machine}, Python {platform.python_version()}")
+    load = ", ".join(f"{x:.2f}" for x in os.getloadavg())
+    print(f"machine: {machine}, Python {platform.python_version()}, load average {load}")
     for name, values in results.items():
         values = [v for v in values if v == v]
         if not values:
@@ -171,9 +188,17 @@ def main() -> None:
             f"({len(values)} runs)"
         )
     hello_times = results["textual hello-world"]
-    for name, target in (("taskwizard new", " (target <= 1.30x)"), ("  whole first step", "")):
+    for name in programs:
+        if "new" not in name and "whole" not in name:
+            continue
         ratios = [t / h for t, h in zip(results[name], hello_times, strict=True) if t == t]
-        print(f"ratio {name.strip()} / hello-world: {statistics.median(ratios):.2f}x{target}")
+        if ratios:
+            label = name.strip() + (" (baseline)" if name.endswith(" ") else "")
+            print(
+                f"ratio {label} / hello-world: {statistics.median(ratios):.2f}x (target <= 1.30x)"
+            )
+    if args.no_edit:
+        return
     edits = [v for v in results["edit 5 MiB config"] if v == v] or [float("nan")]
     firsts = [v for v in results["  first frame"] if v == v] or [float("nan")]
     print(
