@@ -25,7 +25,7 @@ _FILL = " " * 512
 
 def _text_lines() -> Content:
     """An empty TextArea: its first line (the cursor's) in the cursor-line colour."""
-    return Content.from_markup(f"[$foreground on $boost]{_FILL}")
+    return Content.assemble((_FILL, "$foreground on $boost"))
 
 
 def _tag_lines(choices: Sequence[str]) -> Content:
@@ -35,10 +35,16 @@ def _tag_lines(choices: Sequence[str]) -> Content:
     for index, choice in enumerate(choices):
         # The button is `selection-list--button` ($panel-darken-2 on $panel); its
         # half-block sides take the button's background as colour, on the line's.
+        # (Styles as (text, style) pairs: parsing markup took 4 ms here.)
         line = "$block-cursor-blurred-background" if index == 0 else "$surface"
-        button = f"[$panel on {line}]▐[/][$panel-darken-2 on $panel]X[/][$panel on {line}]▌[/]"
-        prompt = Content(f" {choice}{_FILL}")
-        lines.append(Content.from_markup(button) + prompt.stylize(f"$foreground on {line}"))
+        lines.append(
+            Content.assemble(
+                ("▐", f"$panel on {line}"),
+                ("X", "$panel-darken-2 on $panel"),
+                ("▌", f"$panel on {line}"),
+                (f" {choice}{_FILL}", f"$foreground on {line}"),
+            )
+        )
     return Content("\n").join(lines)
 
 
