@@ -139,3 +139,34 @@ async def test_a_field_with_a_value_gets_its_real_editor_at_once(tmp_path: Path)
         assert isinstance(app.focused, TextArea)
         assert app.focused.text == "Finds things.\nIn images."
     assert seen == [TextArea]
+
+
+@pytest.mark.anyio
+async def test_leaving_the_step_while_its_editors_are_put_in_place_is_no_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from taskwizard.tui.widgets.fields import Field
+    from taskwizard.wizard_steps import STEP_IDS
+
+    real_complete = Field.complete_editor
+    gate = asyncio.Event()
+
+    async def slowly(self: Field) -> None:
+        await gate.wait()
+        await real_complete(self)
+
+    monkeypatch.setattr(Field, "complete_editor", slowly)
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        screen.show_step(STEP_IDS[1])
+        await settle(pilot, 5)
+        gate.set()
+        await settle(pilot, 5)
+        await app.workers.wait_for_complete()
+        assert app.is_running and app.return_code is None
+        assert screen.step_id == STEP_IDS[1]
+        assert not app.screen.query(EditorStandIn)

@@ -12,7 +12,7 @@ from tui_helpers import new_app, settle
 
 from taskwizard.paths import parsed_styles_file
 from taskwizard.tui.app import TaskWizardApp
-from taskwizard.tui.parsed_styles import load_parsed_styles, save_parsed_styles
+from taskwizard.tui.parsed_styles import load_parsed_styles, parsed_styles, save_parsed_styles
 
 
 def _rules_css(app: TaskWizardApp) -> list[str]:
@@ -91,14 +91,17 @@ def test_nothing_new_parsed_nothing_written_and_an_unwritable_folder_is_no_error
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     app = TaskWizardApp("new")
-    assert not save_parsed_styles(app.stylesheet, known=0)  # nothing parsed yet
+    app.keep_parsed_styles()  # nothing parsed yet: no worker, no file
+    assert not parsed_styles_file().exists()
     app.stylesheet.add_source("Screen { color: red; }", read_from=("test", "css"))
     app.stylesheet.parse()
+    fingerprint, entries = parsed_styles(app.stylesheet)
+    assert len(entries) == 1
     not_a_folder = tmp_path / "cache-is-a-file"
     not_a_folder.write_text("")
     monkeypatch.setenv("TASKWIZARD_CACHE_DIR", str(not_a_folder))
-    assert not save_parsed_styles(app.stylesheet, known=0)  # no exception either
+    assert not save_parsed_styles(fingerprint, entries)  # no exception either
     monkeypatch.setenv("TASKWIZARD_CACHE_DIR", str(tmp_path / "cache"))
-    assert save_parsed_styles(app.stylesheet, known=0)
-    assert not save_parsed_styles(app.stylesheet, known=len(app.stylesheet._parse_cache))
+    assert save_parsed_styles(fingerprint, entries)
     assert [p.name for p in (tmp_path / "cache").iterdir()] == ["parsed-styles.pickle"]
+    assert TaskWizardApp("new")._styles_loaded == 1

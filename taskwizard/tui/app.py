@@ -129,13 +129,13 @@ class TaskWizardApp(App[None]):
     def keep_parsed_styles(self) -> None:
         """After the first frame, on a thread: its parsed CSS, for the next start
         (again later only if more was parsed since)."""
-        from taskwizard.tui.parsed_styles import save_parsed_styles
+        from taskwizard.tui.parsed_styles import parsed_styles, save_parsed_styles
 
-        stylesheet, known = self.stylesheet, self._styles_loaded
-        if len(stylesheet._parse_cache) > known:
-            self._styles_loaded = len(stylesheet._parse_cache)
+        if len(self.stylesheet._parse_cache) > self._styles_loaded:
+            fingerprint, entries = parsed_styles(self.stylesheet)
+            self._styles_loaded = len(entries)
             self.run_worker(
-                lambda: save_parsed_styles(stylesheet, known),
+                lambda: save_parsed_styles(fingerprint, entries),
                 thread=True,
                 group="parsed-styles",
                 exit_on_error=False,

@@ -80,21 +80,23 @@ def load_parsed_styles(stylesheet: Stylesheet) -> int:
     return len(entries)
 
 
-def save_parsed_styles(stylesheet: Stylesheet, known: int) -> bool:
-    """Keep ``stylesheet``'s parsed sources for the next start, if it parsed any that
-    the file did not have (``known``: how many were loaded from it). Atomic, 0600."""
+def parsed_styles(stylesheet: Stylesheet) -> tuple[str, dict[tuple[Any, ...], Any]]:
+    """What :func:`save_parsed_styles` writes: the fingerprint and the parse cache's
+    entries (taken on the UI thread: the cache is not made for other threads)."""
     cache = stylesheet._parse_cache
-    keys = list(cache.keys())
-    if len(keys) <= known:
-        return False
-    entries = {key: cache.get(key) for key in keys}
+    return _fingerprint(stylesheet), {key: cache.get(key) for key in list(cache.keys())}
+
+
+def save_parsed_styles(fingerprint: str, entries: dict[tuple[Any, ...], Any]) -> bool:
+    """Keep parsed sources (from :func:`parsed_styles`) for the next start. Atomic, 0600;
+    False (and nothing changed) if it cannot be written."""
     path = parsed_styles_file()
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as file:
-            pickle.dump(_fingerprint(stylesheet), file, protocol=pickle.HIGHEST_PROTOCOL)
+            pickle.dump(fingerprint, file, protocol=pickle.HIGHEST_PROTOCOL)
             pickle.dump(entries, file, protocol=pickle.HIGHEST_PROTOCOL)
         os.replace(tmp, path)
     except Exception:  # a full disk or a read-only cache folder: parsed again next time

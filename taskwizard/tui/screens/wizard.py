@@ -259,6 +259,8 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         if view is not None:
             with self.app.batch_update():  # one layout for all of them
                 for field in view.fields():
+                    if view is not self.step_view:
+                        break  # another step is shown: it has its real editors
                     await field.complete_editor()
         # The validators were left out of the first frame: their pydantic schemas take
         # a moment to build, so they are imported on a thread while the user can already

@@ -266,11 +266,13 @@ class Field(TaskWizardNode, Vertical):
     async def complete_editor(self) -> None:
         """Put the real editor in place of a first-frame stand-in (once; focus and the
         keys typed into the stand-in go to it)."""
+        from textual.widget import MountError
+
         from taskwizard.tui.keys import focus_now
         from taskwizard.tui.widgets.stand_in import EditorStandIn
 
-        stand_in = self.editor
-        if not isinstance(stand_in, EditorStandIn) or stand_in.has_class("-replacing"):
+        stand_in = next(self.query_children("#editor").results(EditorStandIn), None)
+        if stand_in is None or stand_in.has_class("-replacing") or not self.is_attached:
             return
         stand_in.add_class("-replacing")
         had_focus = stand_in.has_focus
@@ -278,7 +280,13 @@ class Field(TaskWizardNode, Vertical):
         editor = self._make_editor()
         with self.app.batch_update():  # no frame with neither of them
             await stand_in.remove()
-            await self.mount(editor, after=self.query_one(".field--label"))
+            if not self.is_attached:
+                return  # the step was left meanwhile
+            try:
+                await self.mount(editor, after=self.query_one(".field--label"))
+            except MountError:
+                return  # being removed
+        # Focus lost on the way (None) was on the stand-in, too.
         if had_focus or self.screen.focused is None:
             focus_now(editor)
         for key in stand_in.typed:
