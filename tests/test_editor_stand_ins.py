@@ -1,5 +1,5 @@
-"""The first frame draws the empty Description and Tags editors with stand-ins
-(tui/widgets/stand_in.py): they look exactly like the real TextArea and
+"""The first frame draws the Type, empty Description and Tags editors with stand-ins
+(tui/widgets/stand_in.py): they look exactly like the real Select, TextArea and
 SelectionList, which take their place right after that frame, and keys that
 reach a stand-in before then go to the real editor, in order."""
 
@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.style import Style
 from textual.geometry import Region
 from textual.widget import Widget
-from textual.widgets import SelectionList, TextArea
+from textual.widgets import Select, SelectionList, TextArea
 from tui_helpers import new_app, settle, wizard
 
 from taskwizard.state import WizardState, field_key
@@ -23,21 +24,26 @@ Cells = tuple[Region, list[list[tuple[str, Any]]]]
 
 
 def _cells(widget: Widget) -> Cells:
-    """What the widget draws, cell by cell (character and style, without mouse meta)."""
-    region = widget.region
-    strips = widget.render_lines(Region(0, 0, region.width, region.height))
+    """What the screen shows where the widget is visible, cell by cell: the character and
+    its style (without mouse meta; a plain space without its invisible text colour)."""
+    region = widget.screen.find_widget(widget).visible_region  # below the fold: cut
+    screen = widget.screen._compositor.render_strips()
+    strips = [screen[y].crop(region.x, region.right) for y in range(region.y, region.bottom)]
     return region, [
-        [
-            (char, segment.style.clear_meta_and_links() if segment.style else None)
-            for segment in strip
-            for char in segment.text
-        ]
+        [_visible(char, segment.style) for segment in strip for char in segment.text]
         for strip in strips
     ]
 
 
+def _visible(char: str, style: Style | None) -> tuple[str, Style]:
+    style = style.clear_meta_and_links() if style is not None else Style()
+    if char == " " and not (style.reverse or style.underline or style.strike or style.overline):
+        style = Style(bgcolor=style.bgcolor)
+    return char, style
+
+
 @pytest.mark.anyio
-@pytest.mark.parametrize("size", [(80, 50), (80, 24), (120, 40)])
+@pytest.mark.parametrize("size", [(80, 50), (100, 50), (120, 50)])  # every field on screen
 async def test_the_stand_ins_draw_what_the_real_editors_then_draw(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, size: tuple[int, int]
 ) -> None:
@@ -59,12 +65,13 @@ async def test_the_stand_ins_draw_what_the_real_editors_then_draw(
         view = wizard(app).step_view
         assert view is not None
         fields = {field.id: field for field in view.fields()}
-        assert first_frame["field-description"][0] is EditorStandIn
-        assert first_frame["field-tags"][0] is EditorStandIn
+        for field_id in ("field-type", "field-description", "field-tags"):
+            assert first_frame[field_id][0] is EditorStandIn, field_id
+        assert isinstance(fields["field-type"].editor, Select)
         assert isinstance(fields["field-description"].editor, TextArea)
         assert isinstance(fields["field-tags"].editor, SelectionList)
         assert not app.screen.query(EditorStandIn)
-        for field_id in ("field-description", "field-tags"):
+        for field_id in ("field-type", "field-description", "field-tags"):
             assert _cells(fields[field_id].editor) == first_frame[field_id][1], field_id
 
 
@@ -170,3 +177,42 @@ async def test_leaving_the_step_while_its_editors_are_put_in_place_is_no_error(
         assert app.is_running and app.return_code is None
         assert screen.step_id == STEP_IDS[1]
         assert not app.screen.query(EditorStandIn)
+
+
+@pytest.mark.anyio
+async def test_enter_on_the_type_stand_in_opens_the_real_select(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import asyncio
+
+    from taskwizard.tui.widgets.fields import Field
+
+    async def not_yet(self: WizardScreen) -> None:
+        return None
+
+    real_complete = Field.complete_editor
+    gate = asyncio.Event()
+
+    async def slowly(self: Field) -> None:
+        await gate.wait()
+        await real_complete(self)
+
+    monkeypatch.setattr(WizardScreen, "_complete_first_step", not_yet)
+    monkeypatch.setattr(Field, "complete_editor", slowly)
+    app = new_app(tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        await pilot.press("tab", "tab", "enter")
+        view = wizard(app).step_view
+        assert view is not None
+        assert isinstance(view.query_one("#field-type #editor"), EditorStandIn)
+        gate.set()
+        await settle(pilot, 5)
+        await app.workers.wait_for_complete()
+        await settle(pilot)
+        select = view.query_one("#field-type #editor")
+        assert isinstance(select, Select)
+        assert select.expanded  # Enter opened its list, as on the real one
+        await pilot.press("down", "enter")
+        await settle(pilot)
+        assert app.state.entry["type"] != "image-classification"

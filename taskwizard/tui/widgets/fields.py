@@ -218,12 +218,16 @@ class Field(TaskWizardNode, Vertical):
         value = self.shown_value()
         editor_id = "editor"
         stand_in = getattr(self.screen, "editor_stand_ins", False) and not self._completed
-        if stand_in and self.kind in ("text", "multi") and value in (None, "", []):
-            # The app's first frame: an empty TextArea / SelectionList is drawn by a
-            # stand-in, replaced by the real one right after it (complete_editor).
+        chosen = self.kind == "choice" and value in self.choices
+        if stand_in and self.kind in ("text", "multi", "choice") and (chosen or value in ("", [])):
+            # The app's first frame: an empty TextArea or SelectionList, or a Select, is
+            # drawn by a stand-in, replaced by the real one right after it (complete_editor).
             from taskwizard.tui.widgets.stand_in import EditorStandIn
 
-            return EditorStandIn(self.kind, self.choices, id=editor_id)
+            prompt = str(value) if chosen else self.placeholder or "Choose…"  # as the Select's
+            return EditorStandIn(
+                self.kind, self.choices, prompt=prompt, chosen=chosen, id=editor_id
+            )
         if self.kind in ("bool", "choice", "multi") and placeholder_name(value) is not None:
             # Bound: the placeholder is shown as text until the field is unbound.
             return FieldInput(str(value), id=editor_id, type="text")

@@ -1,8 +1,9 @@
-"""A drawing of an empty TextArea or SelectionList, for the app's first frame.
+"""A drawing of an empty TextArea, SelectionList or Select, for the app's first frame.
 
 Importing, mounting and drawing Textual's TextArea and SelectionList took ~15 ms
-of `taskwizard new`'s first frame (its whole first step). In that frame an
-empty multi-line field or tag list is drawn by this stand-in instead: the same
+of `taskwizard new`'s first frame (its whole first step), its Select ~4 ms. In
+that frame an empty multi-line field, tag list or choice is drawn by this
+stand-in instead: the same
 box, colours and lines as the real editor shows while it is not focused. Right
 after the frame the field puts the real editor in its place
 (:meth:`Field.complete_editor`), so the user works with the real one; a stand-in
@@ -66,16 +67,36 @@ class EditorStandIn(Static):
     }
     EditorStandIn.-text { height: 6; }
     EditorStandIn.-multi { height: auto; max-height: 9; }
+    EditorStandIn.-choice { height: 3; padding: 0 2; }
     """
 
     can_focus = True
 
-    def __init__(self, kind: str, choices: Sequence[str] = (), *, id: str | None = None) -> None:
+    def __init__(
+        self,
+        kind: str,
+        choices: Sequence[str] = (),
+        *,
+        prompt: str = "",
+        chosen: bool = False,
+        id: str | None = None,
+    ) -> None:
         lines = _tag_lines(choices) if kind == "multi" else _text_lines()
         super().__init__(lines, id=id, classes=f"-{kind}")
         self.kind = kind
+        self.prompt = prompt
+        self.chosen = chosen
         #: Keys and pastes that came to the stand-in before the real editor took its place.
         self.typed: list[events.Key | events.Paste] = []
+
+    def render(self) -> Content:
+        if self.kind != "choice":
+            return super().render()  # type: ignore[return-value]
+        # A Select: its choice (or its prompt, dimmed as SelectCurrent does), and its
+        # arrow at the right edge.
+        gap = max(1, self.content_size.width - len(self.prompt) - 1)
+        label = "$foreground" if self.chosen else "$foreground 50%"
+        return Content.assemble((self.prompt, label), " " * gap, ("▼", "$foreground 50%"))
 
     def on_focus(self) -> None:
         field = self.parent
