@@ -41,6 +41,8 @@ class OpenedFile:
     problems: list[Problem] = field(default_factory=list)
     #: False when the text is not usable YAML: it opens in the raw editor.
     parsed: bool = True
+    #: The bytes read (``source`` is their SHA-256).
+    raw: bytes = field(default=b"", repr=False)
 
     def templates(self) -> list[TemplateChoice]:
         if self.kind != "config" or not isinstance(self.data, dict):
@@ -69,12 +71,17 @@ def open_file(path: Path) -> OpenedFile:
     raw = read_for_edit(path)
     text = raw.decode("utf-8-sig")
     loaded = load_yaml_text(raw, filename=str(path))
-    source = source_of(path)
+    try:
+        source = source_of(path, raw)  # the bytes read, not the file read again
+    except OSError as exc:  # gone since it was read
+        raise CannotOpen(f"{path}: {exc} — nothing was changed") from None
     if not loaded.ok:
         kind: FileKind = _guess_kind_from_text(text)
-        return OpenedFile(path, kind, text, None, source, list(loaded.problems), parsed=False)
+        return OpenedFile(
+            path, kind, text, None, source, list(loaded.problems), parsed=False, raw=raw
+        )
     kind = detect_kind(loaded.data)
-    return OpenedFile(path, kind, text, loaded.data, source, list(loaded.problems))
+    return OpenedFile(path, kind, text, loaded.data, source, list(loaded.problems), raw=raw)
 
 
 def read_for_edit(path: Path) -> bytes:

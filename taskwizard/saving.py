@@ -78,10 +78,12 @@ class SavePlan:
         return any(c.overwrites_other_file for c in self.to_write)
 
 
-def source_of(path: Path) -> SourceFile:
+def source_of(path: Path, data: bytes | None = None) -> SourceFile:
+    """The file as it is now; ``data``: its bytes, when just read (not read again)."""
     from taskwizard.model.reading import read_file_bytes
 
-    data = read_file_bytes(path)  # the one reading rule (raises an OSError when refused)
+    if data is None:
+        data = read_file_bytes(path)  # the one reading rule (raises an OSError when refused)
     return SourceFile(
         path=str(path),
         sha256=hashlib.sha256(data).hexdigest(),

@@ -55,3 +55,5 @@ class TaskTemplatesConfig(Allow):
 
 
 CONFIG_ADAPTER: TypeAdapter[TaskTemplatesConfig] = TypeAdapter(TaskTemplatesConfig)
+#: One ``task-templates`` entry, for checking a big config entry by entry (``check_config``).
+ENTRY_ADAPTER: TypeAdapter[TaskTemplateEntry] = TypeAdapter(TaskTemplateEntry)
