@@ -19,6 +19,7 @@ BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
 #: script -> a line its smoke run must print (proof it got to its report).
 EXPECTED = {
+    "bench_big_edit.py": "choose -> wizard",
     "bench_drafts.py": "note_change (UI thread)",
     "bench_key_burst.py": "in order (taskwizard): median",
     "bench_keystroke.py": "key -> next frame composed: median",

@@ -7,6 +7,7 @@ from __future__ import annotations
 import copy
 import datetime as dt
 import gc
+import random
 import time
 from pathlib import Path
 from typing import Any
@@ -154,3 +155,31 @@ def test_a_key_in_a_config_of_30000_templates_is_checked_in_milliseconds() -> No
         gc.enable()
     assert [p.path for p in again if p not in first] == [("task-templates", 123, "slug")]
     assert took < 0.3, f"{took:.3f} s"
+
+
+def test_random_edits_in_a_row_always_match_checking_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Slugs shared, unshared, emptied, entries inserted, moved and removed, checked after
+    each step (the memo's slug index is changed in place, never rebuilt)."""
+    rng = random.Random(15)
+    pool = ["a", "A", "b", "b!", "", "!!!", "c-d", "C D", 7, None]
+    config = big_config([], count=ENTRY_MEMO_FROM + 6)
+    config["deprecated-task-templates"] = [{"slug": "b"}, {"slug": ""}, {"slug": "zz"}]
+    entries = config["task-templates"]
+    for _ in range(150):
+        op = rng.random()
+        i = rng.randrange(len(entries))
+        if op < 0.6:
+            if not isinstance(entries[i], dict):
+                entries[i] = entry(i)
+            entries[i]["slug"] = rng.choice(pool)
+        elif op < 0.7:
+            entries.insert(i, {**entry(i), "slug": rng.choice(pool)})
+        elif op < 0.8 and len(entries) > ENTRY_MEMO_FROM + 1:
+            del entries[i]
+        elif op < 0.9:
+            entries.append(entries.pop(i))
+        else:
+            entries[i] = copy.deepcopy(rng.choice(ODD_ENTRIES))
+        assert validate_config(config) == whole(config, monkeypatch)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import bisect
 import marshal
 import threading
 from collections.abc import Mapping, Sequence
@@ -70,7 +71,7 @@ def validate_config(data: Any) -> list[Problem]:
 
 
 def _check_models_and_deprecated(
-    data: Mapping[str, Any], templates: Any, live: set[str] | None = None
+    data: Mapping[str, Any], templates: Any, live: frozenset[str] | None = None
 ) -> list[Problem]:
     problems: list[Problem] = []
     models = data.get("models")
@@ -104,28 +105,67 @@ class _EntryChecks:
 
 class _EntryMemo:
     """The last config's entries, checked: an entry whose bytes are unchanged and at the same
-    index reuses its problems. Checking its bytes costs ~1 µs an entry, checking it ~25 µs."""
+    index reuses its problems. Checking its bytes costs ~1 µs an entry, checking it ~25 µs.
+
+    The entries' sanitised slugs are indexed and the index changed only where entries
+    changed, so a key makes no new object per entry: tens of thousands of short-lived lists
+    and tuples a key were enough to make the collector walk the whole config every few keys.
+    """
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._entries: list[_EntryChecks] = []
+        #: Sanitised slug ("" too) -> the indexes of the entries with it, ascending.
+        self._index: dict[str, list[int]] = {}
+        #: The sanitised slugs (not "") of more than one entry.
+        self._repeated: set[str] = set()
 
-    def checked(self, templates: list[Any]) -> list[_EntryChecks]:
+    def checked(
+        self, templates: list[Any], want_live: bool
+    ) -> tuple[list[_EntryChecks], dict[str, list[tuple[int, str]]], frozenset[str]]:
+        """The entries' own checks; the entries sharing a sanitised slug (in the order of
+        their first entry, as :func:`_check_template_entries` finds them); and, if
+        ``want_live``, every sanitised slug (for the deprecated entries' check)."""
         with self._lock:
             old = self._entries
-        new: list[_EntryChecks] = []
-        for i, entry in enumerate(templates):
-            try:
-                fingerprint: bytes | None = marshal.dumps(entry, 2)  # 2: no references
-            except ValueError:  # a date, or a structure deeper than marshal goes
-                fingerprint = None
-            if fingerprint is not None and i < len(old) and old[i].fingerprint == fingerprint:
-                new.append(old[i])
-            else:
+            new: list[_EntryChecks] = []
+            for i, entry in enumerate(templates):
+                try:
+                    fingerprint: bytes | None = marshal.dumps(entry, 2)  # 2: no references
+                except ValueError:  # a date, or a structure deeper than marshal goes
+                    fingerprint = None
+                if fingerprint is not None and i < len(old) and old[i].fingerprint == fingerprint:
+                    new.append(old[i])
+                    continue
                 new.append(_check_entry(entry, i, fingerprint))
-        with self._lock:
+                if i < len(old):
+                    self._unindex(i, old[i])
+                self._add(i, new[i])
+            for i in range(len(new), len(old)):
+                self._unindex(i, old[i])
             self._entries = new
-        return new
+            groups = sorted((self._index[slug] for slug in self._repeated), key=lambda g: g[0])
+            by_slug = {new[g[0]].clean_slug: [(i, str(new[i].slug)) for i in g] for g in groups}
+            live = frozenset(self._index) if want_live else frozenset()
+        return new, by_slug, live
+
+    def _add(self, i: int, checked: _EntryChecks) -> None:
+        if checked.slug is None:
+            return
+        indexes = self._index.setdefault(checked.clean_slug, [])
+        bisect.insort(indexes, i)
+        if len(indexes) > 1 and checked.clean_slug:
+            self._repeated.add(checked.clean_slug)
+
+    def _unindex(self, i: int, checked: _EntryChecks) -> None:
+        if checked.slug is None:
+            return
+        indexes = self._index[checked.clean_slug]
+        indexes.remove(i)
+        if len(indexes) < 2:
+            self._repeated.discard(checked.clean_slug)
+        if not indexes:
+            del self._index[checked.clean_slug]
 
 
 _ENTRY_MEMO = _EntryMemo()
@@ -153,7 +193,8 @@ def _validate_by_entry(
 ) -> list[Problem]:
     """:func:`validate_config` of a big config, the same problems in the same order, with each
     unchanged entry's problems taken from :data:`_ENTRY_MEMO`."""
-    entries = _ENTRY_MEMO.checked(templates)
+    deprecated = data.get("deprecated-task-templates")
+    entries, by_slug, live = _ENTRY_MEMO.checked(templates, isinstance(deprecated, list))
     problems: list[Problem] = []
     for checked in entries:  # pydantic reports the task-templates field first
         problems.extend(checked.schema)
@@ -163,26 +204,22 @@ def _validate_by_entry(
     except ValidationError as exc:
         problems.extend(convert_errors(exc, TaskTemplatesConfig, ignored_unknown=True))
     problems.extend(unknown_top)
-    by_slug: dict[str, list[tuple[int, str]]] = {}
-    for i, checked in enumerate(entries):
+    for checked in entries:
         problems.extend(checked.checks)
-        if checked.clean_slug and checked.slug is not None:
-            by_slug.setdefault(checked.clean_slug, []).append((i, checked.slug))
     problems.extend(_duplicate_slugs(by_slug))
-    live = {checked.clean_slug for checked in entries if checked.slug is not None}
     problems.extend(_check_models_and_deprecated(data, templates, live))
     return problems
 
 
 def _check_deprecated_entries(
-    deprecated: list[Any], templates: Any, live: set[str] | None = None
+    deprecated: list[Any], templates: Any, live: frozenset[str] | None = None
 ) -> list[Problem]:
     if live is None:
-        live = {
+        live = frozenset(
             sanitise_slug(e["slug"])
             for e in (templates if isinstance(templates, list) else [])
             if isinstance(e, Mapping) and isinstance(e.get("slug"), str)
-        }
+        )
     problems: list[Problem] = []
     for i, entry in enumerate(deprecated):
         if not isinstance(entry, Mapping):
