@@ -1064,6 +1064,8 @@ def remember_opened(source: SourceFile, raw: bytes, text: str, data: Any) -> Non
         if len(_opened_cache) > 64:
             _opened_cache.clear()
         _opened_cache[(source.path, source.sha256)] = (key, (text, json_data))
+    if isinstance(json_data, dict):  # a big config's facts, now rather than at the first draft
+        _facts({"path": source.path, "sha256": source.sha256}, json_data)
 
 
 def _file_as_opened(source: Any) -> tuple[str, Any] | None:

@@ -13,7 +13,7 @@ from textual.widgets import Input, OptionList, Static
 from tui_helpers import SIZE, settle
 
 import taskwizard.editing
-from taskwizard.editing import OpenedFile, open_file
+from taskwizard.editing import OpenedFile, open_file, read_for_edit
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.template_pick import MAX_LISTED, NEW_TEMPLATE, TemplatePickDialog
 
@@ -39,18 +39,18 @@ def screen_text(app: App[Any]) -> str:
 
 
 class GatedRead:
-    """``open_file`` that waits until the test has seen the screen drawn during the read."""
+    """``read_for_edit`` that waits until the test has seen the screen drawn during the read."""
 
     def __init__(self) -> None:
         self.reading = threading.Event()
         self.release = threading.Event()
         self.done = threading.Event()
 
-    def __call__(self, path: Path) -> OpenedFile:
+    def __call__(self, path: Path) -> bytes:
         self.reading.set()
         self.release.wait(10)
         try:
-            return open_file(path)
+            return read_for_edit(path)
         finally:
             self.done.set()
 
@@ -58,7 +58,7 @@ class GatedRead:
 @pytest.fixture()
 def gated_read(monkeypatch: pytest.MonkeyPatch) -> GatedRead:
     gate = GatedRead()
-    monkeypatch.setattr(taskwizard.editing, "open_file", gate)
+    monkeypatch.setattr(taskwizard.editing, "read_for_edit", gate)
     return gate
 
 

@@ -83,6 +83,17 @@ _NON_PRINTABLE = re.compile(
 _LEADING_TAB = re.compile(r"^[ ]*\t[ \t]*\S", re.MULTILINE)
 # Where libyaml and PyYAML's pure-Python loader may disagree (see _compose_as_pyyaml).
 _PURE_ONLY = re.compile("[\t\ufeff?]|[|>][-+0-9]*#")
+_PURE_TAIL = re.compile("[|>][-+0-9]*#")
+
+
+def needs_pure_parser(text: str) -> bool:
+    """``_PURE_ONLY.search(text)``, in 1 ms rather than 80 for 5 MiB: the characters first
+    (``in`` is a fast scan), the pattern only when the text has both its ends."""
+    if "\t" in text or "\ufeff" in text or "?" in text:
+        return True
+    if "#" not in text or ("|" not in text and ">" not in text):
+        return False
+    return _PURE_TAIL.search(text) is not None
 
 
 @dataclass
@@ -446,7 +457,7 @@ class _Reader:
         """
         if _Loader is yaml.SafeLoader:
             return self._compose_with(yaml.SafeLoader)
-        if _PURE_ONLY.search(self.text):
+        if needs_pure_parser(self.text):
             try:
                 return self._compose_with(yaml.SafeLoader)
             except yaml.MarkedYAMLError as refused:

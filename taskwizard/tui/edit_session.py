@@ -11,9 +11,9 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from taskwizard.editing import CannotOpen
+from taskwizard.editing import CannotOpen, QuickRead
 from taskwizard.tui.dialogs.reading import READ_IN_BACKGROUND_FROM
-from taskwizard.tui.dialogs.template_pick import NEW_TEMPLATE, TemplatePickDialog
+from taskwizard.tui.dialogs.template_pick import FULL_READ, NEW_TEMPLATE, TemplatePickDialog
 
 if TYPE_CHECKING:
     from taskwizard.editing import OpenedFile
@@ -44,14 +44,14 @@ def start_edit(app: TaskWizardApp, path: Path | None) -> None:
         # A big file: "Reading FILE…" is drawn at once, the read runs on a worker thread.
         from taskwizard.tui.dialogs.reading import ReadingDialog
 
-        def read(result: OpenedFile | CannotOpen | None) -> None:
+        def read(result: OpenedFile | CannotOpen | QuickRead | None) -> None:
             if result is None:  # cancelled
                 if len(app.screen_stack) <= 1:
                     app.show_home()
-            elif isinstance(result, CannotOpen):
-                _cannot_open(app, result)
+            elif isinstance(result, QuickRead):  # the picker reads the file in full meanwhile
+                _pick(app, TemplatePickDialog(quick=result))
             else:
-                _opened(app, path, result)
+                _read(app, path, result)
 
         app.push_screen(ReadingDialog(path, size), read)
         return
@@ -75,32 +75,49 @@ def _size(path: Path) -> int:
         return 0
 
 
+def _read(app: TaskWizardApp, path: Path, result: OpenedFile | CannotOpen) -> None:
+    if isinstance(result, CannotOpen):
+        _cannot_open(app, result)
+    else:
+        _opened(app, path, result)
+
+
+def _pick(app: TaskWizardApp, dialog: TemplatePickDialog) -> None:
+    """Ask which template of the config to edit, then start the wizard on it."""
+    from taskwizard.editing import state_for_config
+
+    def chosen(answer: int | None | str) -> None:
+        if answer is None:
+            if len(app.screen_stack) <= 1:
+                app.show_home()
+            return
+        if answer == FULL_READ:  # read in full, it is not a config to pick from after all
+            assert dialog.full is not None
+            _read(app, dialog.path, dialog.full)
+            return
+        opened = dialog.opened
+        assert opened is not None, "the picker answers once the file is read in full"
+        index = None if answer == NEW_TEMPLATE else int(answer)
+        try:  # the entry's task YAML may be a pipe, /dev/zero, binary, too big
+            # The state takes the data read: nothing else uses it once the wizard starts.
+            state, notes = state_for_config(opened, index, take=True)
+        except CannotOpen as exc:
+            # Say why, then back to the list: another entry may open fine.
+            _cannot_open(app, exc, then=lambda: _pick(app, TemplatePickDialog(opened)))
+            return
+        for note in notes:
+            app.notify(note, timeout=8)
+        _begin(app, state, opened)
+
+    app.push_screen(dialog, chosen)
+
+
 def _opened(app: TaskWizardApp, path: Path, opened: OpenedFile) -> None:
     """The file is read: pick the template of a config, or start the wizard on it."""
-    from taskwizard.editing import state_for_broken_config, state_for_config, state_for_task
+    from taskwizard.editing import state_for_broken_config, state_for_task
 
     if opened.kind == "config" and opened.parsed:
-
-        def chosen(answer: int | None | str) -> None:
-            if answer is None:
-                if len(app.screen_stack) <= 1:
-                    app.show_home()
-                return
-            index = None if answer == NEW_TEMPLATE else int(answer)
-            try:  # the entry's task YAML may be a pipe, /dev/zero, binary, too big
-                state, notes = state_for_config(opened, index)
-            except CannotOpen as exc:
-                # Say why, then back to the list: another entry may open fine.
-                _cannot_open(app, exc, then=lambda: app.push_screen(pick(), chosen))
-                return
-            for note in notes:
-                app.notify(note, timeout=8)
-            _begin(app, state, opened)
-
-        def pick() -> TemplatePickDialog:
-            return TemplatePickDialog(opened)
-
-        app.push_screen(pick(), chosen)
+        _pick(app, TemplatePickDialog(opened))
         return
     if opened.kind == "config":
         _begin(app, state_for_broken_config(opened), opened)
