@@ -461,6 +461,11 @@ class Autosaver:
     flushes and stops. Write errors go to ``on_error`` (called from the timer
     thread: a Textual app should forward them with ``call_from_thread``) and
     are kept in ``last_error``.
+
+    When a snapshot is slow (over :data:`SLOW_SNAPSHOT`: a 5 MiB config took 30-40 ms a
+    key) and a write is already scheduled, ``note_change`` only remembers the state, and the
+    snapshot is taken once, when the write is due, on the caller's thread through
+    ``run_on_owner`` (a Textual app's ``call_from_thread``), or by ``flush()``.
     """
 
     def __init__(
@@ -470,11 +475,16 @@ class Autosaver:
         *,
         delay: float = 0.5,
         on_error: Callable[[Exception], None] | None = None,
+        run_on_owner: Callable[[Callable[[], None]], object] | None = None,
     ) -> None:
         self.store = store
         self.draft_id = draft_id
         self.delay = delay
         self.on_error = on_error
+        self.run_on_owner = run_on_owner
+        #: A state changed since the last snapshot, not snapshot yet (a slow one).
+        self._deferred: WizardState | None = None
+        self._snapshot_took = 0.0
         self.last_error: Exception | None = None
         self._lock = threading.Lock()
         self._write_lock = threading.Lock()
@@ -497,6 +507,7 @@ class Autosaver:
         with self._lock:
             self._closed = self._stopped = True
             self._pending = None
+            self._deferred = None
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
@@ -504,11 +515,22 @@ class Autosaver:
     @property
     def pending(self) -> bool:
         with self._lock:
-            return self._pending is not None
+            return self._pending is not None or self._deferred is not None
 
     def note_change(self, state: WizardState) -> None:
+        with self._lock:
+            if (
+                self.run_on_owner is not None
+                and self._timer is not None
+                and self._snapshot_took > SLOW_SNAPSHOT
+            ):
+                self._deferred = state  # snapshot when the write is due (_fire)
+                return
+        start = time.perf_counter()
         dump = self._dumps.dump(state)
         with self._lock:
+            self._snapshot_took = time.perf_counter() - start
+            self._deferred = None
             self._seq += 1
             self._pending = dump
             if self._timer is None and not self._closed:
@@ -516,12 +538,25 @@ class Autosaver:
                 self._timer.daemon = True
                 self._timer.start()
 
+    def _take_deferred(self) -> None:
+        """Snapshot the state whose snapshot was put off (on the caller's thread)."""
+        with self._lock:
+            state, self._deferred = self._deferred, None
+        if state is None:
+            return
+        dump = self._dumps.dump(state)
+        with self._lock:
+            self._seq += 1
+            self._pending = dump
+
     def flush(self) -> None:
-        """Write the newest pending snapshot now (no-op when nothing is pending)."""
+        """Write the newest pending snapshot now (no-op when nothing is pending); on the
+        thread that calls :meth:`note_change`."""
         with self._lock:
             if self._timer is not None:
                 self._timer.cancel()
                 self._timer = None
+        self._take_deferred()
         self._write_pending()
 
     def mark_saved(self, state: WizardState) -> None:
@@ -532,6 +567,7 @@ class Autosaver:
                     self._timer.cancel()
                     self._timer = None
                 self._pending = None
+                self._deferred = None
                 self._seq += 1
                 seq = self._seq
             self.store.mark_saved(self.draft_id, state)
@@ -546,6 +582,11 @@ class Autosaver:
     def _fire(self) -> None:
         with self._lock:
             self._timer = None
+            deferred = self._deferred is not None
+        if deferred and self.run_on_owner is not None:
+            # An owner that has stopped raises: its flush() took the state.
+            with contextlib.suppress(Exception):
+                self.run_on_owner(self._take_deferred)
         self._write_pending()
 
     def _write_pending(self) -> None:
@@ -567,6 +608,10 @@ class Autosaver:
                 return
             self._written_seq = seq
             self.last_error = None
+
+
+#: A snapshot slower than this (seconds) is taken once per write, not on every change.
+SLOW_SNAPSHOT = 0.01
 
 
 class _StateDumps:

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+import taskwizard.drafts
 from taskwizard.drafts import PATCH_FROM, Autosaver, DraftError, DraftStore, remember_opened
 from taskwizard.editing import open_file, state_for_config
 from taskwizard.state import WizardState, state_to_json
@@ -181,3 +182,55 @@ def test_a_small_config_is_kept_whole_as_before(tmp_path: Path) -> None:
     record = draft_record(store, draft_id)
     assert record["format"] == 1  # nothing by reference: the config changed, the task is new
     assert len(record["state"]["config"]["task-templates"]) == PATCH_FROM - 1
+
+
+def test_a_slow_snapshot_is_taken_once_per_write_on_the_owners_thread(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A big config's snapshot (30-40 ms) is put off while a write is due, then taken on
+    the owner's thread (``run_on_owner``) when it is; every change still reaches the draft."""
+    import threading
+
+    state = session(write_config(tmp_path))
+    store = DraftStore()
+    draft_id = store.create(state)
+    calls: list[str] = []
+    owner = threading.get_ident()
+
+    def run_on_owner(fn: Any) -> None:  # as call_from_thread: fn on the owner's thread
+        calls.append(threading.current_thread().name)
+        done = threading.Event()
+        queue.append((fn, done))
+        done.wait(5)
+
+    queue: list[tuple[Any, threading.Event]] = []
+    saver = Autosaver(store, draft_id, delay=0.3, run_on_owner=run_on_owner)
+    monkeypatch.setattr(taskwizard.drafts, "SLOW_SNAPSHOT", -1.0)  # every snapshot is slow
+    state.set("config", ("task-templates", 5, "slug"), "first")
+    saver.note_change(state)  # no write scheduled yet: snapshot now
+    taken = saver._pending
+    for value in ("s", "sl", "slu", "slug-typed"):
+        state.set("config", ("task-templates", 5, "slug"), value)
+        saver.note_change(state)  # a write is due: put off
+        assert saver._pending is taken and saver.pending
+    import time
+
+    deadline = time.monotonic() + 5
+    while not queue and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert queue, "the write never asked for the snapshot"
+    fn, done = queue.pop()
+    assert threading.get_ident() == owner
+    fn()  # the owner runs it
+    done.set()
+    deadline = time.monotonic() + 5
+    while saver.pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert DraftStore().load(draft_id).config["task-templates"][5]["slug"] == "slug-typed"
+    assert len(calls) == 1
+    state.set("config", ("task-templates", 5, "slug"), "after")
+    saver.note_change(state)  # no write due: snapshot at once
+    state.set("config", ("task-templates", 5, "slug"), "flushed")
+    saver.note_change(state)  # put off…
+    saver.close()  # …and taken by the flush
+    assert DraftStore().load(draft_id).config["task-templates"][5]["slug"] == "flushed"

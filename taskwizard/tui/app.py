@@ -186,7 +186,12 @@ class TaskWizardApp(App[None]):
         if self._autosaver is not None:
             self._autosaver.close()
         self.draft_id = draft_id
-        self._autosaver = Autosaver(self.drafts, draft_id, on_error=self._draft_error_any_thread)
+        self._autosaver = Autosaver(
+            self.drafts,
+            draft_id,
+            on_error=self._draft_error_any_thread,
+            run_on_owner=self.call_from_thread,  # a slow snapshot, taken when the write is due
+        )
 
     def _draft_error_any_thread(self, exc: Exception) -> None:
         """The autosaver's error hook: its timer thread, or this thread (a flush)."""
