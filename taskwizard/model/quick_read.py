@@ -8,8 +8,9 @@ It answers only where it reads exactly what the full read (``yamlio.load_yaml_te
 for the full read, as without it:
 
 - a text the full read composes with PyYAML's pure-Python parser (a tab, a byte-order mark,
-  ``?``, ``|#``; see ``yamlio._PURE_ONLY``), or that it refuses before parsing (control
-  characters), or that libyaml cannot parse;
+  ``?``, ``|#``; see ``yamlio._PURE_ONLY``), or that libyaml cannot parse (control
+  characters among others: the full read refuses those too, so the picker's full read
+  overrules whatever the quick look said);
 - more than one document, a top level that is not a mapping, no ``task-templates:`` key or
   one that is not a list, a merge key (``<<``) at the top or in a template, a key given twice
   where it matters (``task-templates``, ``slug``, ``title``, ``template``);
@@ -28,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from taskwizard.model.yamlio import _NON_PRINTABLE, STR_TAG, needs_pure_parser
+from taskwizard.model.yamlio import STR_TAG, needs_pure_parser
 
 __all__ = ["template_summaries"]
 
@@ -47,7 +48,7 @@ def template_summaries(text: str) -> list[tuple[str, str, str]] | None:
     loader_class = getattr(yaml, "CSafeLoader", None)
     if loader_class is None or text.startswith("\ufeff"):
         return None
-    if needs_pure_parser(text) or _NON_PRINTABLE.search(text):
+    if needs_pure_parser(text):  # PyYAML's own parser would read it (see the module)
         return None
     loader = loader_class(text)
     try:
