@@ -9,8 +9,9 @@ output contains a marker text of the screen. Measured:
   figure the <= 1.3x target is about;
 - `taskwizard edit` of a config just under the 5 MiB limit (about 30,000 templates):
   its first frame (marker: "Reading", the dialog drawn while the file is read on a
-  worker thread), the <= 1 s target, and the template picker (marker: its question),
-  drawn when the read is done;
+  worker thread), and the template picker (marker: its question), the <= 1 s target,
+  drawn from a quick look at the file while it is read in full (``bench_big_edit.py``
+  times what follows);
 - `taskwizard new` with its whole first step drawn, in an 80x50 terminal where
   every field is on screen (marker: the last field, Sample dataset URL; <= 1.3x
   the hello-world is issue 15's target).
