@@ -183,3 +183,28 @@ def test_random_edits_in_a_row_always_match_checking_whole(
         else:
             entries[i] = copy.deepcopy(rng.choice(ODD_ENTRIES))
         assert validate_config(config) == whole(config, monkeypatch)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        lambda e: e.__setitem__("title", 1),  # text -> a number that looks the same
+        lambda e: e.__setitem__("slug", None),
+        lambda e: e["tags"].__setitem__(0, ["Prediction"]),  # in place, one level down
+        lambda e: e["tags"].append(True),
+        lambda e: e.__setitem__(1, "a key that is not text"),
+        lambda e: e.__setitem__("description", dt.date(2021, 1, 1)),
+    ],
+)
+def test_a_text_only_entry_compared_by_its_copy_sees_every_change(
+    change: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Entries of text only are compared with a copy (``==``, cheaper than their bytes):
+    text equals only text, so a change of type is seen too."""
+    config = big_config([])
+    config["task-templates"][40]["title"] = "1"
+    validate_config(config)
+    assert check_config._ENTRY_MEMO._entries[40].text_copy is not None
+    change(config["task-templates"][40])
+    assert validate_config(config) == whole(config, monkeypatch)
+    validate_config(config)  # and back to a memo hit

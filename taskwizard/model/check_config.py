@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import bisect
+import copy
 import marshal
 import threading
 from collections.abc import Mapping, Sequence
@@ -101,6 +102,10 @@ class _EntryChecks:
     #: The sanitised slug, for the duplicate and deprecated checks; "" for none.
     clean_slug: str
     slug: str | None
+    #: A copy of the entry when it holds only text, null, lists and mappings with text keys:
+    #: ``==`` with such a copy is as exact as the bytes (text equals only text, None only
+    #: None) and a third of their cost. None for any other entry.
+    text_copy: Any = None
 
 
 class _EntryMemo:
@@ -130,6 +135,9 @@ class _EntryMemo:
             old = self._entries
             new: list[_EntryChecks] = []
             for i, entry in enumerate(templates):
+                if i < len(old) and old[i].text_copy is not None and entry == old[i].text_copy:
+                    new.append(old[i])
+                    continue
                 try:
                     fingerprint: bytes | None = marshal.dumps(entry, 2)  # 2: no references
                 except ValueError:  # a date, or a structure deeper than marshal goes
@@ -182,10 +190,23 @@ def _check_entry(entry: Any, i: int, fingerprint: bytes | None) -> _EntryChecks:
     if not isinstance(entry, Mapping):
         return _EntryChecks(fingerprint, schema, [], "", None)
     checks = _check_one_entry(entry, epath)
+    text_copy = copy.deepcopy(entry) if _text_only(entry) else None
     slug = entry.get("slug")
     if not isinstance(slug, str):
-        return _EntryChecks(fingerprint, schema, checks, "", None)
-    return _EntryChecks(fingerprint, schema, checks, sanitise_slug(slug), slug)
+        return _EntryChecks(fingerprint, schema, checks, "", None, text_copy)
+    return _EntryChecks(fingerprint, schema, checks, sanitise_slug(slug), slug, text_copy)
+
+
+def _text_only(value: Any) -> bool:
+    """Only text, null, lists and mappings with text keys (exactly those types) inside."""
+    kind = type(value)
+    if kind is str or value is None:
+        return True
+    if kind is list:
+        return all(_text_only(item) for item in value)
+    if kind is dict:
+        return all(type(k) is str and _text_only(v) for k, v in value.items())
+    return False
 
 
 def _validate_by_entry(
