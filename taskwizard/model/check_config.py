@@ -190,6 +190,8 @@ def _check_entry(entry: Any, i: int, fingerprint: bytes | None) -> _EntryChecks:
     if not isinstance(entry, Mapping):
         return _EntryChecks(fingerprint, schema, [], "", None)
     checks = _check_one_entry(entry, epath)
+    # Its containers copied, its strings shared (immutable): == then finds most of them
+    # identical without comparing their characters.
     text_copy = copy.deepcopy(entry) if _text_only(entry) else None
     slug = entry.get("slug")
     if not isinstance(slug, str):
@@ -200,13 +202,16 @@ def _check_entry(entry: Any, i: int, fingerprint: bytes | None) -> _EntryChecks:
 def _text_only(value: Any) -> bool:
     """Only text, null, lists and mappings with text keys (exactly those types) inside."""
     kind = type(value)
-    if kind is str or value is None:
+    if kind is dict:
+        for key, item in value.items():
+            if type(key) is not str:
+                return False
+            if type(item) is not str and item is not None and not _text_only(item):
+                return False
         return True
     if kind is list:
-        return all(_text_only(item) for item in value)
-    if kind is dict:
-        return all(type(k) is str and _text_only(v) for k, v in value.items())
-    return False
+        return all(type(item) is str or item is None or _text_only(item) for item in value)
+    return kind is str or value is None
 
 
 def _validate_by_entry(
