@@ -15,7 +15,8 @@ from tui_helpers import SIZE, settle
 
 import taskwizard.editing
 import taskwizard.tui.dialogs.reading
-from taskwizard.editing import RAW_DOC_PREFIX, CannotOpen, OpenedFile, QuickRead
+from taskwizard.editing import CannotOpen, OpenedFile, QuickRead
+from taskwizard.state import RAW_DOC_PREFIX
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
 from taskwizard.tui.screens.home import HomeScreen
