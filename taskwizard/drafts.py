@@ -8,7 +8,9 @@ One draft per wizard session, ``<id>.json`` in :func:`paths.drafts_dir`::
 
 Files are small, human-readable and written atomically, so ``kill -9`` at any
 moment leaves the previous or the new draft, never half of one. The wizard
-state holds no secrets, so neither do drafts.
+state holds no secrets, so neither do drafts. A document unchanged from its file is
+kept as the file's path and SHA-256 (format 2, ``from_files``); a big config changed
+in a few templates as those templates over its file (format 3, ``config_patch``).
 
 A draft that cannot be used (truncated, not JSON, a newer format, a state
 that does not validate) is moved to :func:`paths.corrupt_drafts_dir` and
