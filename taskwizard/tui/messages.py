@@ -37,9 +37,11 @@ def deliver_now(origin: DOMNode, event: StateEdited) -> None:
 
     event.now = True
     for node in origin.ancestors:
-        handler = getattr(node, "on_state_edited", None)
-        if callable(handler):
-            handler(event)
+        # As Textual dispatches: the handler of each class in the node's MRO that has one.
+        for cls in type(node).__mro__:
+            handler = cls.__dict__.get("on_state_edited")
+            if callable(handler):
+                handler(node, event)
         if isinstance(node, Screen):
             break
 
