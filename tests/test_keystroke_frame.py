@@ -233,3 +233,34 @@ async def test_the_indicators_settle_once_after_the_last_key_typed(
         await until(lambda: screen.indicators_settled)
         assert settled == ["['retina-pod']"]  # ...once, for the state after the last key
         assert "✓" in mark(app, "pods")
+
+
+async def test_an_action_writes_what_was_typed_before_it_decides_and_nothing_else(
+    tmp_path: Path,
+) -> None:
+    app = edit_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await on_pods(pilot, app)
+        screen = wizard(app)
+        pods = field(app, "field-pods")
+        writes: list[int] = []
+        original = pods._write
+
+        def write() -> None:
+            writes.append(1)
+            original()
+
+        pods._write = write  # type: ignore[method-assign]
+        screen.flush_validation()  # nothing typed since the last write: nothing written
+        assert writes == []
+        # A key's effect is in the editor; its Changed message has not been handled yet.
+        editor.insert_text_at_cursor("/")
+        screen.flush_validation()
+        assert writes == [1]
+        assert app.state.task["pods"]["identifiers"] == ["retina-pod/"]
+        assert screen.errors_here() == 1
+        assert "Next is unavailable" in status_text(app)
+        assert screen.check_action("next", ()) is None
+        await settle(pilot)  # the Changed message, when it comes, finds it written
+        assert app.state.task["pods"]["identifiers"] == ["retina-pod/"]
+        assert "Next is unavailable" in status_text(app)

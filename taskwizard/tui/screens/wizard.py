@@ -408,8 +408,8 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             if focused is None
             else next((n for n in focused.ancestors_with_self if isinstance(n, Field)), None)
         )
-        if field is not None and field.is_attached:
-            field.write_now()
+        if field is not None:
+            field.write_pending()
         if self._stale:
             self.revalidate()
         elif self._settle_due is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widget import Widget
@@ -178,6 +179,8 @@ class Field(TaskWizardNode, Vertical):
         self._completed = False
         #: Set while :meth:`write_now` runs: the edit is delivered in the same call.
         self._deliver_now = False
+        #: The editor's contents when last written (or mounted): see write_pending.
+        self._seen_editor: object = None
         #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
         #: string fields of the task by default; others when the catalog says templatable.
         self.templatable = (
@@ -405,9 +408,42 @@ class Field(TaskWizardNode, Vertical):
         """Write the editor's value, and have the step and screen see it in this call."""
         self._deliver_now = True
         try:
-            self._write()
+            self._write_from_editor()
         finally:
             self._deliver_now = False
+
+    def write_pending(self) -> None:
+        """Write, in this call, what was typed into the editor and is not written yet
+        (its Changed message still on the way): before Next or Save decide. A field
+        whose editor did not change since its last write is left alone (a write of
+        an unchanged value is not always nothing: see YamlValueField)."""
+        if self.is_attached and self._editor_state() != self._seen_editor:
+            self.write_now()
+
+    def on_mount(self) -> None:
+        self._seen_editor = self._editor_state()
+
+    def _editor_state(self) -> object:
+        """What the editor holds, to tell whether it changed since the last write."""
+        try:
+            editor = self.query_one("#editor")
+        except NoMatches:
+            return None
+        if isinstance(editor, Input | Select):
+            return editor.value
+        from textual.widgets import Checkbox, SelectionList, TextArea
+
+        if isinstance(editor, TextArea):
+            return editor.text
+        if isinstance(editor, Checkbox):
+            return editor.value
+        if isinstance(editor, SelectionList):
+            return tuple(editor.selected)
+        return None  # nothing typed into (a button, rows of their own)
+
+    def _write_from_editor(self) -> None:
+        self._seen_editor = self._editor_state()
+        self._write()
 
     def post_edit(self, event: StateEdited) -> None:
         """Tell the step and the screen about an edit: in this call under :meth:`write_now`."""
@@ -418,23 +454,23 @@ class Field(TaskWizardNode, Vertical):
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     # ------------------------------------------------------------ problems
     def owns(self, problem_path: DocPath) -> bool:
