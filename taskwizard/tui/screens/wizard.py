@@ -28,6 +28,7 @@ from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
+from taskwizard.tui.widgets.fields import Field
 from taskwizard.tui.widgets.quiet import (
     QuietFooter,
     QuietOptionList,

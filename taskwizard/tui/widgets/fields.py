@@ -324,6 +324,7 @@ class Field(TaskWizardNode, Vertical):
                 await self.mount(editor, after=self.query_one(".field--label"))
             except MountError:
                 return  # being removed
+        self._seen_editor = self._editor_state()  # the real editor's, nothing typed yet
         # Focus lost on the way (None) was on the stand-in, too.
         if had_focus or self.screen.focused is None:
             focus_now(editor)
