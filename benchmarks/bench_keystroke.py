@@ -175,6 +175,9 @@ class Probe:
     #: the baseline's Input.Changed handler.
     marks: list[tuple[float, float, str]] = field(default_factory=list)
     frames: list[float] = field(default_factory=list)
+    #: end stamps of the wizard's settle_indicators (the step list, status line, title
+    #: and footer following the typing); None for the baseline, which has none.
+    settles: list[float] | None = None
     #: (start, end) of each Screen._refresh_layout (a full layout of the screen)
     layouts: list[tuple[float, float]] = field(default_factory=list)
     watched: Callable[[], str] = lambda: ""
@@ -187,9 +190,10 @@ class Results:
     inside_ms: list[float] = field(default_factory=list)
     layout_calls: list[int] = field(default_factory=list)
     layout_ms: list[float] = field(default_factory=list)
+    settled_ms: list[float] = field(default_factory=list)
 
     def extend(self, other: Results) -> None:
-        for name in ("frame_ms", "mark_ms", "inside_ms", "layout_calls", "layout_ms"):
+        for name in ("frame_ms", "mark_ms", "inside_ms", "layout_calls", "layout_ms", "settled_ms"):
             getattr(self, name).extend(getattr(other, name))
 
 
@@ -270,6 +274,22 @@ async def timed_key(
     # The key's effect is complete at the frame after the mark; when the mark changed
     # nothing on screen, at the mark itself (its work still counts).
     frame = next((t for t in probe.frames if t > mark), mark)
+    if probe.settles is not None:
+        # The indicators away from the field follow the typing once it pauses: the
+        # frame composed after they settled (or the settling itself when it changed
+        # nothing on screen). Waited for after every key, so it is the figure of a
+        # key typed on its own (typing on, they settle once after the last key).
+        settles = probe.settles
+        while (settle := next((t for t in settles if t > start), None)) is None:
+            if time.perf_counter() - start > 15:
+                raise TimeoutError(f"the indicators did not settle after {name!r}")
+            await asyncio.sleep(POLL)
+        while not (probe.frames and probe.frames[-1] > settle):
+            if time.perf_counter() - settle > NO_FRAME:
+                break
+            await asyncio.sleep(POLL)
+        settled = next((t for t in probe.frames if t > settle), settle)
+        result.settled_ms.append((settled - start) * 1000)
     result.frame_ms.append((frame - start) * 1000)
     result.mark_ms.append((mark - start) * 1000)
     during = [(s, e) for s, e, _ in probe.marks[seen:] if s < frame]
@@ -353,13 +373,21 @@ async def run_wizard(
         assert app.state.entry.get("slug") == "template-1"
 
         original_revalidate = screen.revalidate
+        original_settle = screen.settle_indicators
+        probe.settles = []
 
-        def revalidate() -> None:
+        def revalidate(*, settle: bool = True) -> None:
             start = time.perf_counter()
-            original_revalidate()
+            original_revalidate(settle=settle)
             probe.marks.append((start, time.perf_counter(), probe.watched()))
 
+        def settle_indicators() -> None:
+            original_settle()
+            assert probe.settles is not None
+            probe.settles.append(time.perf_counter())
+
         screen.revalidate = revalidate  # type: ignore[method-assign]
+        screen.settle_indicators = settle_indicators  # type: ignore[method-assign]
         hook(app, screen, probe)
 
         def find(scenario: Scenario) -> Widget:
@@ -438,6 +466,8 @@ def line(result: Results, baseline: Results | None) -> str:
 def report(
     baseline: Results, wizard: dict[str, Results], profiler: cProfile.Profile | None
 ) -> None:
+    from taskwizard.tui.screens.wizard import SETTLE_DELAY
+
     print(
         f"machine: {platform.platform()}, {os.cpu_count()} cores, "
         f"Python {platform.python_version()}, load average {os.getloadavg()[0]:.2f}"
@@ -453,6 +483,14 @@ def report(
     for name, result in wizard.items():
         print(f"\n{name} (n={len(result.frame_ms)})")
         print(f"  {line(result, baseline)}")
+        if result.settled_ms:
+            print(
+                "  key -> indicators settled: "
+                f"median {statistics.median(result.settled_ms):.1f}"
+                f" p95 {p95(result.settled_ms):.1f} ms"
+                " (step list, status line, title, footer; they follow the typing"
+                f" {SETTLE_DELAY * 1000:.0f} ms after the last key)"
+            )
         print(
             f"  inside revalidate(): median {statistics.median(result.inside_ms):.1f} ms;"
             f" layouts per key: {statistics.mean(result.layout_calls):.1f},"

@@ -151,18 +151,19 @@ class WizardState:
 
     # ------------------------------------------------------------- deciding
     def config_problems(self) -> list[Problem]:
-        from taskwizard.model.validate import validate_config
+        # The last result while the config is unchanged (a keystroke in the task YAML).
+        from taskwizard.model.validate import validate_config_reusing
 
         if self.task_only:
             return []
-        return validate_config(self.config)
+        return validate_config_reusing(self.config)
 
     def task_problems(self) -> list[Problem]:
-        from taskwizard.model.validate import validate_task
+        from taskwizard.model.validate import validate_task_reusing
 
         if self.config_only:
             return []
-        return validate_task(self.task)
+        return validate_task_reusing(self.task)
 
     def file_problems(self) -> list[Problem]:
         """The files the config names that exist before saving: model code and weights.

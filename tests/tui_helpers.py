@@ -13,7 +13,7 @@ from textual.widgets import Input, TextArea
 from textual.widgets._footer import FooterKey
 
 from taskwizard.tui.app import TaskWizardApp
-from taskwizard.tui.screens.wizard import WizardScreen
+from taskwizard.tui.screens.wizard import SETTLE_DELAY, WizardScreen
 from taskwizard.tui.widgets.fields import Field
 
 SIZE = (100, 30)
@@ -60,7 +60,15 @@ def wizard(app: App[Any]) -> WizardScreen:
 
 
 async def settle(pilot: Pilot[Any], rounds: int = 3) -> None:
+    """Let the app go idle; on the wizard, until the indicators have settled too (the
+    step list, status line and footer follow the typing SETTLE_DELAY after the last key)."""
     for _ in range(rounds):
+        await pilot.pause()
+    screen = pilot.app.screen
+    for _ in range(20):
+        if not isinstance(screen, WizardScreen) or screen.indicators_settled:
+            return
+        await pilot.pause(SETTLE_DELAY / 2)
         await pilot.pause()
 
 

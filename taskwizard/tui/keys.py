@@ -26,6 +26,8 @@ from textual.dom import NoScreen
 from textual.widgets import Input
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable
+
     from textual.app import App
     from textual.widget import Widget
 
@@ -47,6 +49,20 @@ def focus_now(widget: Widget) -> None:
         return
     if screen.focused is not widget:
         widget.focus()  # not focusable just yet (being mounted): Textual's own way
+
+
+def keys_waiting(widget: Widget) -> bool:
+    """Whether keys typed after the one being handled wait, read by the app but not
+    handled yet (in the app's queue or ``widget``'s): work done once per burst waits.
+
+    The queues hold other messages too (a TextArea tells the app its selection
+    changed): only keys and pastes count. Textual's queue has no public way to look.
+    """
+    for pump in (widget.app, widget):
+        queued: Iterable[object] = pump._message_queue.values
+        if any(isinstance(message, events.Key | events.Paste) for message in queued):
+            return True
+    return False
 
 
 def own_binding_keys(widget: Widget) -> set[str]:

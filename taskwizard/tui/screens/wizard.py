@@ -7,6 +7,7 @@ of truth — and tells each step, the step list, the preview and the footer.
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -27,6 +28,7 @@ from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
+from taskwizard.tui.widgets.fields import Field
 from taskwizard.tui.widgets.quiet import (
     QuietFooter,
     QuietOptionList,
@@ -48,6 +50,9 @@ if TYPE_CHECKING:
 
 #: Which document the preview shows on each step.
 
+
+#: How long after the last edit the indicators away from the field settle (revalidate).
+SETTLE_DELAY = 0.1
 
 #: From this width the YAML preview is shown beside the form (by default, and with F2).
 PREVIEW_BESIDE_WIDTH = 110
@@ -83,6 +88,11 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         #: Next/Save pressed while the validators were still loading: run once they are.
         self._typed_ahead: list[str] = []
         self._revalidate_pending = False
+        #: An edit not validated yet (set by each edit, cleared by revalidate).
+        self._stale = False
+        #: When the indicators are due to settle (monotonic), None when settled.
+        self._settle_due: float | None = None
+        self._settle_timer: Timer | None = None
         self._step_marks: list[tuple[str, str]] = []
         self._texts: dict[str, str] = {}
         self._binding_gates: tuple[object, ...] = ()
@@ -126,6 +136,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
 
     def restart(self) -> None:
         """Show a new session (app.state was replaced): forget what was shown before."""
+        self._settle_due = None
         self._step_marks = []
         self._texts = {}
         self._binding_gates = ()
@@ -318,9 +329,21 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         for action in queued:
             self.call_after_refresh(self.run_action, action)
 
-    def revalidate(self) -> None:
+    def revalidate(self, *, settle: bool = True) -> None:
+        """Validate the state; show the step's problems and the indicators around it.
+
+        ``settle=False`` (an edit): the fields' problem lines change now, in the frame
+        that shows the keystroke; the indicators away from the field (the step list's
+        marks, the status line, the title, Next and Save in the footer) follow
+        SETTLE_DELAY after the last edit, in one frame of their own. Repainted in the
+        key's frame, they made Textual compose the box that bounds them all, nearly
+        the whole screen, on each key that made or fixed an error. ``self.problems``
+        is always up to date, and every action that decides on it settles first
+        (:meth:`flush_validation`).
+        """
         if not self._ready:
             return  # _validators_ready validates once the validators are imported
+        self._stale = False
         state = self.tw_app.state
         state.sync_template_path()  # a new template's file name follows its slug
         problems: list[tuple[DocName, Problem]] = []
@@ -344,14 +367,65 @@ class WizardScreen(TaskWizardNode, Screen[None]):
                 )
             )
         self.problems = problems
-        self._update_step_list()
         view = self.step_view
         if view is not None:
             mine = [(d, p) for d, p in problems if self._step_of(d, p.path) == self.step_id]
             view.show_problems(mine, set(state.touched))
+        self._update_preview()
+        if settle:
+            self.settle_indicators()
+        else:
+            self._settle_later()
+
+    def _settle_later(self) -> None:
+        """Settle the indicators SETTLE_DELAY after the last edit (one timer, not one per key)."""
+        self._settle_due = time.monotonic() + SETTLE_DELAY
+        if self._settle_timer is None:
+            self._settle_timer = self.set_timer(SETTLE_DELAY, self._settle_when_due)
+
+    def _settle_when_due(self) -> None:
+        self._settle_timer = None
+        if self._settle_due is None:
+            return  # settled meanwhile (an action flushed)
+        wait = self._settle_due - time.monotonic()
+        if wait > 0.001:
+            self._settle_timer = self.set_timer(wait, self._settle_when_due)  # typed since
+            return
+        self.settle_indicators()
+
+    @property
+    def indicators_settled(self) -> bool:
+        return self._settle_due is None and not self._stale
+
+    def flush_validation(self) -> None:
+        """Bring validation and the indicators up to date now: before any action decides.
+
+        The focused field writes its editor's value first: a key typed right before
+        Ctrl+N is in the editor already, but its Changed message may still be on its way.
+        """
+        focused = self.focused
+        field = (
+            None
+            if focused is None
+            else next((n for n in focused.ancestors_with_self if isinstance(n, Field)), None)
+        )
+        if field is not None:
+            field.write_pending()
+        if self._stale:
+            self.revalidate()
+        elif self._settle_due is not None:
+            self.settle_indicators()
+
+    def settle_indicators(self) -> None:
+        """Show the step list's marks, the status line, the title and the footer's
+        Next and Save for the problems validated last."""
+        self._settle_due = None
+        if self._settle_timer is not None:
+            self._settle_timer.stop()
+            self._settle_timer = None
+        self._update_step_list()
         self._update_status()
         self._update_title()
-        self._update_preview()
         gates = (self._ready, self.errors_here() > 0, self.total_errors() > 0, self.step_id)
         if gates != self._binding_gates:
             # Next/Save greyed or not: the footer is redrawn only when that changes.
@@ -502,9 +576,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         body.update(Syntax(text, "yaml", theme="ansi_dark", line_numbers=True, word_wrap=False))
 
     # ----------------------------------------------------------- events
-    @on(StateEdited)
-    def _state_edited(self, event: StateEdited) -> None:
-        raw_step = self._raw_editor_step()
+    def on_state_edited(self, event: StateEdited) -> None:
+        # No query for the raw editor per keystroke: it is on screen only in raw mode.
+        raw_step = self._raw_editor_step() if self.raw_mode else None
         if (
             raw_step is not None
             and raw_step.startswith(RAW_DOC_PREFIX)
@@ -518,7 +592,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             self.step_view.refresh(recompose=True)
             self.call_after_refresh(self.revalidate)
         else:
-            self._schedule_revalidate()
+            self._schedule_revalidate(now=event.now)
         self.tw_app.autosave()
 
     def _raw_editor_step(self) -> str | None:
@@ -530,13 +604,22 @@ class WizardScreen(TaskWizardNode, Screen[None]):
 
         return editors.first(RawYamlEditor).step_id
 
-    def _schedule_revalidate(self) -> None:
+    def _schedule_revalidate(self, *, now: bool = False) -> None:
         """Validate once per burst of keystrokes: edits that queue up while one
         validation runs are validated together after the next refresh, so a key
-        typed right after Tab is not kept waiting behind one validation per character."""
-        if not self._revalidate_pending:
+        typed right after Tab is not kept waiting behind one validation per character.
+
+        ``now``: the edit came from the editor's own key handler (messages.deliver_now);
+        with no key waiting, validate in this call, before the frame with the character."""
+        from taskwizard.tui.keys import keys_waiting
+
+        self._stale = True
+        waiting = keys_waiting(self)
+        if now and not waiting:
+            self._revalidate_now()
+        elif not self._revalidate_pending:
             self._revalidate_pending = True
-            if self.app._message_queue.empty():
+            if not waiting:
                 # No key waiting behind this one: validate now, so the frame that shows
                 # the character also shows its problem line (one frame per key, not two).
                 self.call_next(self._revalidate_now)
@@ -545,7 +628,8 @@ class WizardScreen(TaskWizardNode, Screen[None]):
 
     def _revalidate_now(self) -> None:
         self._revalidate_pending = False
-        self.revalidate()
+        if self._stale:  # not validated since the edit (by a key delivered now, a step change)
+            self.revalidate(settle=False)
 
     @on(JumpTo)
     def _jump(self, event: JumpTo) -> None:
@@ -599,6 +683,10 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action in ("next", "save") and not self._ready:
             return True  # typed ahead while the validators load: queued (_queue_until_ready)
+        if action in ("next", "save"):
+            # Decided on the validation of every key typed so far, and shown: a Next
+            # refused right after a key that made an error says why on the status line.
+            self.flush_validation()
         if action == "next":
             return None if self.errors_here() or self.step_id == STEP_IDS[-1] else True
         if action == "save":
@@ -616,6 +704,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def action_next(self) -> None:
         if self._queue_until_ready("next"):
             return
+        self.flush_validation()
         if self.errors_here():
             self.tw_app.state.touch_all()
             self.revalidate()
@@ -639,6 +728,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def action_first_problem(self) -> None:
         """F8: the next problem, errors first (this step's first), then warnings; pressed
         again it goes on to the one after, so every problem is reached in turn."""
+        self.flush_validation()
         if not self.problems:
             self.notify("No problems left.", timeout=3)
             return
@@ -722,6 +812,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def action_save(self) -> None:
         if self._queue_until_ready("save"):
             return
+        self.flush_validation()
         if self.total_errors():
             self.tw_app.state.touch_all()
             self.revalidate()

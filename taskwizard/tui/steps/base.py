@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, ClassVar, Self
 
 from textual.app import ComposeResult
 from textual.containers import VerticalScroll
+from textual.css.query import NoMatches
 from textual.widget import Widget
 from textual.widgets import Static
 
@@ -72,7 +73,9 @@ class StepView(TaskWizardNode, VerticalScroll):
         return self
 
     def fields(self) -> list[Field]:
-        return list(self.query(Field))
+        # A walk, not a query: no selector to match on every node (0.03 ms, not 0.7 ms
+        # on the Algorithms step, once or more per keystroke). Same order as a query.
+        return list(self.walk_children(Field))
 
     def reload(self) -> None:
         """Show the state's values again (after a raw YAML edit or a resume)."""
@@ -103,8 +106,10 @@ class StepView(TaskWizardNode, VerticalScroll):
         for field in fields:
             shown = by_field[id(field)] if (field.key in visible or "*" in visible) else []
             field.show_problems(shown)
-        others = self.query("#step-other-problems").results(Static)
-        other = next(others, None)
+        try:  # a child: looked up by id, not by a query over the whole step
+            other = self.get_child_by_id("step-other-problems", Static)
+        except NoMatches:
+            other = None
         if other is None:
             return  # mid-recompose (a model added or removed): validated again after it
         text = ""

@@ -156,7 +156,9 @@ class YamlValueField(Field):
         return dump_yaml(value).rstrip("\n")
 
     def _make_editor(self) -> Widget:
-        area = TextArea(str(self.shown_value()), id="editor")
+        from taskwizard.tui.widgets.editors import FieldTextArea
+
+        area = FieldTextArea(str(self.shown_value()), id="editor")
         area.show_line_numbers = False
         area.indent_width = 2
         return area
@@ -183,7 +185,7 @@ class YamlValueField(Field):
             self.show_problems([])
             return
         state.set(self.doc, self.path, value)
-        self.post_message(StateEdited(self.doc, self.path))
+        self.post_edit(StateEdited(self.doc, self.path))
 
     def show_problems(self, problems: Sequence[Problem]) -> None:
         if self._parse_problem is not None:

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.reactive import Reactive
 from textual.widget import Widget
@@ -22,7 +23,7 @@ from taskwizard.model.placeholders import is_placeholder, placeholder_name
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import DocName, field_key
 from taskwizard.tui.app_node import TaskWizardNode
-from taskwizard.tui.messages import StateEdited
+from taskwizard.tui.messages import StateEdited, deliver_now
 from taskwizard.tui.widgets.quiet import hold_height, release_height, update_static
 
 if TYPE_CHECKING:
@@ -84,6 +85,35 @@ class FieldInput(Input):
     """
 
     virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
+
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input is self and write_field_now(self):
+            event.stop()
+
+
+class FieldSelect(Select[str]):
+    def on_select_changed(self, event: Select.Changed) -> None:
+        if event.select is self and write_field_now(self):
+            event.stop()
+
+
+def write_field_now(editor: Widget) -> bool:
+    """Have the field ``editor`` belongs to write its change, and the wizard validate
+    it, in this call: from the editor's own Changed handler, before the editor goes
+    idle and Textual draws the change, so that the same frame shows the field's
+    problem line (see :func:`taskwizard.tui.messages.deliver_now`).
+
+    False (the Changed message goes on to the field as usual) when the editor is not
+    a field's, or when keys typed after this one are waiting: the screen then
+    validates once after the burst, not once per key.
+    """
+    from taskwizard.tui.keys import keys_waiting
+
+    field = editor.parent
+    if not isinstance(field, Field) or keys_waiting(editor):
+        return False
+    field.write_now()
+    return True
 
 
 class Field(TaskWizardNode, Vertical):
@@ -147,6 +177,10 @@ class Field(TaskWizardNode, Vertical):
         self._shown_binding = ""
         #: The real editor replaced a first-frame stand-in (complete_editor): no other.
         self._completed = False
+        #: Set while :meth:`write_now` runs: the edit is delivered in the same call.
+        self._deliver_now = False
+        #: The editor's contents when last written (or mounted): see write_pending.
+        self._seen_editor: object = None
         #: Can hold a ``"{{ name }}"`` placeholder (Ctrl+B binds it to a template variable):
         #: string fields of the task by default; others when the catalog says templatable.
         self.templatable = (
@@ -232,19 +266,19 @@ class Field(TaskWizardNode, Vertical):
             # Bound: the placeholder is shown as text until the field is unbound.
             return FieldInput(str(value), id=editor_id, type="text")
         if self.kind == "text":
-            from textual.widgets import TextArea
+            from taskwizard.tui.widgets.editors import FieldTextArea
 
-            area = TextArea(format_value(value, "str"), id=editor_id, soft_wrap=True)
+            area = FieldTextArea(format_value(value, "str"), id=editor_id, soft_wrap=True)
             area.show_line_numbers = False
             return area
         if self.kind == "bool":
-            from textual.widgets import Checkbox
+            from taskwizard.tui.widgets.editors import FieldCheckbox
 
-            return Checkbox(self.label, bool(value), id=editor_id)
+            return FieldCheckbox(self.label, bool(value), id=editor_id)
         if self.kind == "choice":
             options = [(c, c) for c in self.choices]
             initial = value if value in self.choices else Select.NULL
-            return Select(
+            return FieldSelect(
                 options,
                 value=initial,
                 allow_blank=not self.required or initial is Select.NULL,
@@ -252,10 +286,10 @@ class Field(TaskWizardNode, Vertical):
                 prompt=self.placeholder or "Choose…",
             )
         if self.kind == "multi":
-            from textual.widgets import SelectionList
+            from taskwizard.tui.widgets.editors import FieldSelectionList
 
             selected = set(value) if isinstance(value, list) else set()
-            return SelectionList[str](*[(c, c, c in selected) for c in self.choices], id=editor_id)
+            return FieldSelectionList(*[(c, c, c in selected) for c in self.choices], id=editor_id)
         return FieldInput(
             format_value(value, self.kind),
             placeholder=self.placeholder,
@@ -290,6 +324,7 @@ class Field(TaskWizardNode, Vertical):
                 await self.mount(editor, after=self.query_one(".field--label"))
             except MountError:
                 return  # being removed
+        self._seen_editor = self._editor_state()  # the real editor's, nothing typed yet
         # Focus lost on the way (None) was on the stand-in, too.
         if had_focus or self.screen.focused is None:
             focus_now(editor)
@@ -368,27 +403,75 @@ class Field(TaskWizardNode, Vertical):
             return
         state.set(self.doc, self.path, value)
         self.show_binding()
-        self.post_message(StateEdited(self.doc, self.path))
+        self.post_edit(StateEdited(self.doc, self.path))
+
+    def write_now(self) -> None:
+        """Write the editor's value, and have the step and screen see it in this call."""
+        self._deliver_now = True
+        try:
+            self._write_from_editor()
+        finally:
+            self._deliver_now = False
+
+    def write_pending(self) -> None:
+        """Write, in this call, what was typed into the editor and is not written yet
+        (its Changed message still on the way): before Next or Save decide. A field
+        whose editor did not change since its last write is left alone (a write of
+        an unchanged value is not always nothing: see YamlValueField)."""
+        if self.is_attached and self._editor_state() != self._seen_editor:
+            self.write_now()
+
+    def on_mount(self) -> None:
+        self._seen_editor = self._editor_state()
+
+    def _editor_state(self) -> object:
+        """What the editor holds, to tell whether it changed since the last write."""
+        try:
+            editor = self.query_one("#editor")
+        except NoMatches:
+            return None
+        if isinstance(editor, Input | Select):
+            return editor.value
+        from textual.widgets import Checkbox, SelectionList, TextArea
+
+        if isinstance(editor, TextArea):
+            return editor.text
+        if isinstance(editor, Checkbox):
+            return editor.value
+        if isinstance(editor, SelectionList):
+            return tuple(editor.selected)
+        return None  # nothing typed into (a button, rows of their own)
+
+    def _write_from_editor(self) -> None:
+        self._seen_editor = self._editor_state()
+        self._write()
+
+    def post_edit(self, event: StateEdited) -> None:
+        """Tell the step and the screen about an edit: in this call under :meth:`write_now`."""
+        if self._deliver_now:
+            deliver_now(self, event)
+        else:
+            self.post_message(event)
 
     def on_input_changed(self, event: Input.Changed) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     def on_text_area_changed(self, event: TextArea.Changed) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     def on_checkbox_changed(self, event: Checkbox.Changed) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     def on_select_changed(self, event: Select.Changed) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     def on_selection_list_selected_changed(self, event: SelectionList.SelectedChanged[str]) -> None:
         event.stop()
-        self._write()
+        self._write_from_editor()
 
     # ------------------------------------------------------------ problems
     def owns(self, problem_path: DocPath) -> bool:

@@ -22,7 +22,7 @@ from textual.widgets import Button, Input
 from taskwizard.model.problems import DocPath
 from taskwizard.state import DocName
 from taskwizard.tui.messages import StateEdited
-from taskwizard.tui.widgets.fields import Field
+from taskwizard.tui.widgets.fields import Field, FieldInput
 
 
 def parse_yaml_value(text: str) -> tuple[bool, Any, str]:
@@ -199,7 +199,7 @@ class KeyValueEditor(Field):
         if state.get(self.doc, self.path) == value:
             return
         state.set(self.doc, self.path, value)
-        self.post_message(StateEdited(self.doc, self.path))
+        self.post_edit(StateEdited(self.doc, self.path))
 
 
 class YamlScalarField(Field):
@@ -233,7 +233,9 @@ class YamlScalarField(Field):
         )
 
     def _make_editor(self) -> Widget:
-        return Input(format_scalar(self.shown_value()), placeholder=self.placeholder, id="editor")
+        return FieldInput(
+            format_scalar(self.shown_value()), placeholder=self.placeholder, id="editor"
+        )
 
     def _value_from_editor(self) -> Any:
         text = self.query_one("#editor", Input).value
