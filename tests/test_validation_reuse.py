@@ -11,6 +11,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -149,3 +150,29 @@ def test_the_reused_list_is_the_callers_own() -> None:
     first = reusing(task)
     first.clear()
     assert reusing(task) == validate_task(task)
+
+
+def test_a_big_config_is_left_to_the_entry_memo_not_pickled_whole(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A config checked entry by entry already reuses each unchanged entry's problems:
+    pickling all of it on every key as well would cost as much again."""
+    import pickle
+
+    from taskwizard.model.check_config import ENTRY_MEMO_FROM
+
+    entry = {"slug": "a", "title": "A", "type": "text-classification", "template": "a.yaml"}
+    big = {"task-templates": [dict(entry, slug=f"t-{i}") for i in range(ENTRY_MEMO_FROM)]}
+    pickled: list[object] = []
+    real_dumps = pickle.dumps
+
+    def dumps(document: object, *args: Any, **kwargs: Any) -> bytes:
+        pickled.append(document)
+        return real_dumps(document, *args, **kwargs)
+
+    monkeypatch.setattr(pickle, "dumps", dumps)
+    assert validate_config_reusing(big) == validate_config(big)
+    assert pickled == []
+    small = {"task-templates": [entry]}
+    assert validate_config_reusing(small) == validate_config(small)
+    assert pickled == [small]

@@ -10,7 +10,7 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 from pydantic import ValidationError
 
@@ -55,8 +55,8 @@ def validate_config(data: Any) -> list[Problem]:
             *unknown_top,
         ]
     templates = data.get("task-templates")
-    if isinstance(templates, list) and len(templates) >= ENTRY_MEMO_FROM:
-        return _validate_by_entry(data, templates, unknown_top)
+    if big_config(data):
+        return _validate_by_entry(data, cast("list[Any]", templates), unknown_top)
     problems: list[Problem] = []
     try:
         CONFIG_ADAPTER.validate_python(data)
@@ -88,6 +88,14 @@ def _check_models_and_deprecated(
 #: problems kept until the entry changes: the wizard re-validates on every key, and a 5 MiB
 #: config (30,000 templates) took 0.5-1.3 s per key to check whole.
 ENTRY_MEMO_FROM = 64
+
+
+def big_config(data: Any) -> bool:
+    """Whether ``data`` is checked entry by entry (:data:`ENTRY_MEMO_FROM`)."""
+    if not isinstance(data, Mapping):
+        return False
+    templates = data.get("task-templates")
+    return isinstance(templates, list) and len(templates) >= ENTRY_MEMO_FROM
 
 
 @dataclass(frozen=True)

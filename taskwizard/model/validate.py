@@ -24,7 +24,7 @@ import pickle
 from collections.abc import Callable
 from typing import Any
 
-from taskwizard.model.check_config import validate_config
+from taskwizard.model.check_config import big_config, validate_config
 from taskwizard.model.check_files import (
     FileReport,
     Kind,
@@ -74,11 +74,18 @@ class LastValidation:
     at once, so a thread validating a draft meanwhile cannot mix two results).
     """
 
-    def __init__(self, validate: Callable[[Any], list[Problem]]) -> None:
+    def __init__(
+        self,
+        validate: Callable[[Any], list[Problem]],
+        reuse_if: Callable[[Any], bool] = lambda document: True,
+    ) -> None:
         self._validate = validate
+        self._reuse_if = reuse_if
         self._last: tuple[bytes, tuple[Problem, ...]] | None = None
 
     def __call__(self, document: Any) -> list[Problem]:
+        if not self._reuse_if(document):
+            return self._validate(document)
         try:
             key = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
         except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
@@ -93,5 +100,10 @@ class LastValidation:
 
 #: :func:`validate_config` / :func:`validate_task`, reusing the last result while the
 #: document is unchanged (the wizard's per-keystroke validation).
-validate_config_reusing = LastValidation(validate_config)
+#: A big config is not pickled here: ``validate_config`` already reuses each unchanged
+#: entry's problems (``check_config._EntryMemo``), and pickling 30,000 entries on every key
+#: would cost as much again (≈ 18 ms).
+validate_config_reusing = LastValidation(
+    validate_config, reuse_if=lambda data: not big_config(data)
+)
 validate_task_reusing = LastValidation(validate_task)
