@@ -29,7 +29,6 @@ import builtins
 import contextlib
 import copy
 import json
-import marshal
 import os
 import re
 import threading
@@ -45,6 +44,7 @@ from pydantic import ValidationError
 
 from taskwizard import paths
 from taskwizard.atomic import atomic_write_bytes
+from taskwizard.model.exact import exact_bytes
 from taskwizard.state import SourceFile, WizardState, get_in, state_from_json, state_to_json
 
 #: 2: documents unchanged from their files are kept by reference (``from_files``);
@@ -643,7 +643,7 @@ class _StateDumps:
         adapter = TypeAdapter(Any)
         old, new = self._entries, []
         for i, entry in enumerate(entries):
-            fingerprint = _fingerprint(entry)
+            fingerprint = exact_bytes(entry)
             if fingerprint is not None and i < len(old) and old[i][0] == fingerprint:
                 new.append(old[i])
             else:
@@ -840,14 +840,6 @@ def _by_reference(
 PATCH_FROM = 64
 
 
-def _fingerprint(value: Any) -> bytes | None:
-    """``value``'s exact bytes (``True``, ``1`` and ``1.0`` differ, unlike ``==``)."""
-    try:
-        return marshal.dumps(value, 2)  # version 2: no back-references, bytes by content only
-    except ValueError:
-        return None
-
-
 _file_facts: dict[tuple[str, str], tuple[list[bytes | None], frozenset[str]]] = {}
 
 
@@ -862,7 +854,7 @@ def _facts(
         found = _file_facts.get(key)
     if found is None:
         entries = data.get("task-templates")
-        prints = [_fingerprint(e) for e in entries] if isinstance(entries, list) else []
+        prints = [exact_bytes(e) for e in entries] if isinstance(entries, list) else []
         secrets = frozenset(secret_values(data)) if without_secret_keys(data)[1] else frozenset()
         found = (prints, secrets)
         with _opened_lock:
@@ -889,7 +881,7 @@ def _config_patch(config: Any, data: Any, source: dict[str, Any]) -> dict[str, A
     prints = _facts(source, data)[0]
     changed: dict[int, Any] = {}
     for i, entry in enumerate(ours):
-        if i < len(prints) and prints[i] is not None and prints[i] == _fingerprint(entry):
+        if i < len(prints) and prints[i] is not None and prints[i] == exact_bytes(entry):
             continue
         changed[i] = entry
         if len(changed) > len(ours) // 2:
@@ -908,7 +900,7 @@ def _same_others(patch: dict[str, Any], data: dict[str, Any]) -> bool:
         return False
     ours = {k: v for k, v in patch["sparse"].items() if k != "task-templates"}
     theirs = {k: v for k, v in data.items() if k != "task-templates"}
-    return _fingerprint(ours) == _fingerprint(theirs) is not None
+    return exact_bytes(ours) == exact_bytes(theirs) is not None
 
 
 def _is_patch(patch: Any) -> bool:
@@ -1089,11 +1081,10 @@ def remember_opened(source: SourceFile, raw: bytes, text: str, data: Any) -> Non
     compares the session with it rather than reading and parsing the file again (a 5 MiB
     config: 1.3-4 s between choosing a template and the wizard).
 
-    Kept only when ``raw`` is the source's bytes (its SHA-256) and the file is unchanged
-    since it was read (its mtime): otherwise the draft reads it, as before."""
-    import hashlib
-
-    if hashlib.sha256(raw).hexdigest() != source.sha256:
+    ``source`` must be ``saving.source_of(path, raw)`` (its SHA-256 is of ``raw``, as
+    :func:`editing.open_bytes` makes it: not hashed again here). Kept only while the file
+    is unchanged since it was read (its mtime): otherwise the draft reads it, as before."""
+    if not raw:
         return
     try:
         info = os.stat(source.path)

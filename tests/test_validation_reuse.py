@@ -134,7 +134,7 @@ def test_a_change_in_place_is_seen_even_one_that_compares_equal() -> None:
     assert len(calls) == 3
 
 
-def test_a_document_that_cannot_be_pickled_is_validated_every_time() -> None:
+def test_a_document_that_cannot_be_fingerprinted_is_validated_every_time() -> None:
     calls: list[Any] = []
     reusing = counting(calls)
     task = copy.deepcopy(TASK)
@@ -152,27 +152,26 @@ def test_the_reused_list_is_the_callers_own() -> None:
     assert reusing(task) == validate_task(task)
 
 
-def test_a_big_config_is_left_to_the_entry_memo_not_pickled_whole(
+def test_a_big_config_is_left_to_the_entry_memo_not_fingerprinted_whole(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """A config checked entry by entry already reuses each unchanged entry's problems:
-    pickling all of it on every key as well would cost as much again."""
-    import pickle
-
+    writing all of its bytes on every key as well would cost as much again."""
+    from taskwizard.model import validate as validate_module
     from taskwizard.model.check_config import ENTRY_MEMO_FROM
+    from taskwizard.model.exact import exact_bytes
 
     entry = {"slug": "a", "title": "A", "type": "text-classification", "template": "a.yaml"}
     big = {"task-templates": [dict(entry, slug=f"t-{i}") for i in range(ENTRY_MEMO_FROM)]}
-    pickled: list[object] = []
-    real_dumps = pickle.dumps
+    fingerprinted: list[object] = []
 
-    def dumps(document: object, *args: Any, **kwargs: Any) -> bytes:
-        pickled.append(document)
-        return real_dumps(document, *args, **kwargs)
+    def fingerprint(document: object) -> bytes | None:
+        fingerprinted.append(document)
+        return exact_bytes(document)
 
-    monkeypatch.setattr(pickle, "dumps", dumps)
+    monkeypatch.setattr(validate_module, "exact_bytes", fingerprint)
     assert validate_config_reusing(big) == validate_config(big)
-    assert pickled == []
+    assert fingerprinted == []
     small = {"task-templates": [entry]}
     assert validate_config_reusing(small) == validate_config(small)
-    assert pickled == [small]
+    assert fingerprinted == [small]

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import bisect
 import copy
-import marshal
 import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -15,6 +14,7 @@ from typing import Any, cast
 from pydantic import ValidationError
 
 from taskwizard.model import catalog
+from taskwizard.model.exact import exact_bytes
 from taskwizard.model.problems import DocPath, Problem, error, path_key, warning
 from taskwizard.model.schema import (
     convert_errors,
@@ -102,8 +102,8 @@ def big_config(data: Any) -> bool:
 class _EntryChecks:
     """One ``task-templates`` entry's own problems, at its index."""
 
-    #: The entry's bytes as :mod:`marshal` writes them (exact: ``True``, ``1`` and ``1.0``
-    #: differ), or None when it holds a value marshal cannot write (a date): never reused.
+    #: The entry's exact bytes (:func:`exact.exact_bytes`: ``True``, ``1`` and ``1.0``
+    #: differ), or None when it has none (a date): never reused.
     fingerprint: bytes | None
     schema: list[Problem]
     checks: list[Problem]
@@ -146,10 +146,7 @@ class _EntryMemo:
                 if i < len(old) and old[i].text_copy is not None and entry == old[i].text_copy:
                     new.append(old[i])
                     continue
-                try:
-                    fingerprint: bytes | None = marshal.dumps(entry, 2)  # 2: no references
-                except ValueError:  # a date, or a structure deeper than marshal goes
-                    fingerprint = None
+                fingerprint = exact_bytes(entry)
                 if fingerprint is not None and i < len(old) and old[i].fingerprint == fingerprint:
                     new.append(old[i])
                     continue

@@ -20,7 +20,6 @@ kinds, rules across fields, vocabularies) are data in :mod:`catalog`,
 
 from __future__ import annotations
 
-import pickle
 from collections.abc import Callable
 from typing import Any
 
@@ -37,6 +36,7 @@ from taskwizard.model.check_files import (
     validate_paths,
 )
 from taskwizard.model.check_task import validate_task
+from taskwizard.model.exact import exact_bytes
 from taskwizard.model.modelfile import check_model_file, check_weights_file
 from taskwizard.model.problems import Problem
 from taskwizard.model.vocabulary import task_major_version
@@ -66,12 +66,11 @@ class LastValidation:
 
     The wizard validates on every keystroke, but a keystroke changes one document:
     the other one's problems are the same as last time (0.3-0.6 ms saved per key
-    with a 50-template config). "Unchanged" is decided by the document's pickle, not
-    by ``==``: equal pickles mean the same keys in the same order with values of the
-    same types (``1 == True == 1.0`` compare equal, validate differently, pickle
+    with a 50-template config). "Unchanged" is decided by the document's exact bytes
+    (:func:`exact.exact_bytes`), not by ``==`` (``1 == True == 1.0`` validate
     differently). The validators are pure (plain data in, problems out), so equal
-    pickles give equal problems. One result is kept, as one tuple (read and written
-    at once, so a thread validating a draft meanwhile cannot mix two results).
+    bytes give equal problems. One result is kept, as one tuple (read and written at
+    once, so a thread validating a draft meanwhile cannot mix two results).
     """
 
     def __init__(
@@ -86,10 +85,9 @@ class LastValidation:
     def __call__(self, document: Any) -> list[Problem]:
         if not self._reuse_if(document):
             return self._validate(document)
-        try:
-            key = pickle.dumps(document, protocol=pickle.HIGHEST_PROTOCOL)
-        except (pickle.PicklingError, TypeError, AttributeError, RecursionError):
-            return self._validate(document)  # not plain data: validated every time
+        key = exact_bytes(document)
+        if key is None:
+            return self._validate(document)  # no exact bytes (a date): validated every time
         last = self._last
         if last is not None and last[0] == key:
             return list(last[1])
@@ -100,8 +98,8 @@ class LastValidation:
 
 #: :func:`validate_config` / :func:`validate_task`, reusing the last result while the
 #: document is unchanged (the wizard's per-keystroke validation).
-#: A big config is not pickled here: ``validate_config`` already reuses each unchanged
-#: entry's problems (``check_config._EntryMemo``), and pickling 30,000 entries on every key
+#: A big config is not fingerprinted whole here: ``validate_config`` already reuses each unchanged
+#: entry's problems (``check_config._EntryMemo``), and writing 30,000 entries' bytes on every key
 #: would cost as much again (≈ 18 ms).
 validate_config_reusing = LastValidation(
     validate_config, reuse_if=lambda data: not big_config(data)
