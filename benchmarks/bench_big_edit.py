@@ -52,7 +52,18 @@ async def measure(config: Path, keys: int, at_once: bool = False) -> dict[str, A
     from taskwizard.tui.screens.wizard import WizardScreen
 
     frames: list[float] = []
+    #: The screen each frame showed (a frame of the wizard is what "drawn" waits for).
+    shown_on: list[type[Any]] = []
     marks: list[float] = []
+    #: When the wizard's validators were ready (its first check follows at once).
+    ready_at: list[float] = []
+    validators_ready = WizardScreen._validators_ready
+
+    def record_ready(screen: WizardScreen) -> None:
+        ready_at.append(time.perf_counter())
+        validators_ready(screen)
+
+    WizardScreen._validators_ready = record_ready  # type: ignore[method-assign]
 
     async def wait_for(condition: Any, timeout: float = 60.0) -> None:
         start = time.perf_counter()
@@ -68,6 +79,7 @@ async def measure(config: Path, keys: int, at_once: bool = False) -> dict[str, A
     def display(screen: Any, renderable: Any) -> None:
         if renderable is not None:
             frames.append(time.perf_counter())
+            shown_on.append(type(screen))
         original_display(screen, renderable)
 
     app._display = display  # type: ignore[method-assign]
@@ -85,17 +97,14 @@ async def measure(config: Path, keys: int, at_once: bool = False) -> dict[str, A
             out["full_read_s"] = time.perf_counter() - start
             await asyncio.sleep(0.3)  # a user reads the list
         chose = time.perf_counter()
+        seen = len(frames)
         await pilot.press("enter")
-        await wait_for(
-            lambda: isinstance(app.screen, WizardScreen) and app.screen.step_view is not None
-        )
-        mounted = time.perf_counter()
-        await wait_for(lambda: frames and frames[-1] > mounted)
-        out["drawn_s"] = frames[-1] - chose
-        await wait_for(lambda: getattr(app.screen, "_ready", True))
-        ready = time.perf_counter()
-        await wait_for(lambda: frames and frames[-1] > ready)
-        out["choose_s"] = frames[-1] - chose
+        # The first frame that shows the wizard, as recorded when it was composed (polling
+        # for the screen instead would miss the frames drawn while ``press`` waited).
+        await wait_for(lambda: WizardScreen in shown_on[seen:])
+        out["drawn_s"] = frames[seen + shown_on[seen:].index(WizardScreen)] - chose
+        await wait_for(lambda: ready_at and frames[-1] > ready_at[0])
+        out["choose_s"] = next(t for t in frames if t > ready_at[0]) - chose
         if at_once:  # the wizard is all this run measures
             keys = 0
         screen = app.screen
