@@ -246,6 +246,9 @@ class DraftStore:
                 continue
             try:
                 # unusable drafts are left for list() to move aside and report
+                record = self._read_record(file.stem, move_aside=False)
+                if not _old_enough(record, cutoff, stale):
+                    continue  # its state is not rebuilt: a 5 MiB config's draft reads its file
                 record = self._read(file.stem, move_aside=False)[0]
             except DraftError:
                 continue
@@ -1181,6 +1184,17 @@ def _summary(record: dict[str, Any], state: WizardState, file: Path) -> DraftSum
         status=status,
         path=file,
     )
+
+
+def _old_enough(record: dict[str, Any], cutoff: datetime, stale: datetime) -> bool:
+    """The times :func:`_is_prunable` and :func:`_is_stale_unchanged` ask for, read off the
+    draft's record as written: a draft that fails this is kept without rebuilding its state
+    (for a big config's draft, from its file)."""
+    if record.get("saved_at") is None:
+        updated = _parse_time(record.get("updated"))
+        return updated is not None and updated <= stale
+    saved_at = _parse_time(record.get("saved_at"))
+    return record.get("status") == "saved" and saved_at is not None and saved_at < cutoff
 
 
 def _is_prunable(record: dict[str, Any], cutoff: datetime) -> bool:

@@ -265,6 +265,32 @@ def test_mark_saved_then_prune_only_old_saved_unchanged() -> None:
     assert {d.name for d in store.list()} == {"recent saved", "old editing", "changed after save"}
 
 
+def test_prune_rebuilds_only_the_drafts_old_enough_to_go(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # Rebuilding a draft's state reads its files (a 5 MiB config's draft parses the
+    # config): prune did it for every draft at start, next to an edit's quick look.
+    store = DraftStore()
+    store.create(make_state(), name="recent")
+    recent_saved = store.create(make_state(), name="recent saved")
+    store.mark_saved(recent_saved, make_state())
+    _age(store, recent_saved, 3)
+    old_saved = store.create(make_state(), name="old saved")
+    store.mark_saved(old_saved, make_state())
+    _age(store, old_saved, 30)
+    rebuilt: list[str] = []
+    real = DraftStore._read
+
+    def watch(self: DraftStore, draft_id: str, **kwargs: Any) -> Any:
+        rebuilt.append(draft_id)
+        return real(self, draft_id, **kwargs)
+
+    monkeypatch.setattr(DraftStore, "_read", watch)
+    assert store.prune(keep_days=14) == [old_saved]
+    assert rebuilt == [old_saved]
+    assert {d.name for d in store.list()} == {"recent", "recent saved"}
+
+
 def test_prune_never_deletes_status_saved_if_state_unsaved() -> None:
     store = DraftStore()
     draft_id = store.create(make_state())

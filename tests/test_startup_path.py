@@ -138,6 +138,45 @@ async def test_new_prunes_drafts_only_once_its_whole_first_step_is_mounted(
 
 
 @pytest.mark.anyio
+@pytest.mark.parametrize("mode", ["edit", "resume"])
+async def test_edit_and_resume_prune_drafts_once_the_wizard_is_drawn(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, mode: str
+) -> None:
+    # They pruned right after the first frame, on a thread that rebuilt each draft from its
+    # files while the file was being read: with drafts of a 5 MiB config, the template
+    # picker came at 1.1-1.4 s instead of 0.6 s (benchmarks/bench_startup.py).
+    config = tmp_path / "task-templates.yaml"
+    config.write_text(
+        "task-templates:\n  - slug: a\n    title: A\n    type: image-classification\n"
+        "    description: d\n    template: t.yaml\n    tags: []\n"
+    )
+    (tmp_path / "t.yaml").write_text("pods:\n  identifiers: [a/b]\ntask: {}\n")
+    draft_id = DraftStore().create(WizardState())
+    screens_when_pruned: list[str] = []
+    real = TaskWizardApp.prune_drafts
+
+    def watch(self: TaskWizardApp) -> None:
+        screens_when_pruned.append(type(self.screen).__name__)
+        real(self)
+
+    monkeypatch.setattr(TaskWizardApp, "prune_drafts", watch)
+    if mode == "edit":
+        app = TaskWizardApp("edit", path=config)
+    else:
+        app = TaskWizardApp("resume", draft_id=draft_id)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await settle(pilot)
+        if mode == "edit":
+            assert not screens_when_pruned  # on the template picker: not yet
+            await pilot.press("enter")
+            await settle(pilot)
+        wizard(app)
+        await app.workers.wait_for_complete()
+    assert screens_when_pruned and screens_when_pruned[0] == "WizardScreen"
+    assert app._drafts_pruned
+
+
+@pytest.mark.anyio
 async def test_the_first_frame_holds_the_whole_first_step(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
