@@ -211,3 +211,20 @@ def test_escape_from_the_picker_then_ctrl_q_quits(config: Path, tmp_path: Path) 
         assert_left_clean(session, since, config, before)
     finally:
         session.close()
+
+
+@pytest.mark.timeout(180)
+def test_sigterm_while_reading_quits_and_gives_the_terminal_back(
+    config: Path, tmp_path: Path
+) -> None:
+    before = sha256(config)
+    session = run("full", config, tmp_path)
+    try:
+        session.wait_for(b"Which one")
+        since = len(session.output)
+        session.process.send_signal(signal.SIGTERM)
+        # 128 + 15, as a shell reports a process ended by SIGTERM: the work did not finish
+        assert session.exit_code() == 128 + signal.SIGTERM, session.screen()
+        assert_left_clean(session, since, config, before)
+    finally:
+        session.close()
