@@ -25,6 +25,7 @@ EXPECTED = {
     "bench_keystroke.py": "key -> next frame composed: median",
     "bench_localhub.py": "multipart",
     "bench_pull.py": "weights    1 MiB",
+    "bench_quit.py": "Ctrl+Q in the picker",
     "bench_startup.py": "ratio whole first step / hello-world",
     "bench_upload.py": "multipart 5 MiB",
     "bench_validate.py": "validate_config(50 templates)",

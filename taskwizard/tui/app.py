@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
+import signal
 import threading
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -70,6 +72,8 @@ class TaskWizardApp(App[None]):
         self._draft_is_new = False
         #: Set after an unhandled exception: what the CLI prints (no secret in it).
         self.crash_message: str | None = None
+        #: The loop SIGTERM is handled on, while the app handles it (_quit_on_sigterm).
+        self._sigterm_loop: asyncio.AbstractEventLoop | None = None
 
     async def on_event(self, event: events.Event) -> None:
         # A key the focused field binds (Backspace, Ctrl+U…) acts in the order typed.
@@ -102,6 +106,7 @@ class TaskWizardApp(App[None]):
     def on_mount(self) -> None:
         # `taskwizard` turns the garbage collector off for start-up (commands/wizard.py).
         self.call_after_refresh(gc.enable)
+        self._quit_on_sigterm()
         if self.start_mode != "new":  # `new`'s wizard calls it once its first step is complete
             self.call_after_refresh(self.keep_parsed_styles)
         if self.start_mode not in ("home", "setup", "new", "edit", "resume"):
@@ -521,8 +526,31 @@ class TaskWizardApp(App[None]):
         self._close_messages_no_wait()
 
     def on_unmount(self) -> None:
+        if self._sigterm_loop is not None:
+            self._sigterm_loop.remove_signal_handler(signal.SIGTERM)  # back to the default
+            self._sigterm_loop = None
         if self._autosaver is not None:
             self._autosaver.close()
+
+    # ------------------------------------------------------------- signals
+    def _quit_on_sigterm(self) -> None:
+        """SIGTERM (``kill``, ``timeout``, a service manager) quits as Ctrl+Q does, without
+        asking: the draft is written, the terminal given back. By default it killed the
+        process with the terminal left as the app had set it (alternate screen, mouse
+        reporting, no echo). Only where it would kill: a host that handles SIGTERM keeps its
+        handler; and only on the main thread, where signals are handled."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        if signal.getsignal(signal.SIGTERM) is not signal.SIG_DFL:
+            return
+        loop = asyncio.get_running_loop()
+        loop.add_signal_handler(signal.SIGTERM, self._terminated)
+        self._sigterm_loop = loop
+
+    def _terminated(self) -> None:
+        self._drop_unchanged_draft()  # as _quit_now; a changed draft is written on unmount
+        # 128 + 15, as a shell reports a process SIGTERM ended: the work did not finish.
+        self.exit(return_code=128 + signal.SIGTERM)
 
 
 def _describe_os_error(exc: Exception) -> str:

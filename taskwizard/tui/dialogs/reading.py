@@ -10,6 +10,7 @@ files only, a quarter of the full read's time); when that is sure, the dialog re
 from __future__ import annotations
 
 import gc
+from functools import partial
 from pathlib import Path
 
 from textual import work
@@ -60,6 +61,28 @@ def read_in_full(path: Path, raw: bytes) -> OpenedFile | CannotOpen:
             gc.enable()
 
 
+def first_read(path: Path) -> OpenedFile | CannotOpen | QuickRead:
+    """The dialog's read of ``path``, for a worker thread: a config's quick look when it is
+    sure, else the full read (or why the file cannot be opened)."""
+    from taskwizard.editing import quick_read, read_for_edit
+
+    try:
+        raw = read_for_edit(path)
+    except CannotOpen as exc:
+        return exc
+    if b"task-templates" in raw:  # else not a config to pick from: no quick look
+        collecting = gc.isenabled()
+        gc.disable()  # ~500,000 short-lived events, 30,000 kept
+        try:
+            quick = quick_read(path, raw)
+        finally:
+            if collecting:
+                gc.enable()
+        if quick is not None:
+            return quick
+    return read_in_full(path, raw)
+
+
 #: Files at least this big are read on a worker thread behind this dialog; smaller ones are
 #: read at once (half a MiB of YAML reads in about 0.15 s).
 READ_IN_BACKGROUND_FROM: int = 512 * 1024
@@ -91,29 +114,12 @@ class ReadingDialog(ModalScreen[OpenedFile | CannotOpen | QuickRead | None]):
         # first frame (TaskWizardApp.on_mount), which would undo the pause in the read.
         self.app.call_after_refresh(self._read)
 
-    @work(thread=True, exclusive=True, group="read-for-edit")
-    def _read(self) -> None:
-        from taskwizard.editing import quick_read, read_for_edit
+    @work(exclusive=True, group="read-for-edit")
+    async def _read(self) -> None:
+        # Not a thread worker: Ctrl+Q must not wait for the read (tui/daemon_thread.py).
+        from taskwizard.tui.daemon_thread import in_daemon_thread
 
-        result: OpenedFile | CannotOpen | QuickRead
-        try:
-            raw = read_for_edit(self.path)
-        except CannotOpen as exc:
-            result = exc
-        else:
-            quick = None
-            if b"task-templates" in raw:  # else not a config to pick from: no quick look
-                collecting = gc.isenabled()
-                gc.disable()  # ~500,000 short-lived events, 30,000 kept
-                try:
-                    quick = quick_read(self.path, raw)
-                finally:
-                    if collecting:
-                        gc.enable()
-            result = quick if quick is not None else read_in_full(self.path, raw)
-        self.app.call_from_thread(self._read_done, result)
-
-    def _read_done(self, result: OpenedFile | CannotOpen | QuickRead) -> None:
+        result = await in_daemon_thread(partial(first_read, self.path), name="read-for-edit")
         if self.is_active:  # not cancelled meanwhile
             self.dismiss(result)
 

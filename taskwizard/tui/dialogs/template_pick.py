@@ -9,6 +9,7 @@ the caller goes on with :attr:`TemplatePickDialog.full` as without the quick loo
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 from textual import on, work
@@ -106,13 +107,15 @@ class TemplatePickDialog(ModalScreen[int | None | str]):
             # After this frame: the read holds the interpreter most of the time.
             self.app.call_after_refresh(self._read_in_full)
 
-    @work(thread=True, exclusive=True, group="read-for-edit")
-    def _read_in_full(self) -> None:
-        from taskwizard.tui.dialogs.reading import read_in_full
+    @work(exclusive=True, group="read-for-edit")
+    async def _read_in_full(self) -> None:
+        # Not a thread worker: Ctrl+Q must not wait for the read (tui/daemon_thread.py).
+        from taskwizard.tui.daemon_thread import in_daemon_thread
+        from taskwizard.tui.dialogs import reading
 
         assert self.quick is not None
-        result = read_in_full(self.quick.path, self.quick.raw)
-        self.app.call_from_thread(self._read_done, result)
+        work = partial(reading.read_in_full, self.quick.path, self.quick.raw)
+        self._read_done(await in_daemon_thread(work, name="read-for-edit"))
 
     def _read_done(self, result: OpenedFile | CannotOpen) -> None:
         self.full = result
