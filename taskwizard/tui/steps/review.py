@@ -17,10 +17,10 @@ from textual.widgets.option_list import Option
 
 from taskwizard.model.problems import Problem, path_text
 from taskwizard.state import DocName
-from taskwizard.tui.messages import JumpTo, StateEdited
+from taskwizard.tui.messages import JumpTo, StateEdited, deliver_now
 from taskwizard.tui.steps.base import StepView
-from taskwizard.tui.widgets.fields import FieldInput
-from taskwizard.tui.widgets.quiet import update_static
+from taskwizard.tui.widgets.fields import FieldInput, WritesState
+from taskwizard.tui.widgets.quiet import refresh_in_this_frame, update_static
 from taskwizard.wizard_steps import STEP_TITLES, step_of
 
 if TYPE_CHECKING:
@@ -29,7 +29,7 @@ if TYPE_CHECKING:
 DOC_NAMES: dict[DocName, str] = {"config": "config", "task": "task YAML"}
 
 
-class ReviewStep(StepView):
+class ReviewStep(StepView, WritesState):
     step_id = "review"
     title = "Review & save"
     intro = (
@@ -93,22 +93,34 @@ class ReviewStep(StepView):
         return self
 
     # ----------------------------------------------------------------- paths
+    # The paths are FieldInputs whose writer is this step (fields.WritesState): a key's
+    # edit is written and validated in its own frame, and before Next or Save decide.
     @on(Input.Changed, "#config-path, #task-path")
     def _path_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._write_paths(now=False)
+
+    def write_now(self) -> None:
+        self._write_paths(now=True)
+
+    def write_pending(self) -> None:
+        if self.is_attached:
+            self._write_paths(now=True)  # only a path that differs from the state is written
+
+    def _write_paths(self, *, now: bool) -> None:
         state = self.tw_app.state
-        value = event.value.strip() or None
-        if event.input.id == "config-path":
-            if value == state.config_path:
-                return
-            state.config_path = value
-        else:
-            if value == state.task_path:
-                return
-            state.task_path = value
+        config = self.query_one("#config-path", Input).value.strip() or None
+        task = self.query_one("#task-path", Input).value.strip() or None
+        if (config, task) == (state.config_path, state.task_path):
+            return
+        state.config_path, state.task_path = config, task
         state.sync_template_path()
         state.saved = False
-        self.post_message(StateEdited("config", (*state.entry_path, "template")))
+        event = StateEdited("config", (*state.entry_path, "template"))
+        if now:
+            deliver_now(self, event)
+        else:
+            self.post_message(event)
 
     def on_state_edited(self, event: StateEdited) -> None:
         # Dumping a 50-template config and highlighting it costs 50-150 ms: the previews
@@ -178,6 +190,7 @@ class ReviewStep(StepView):
             problem_list.set_options(
                 [Option(Text("✓ No problems: both files are valid.", "green"), disabled=True)]
             )
+        refresh_in_this_frame(problem_list)  # in the frame of the key that changed it
         self._update_save(sum(p.is_error for _, p, _ in everything))
 
     def _update_save(self, errors: int) -> None:

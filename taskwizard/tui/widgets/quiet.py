@@ -9,7 +9,6 @@ a different height (or the widget's size is not known yet).
 
 from __future__ import annotations
 
-from textual import messages
 from textual.app import ComposeResult
 from textual.css.scalar import Scalar, Unit
 from textual.screen import Screen
@@ -48,30 +47,30 @@ def update_static(static: Static, content: VisualType) -> None:
         return
     if not auto_height:
         static.update(content, layout=False)  # a fixed height: nothing can move
-        _repaint_in_this_frame(static)
+        refresh_in_this_frame(static)
         return
     static.update(content, layout=False)
     lines = static.get_content_height(static.container_size, static.app.size, size.width)
     if _box_height(static, lines) != static.size.height:
         static.refresh(layout=True)  # it grows or shrinks: the widgets below it move
     else:
-        _repaint_in_this_frame(static)
+        refresh_in_this_frame(static)
 
 
-def _repaint_in_this_frame(widget: Widget) -> None:
-    """Tell the screen about the repaint now, not when the widget's own task next runs.
+def refresh_in_this_frame(widget: Widget) -> None:
+    """Tell the screen about the repaint (or layout) now, not when the widget's own
+    task next runs.
 
     Textual posts a widget's repaint to its screen from the widget's task, once it
     is idle. A problem line updated while the field's editor handles a key would
     then reach the screen after the editor's own repaint, and Textual, composing as
     soon as the screen goes idle, drew the character in one frame and the problem
     line in the next, 17-33 ms later. Posted here, it is in the screen's queue ahead
-    of the editor's, and both are drawn in one frame. (What Widget._check_refresh
-    does, done now; the widget then has nothing left to post.)
+    of the editor's, and both are drawn in one frame. (Widget._check_refresh, done
+    now; the widget then has nothing left to post.)
     """
-    if widget._repaint_required and widget.display and widget.is_attached:
-        widget._repaint_required = False
-        widget.screen.post_message(messages.Update(widget))
+    if widget.is_attached:
+        widget._check_refresh()
 
 
 class QuietFooter(Footer):
