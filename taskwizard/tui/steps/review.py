@@ -12,6 +12,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
@@ -20,7 +21,13 @@ from taskwizard.state import DocName
 from taskwizard.tui.messages import JumpTo, StateEdited, deliver_now
 from taskwizard.tui.steps.base import StepView
 from taskwizard.tui.widgets.fields import FieldInput, WritesState
-from taskwizard.tui.widgets.quiet import refresh_in_this_frame, update_static
+from taskwizard.tui.widgets.quiet import (
+    QuietOptionList,
+    hold_height,
+    refresh_in_this_frame,
+    release_height,
+    update_static,
+)
 from taskwizard.wizard_steps import STEP_TITLES, step_of
 
 if TYPE_CHECKING:
@@ -61,7 +68,7 @@ class ReviewStep(StepView, WritesState):
         self._fill_default_paths()
         state = self.tw_app.state
         yield Static("Problems", classes="review-heading")
-        yield OptionList(id="review-problems")
+        yield QuietOptionList(id="review-problems")
         with Horizontal(id="review-save-row"):
             yield Button("Save (Ctrl+S)", id="review-save", variant="primary")
             yield Static("", id="review-save-reason")
@@ -122,6 +129,26 @@ class ReviewStep(StepView, WritesState):
         else:
             self.post_message(event)
 
+    def _typing_a_path(self) -> bool:
+        focused = self.screen.focused
+        return focused is not None and focused.id in ("config-path", "task-path")
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._release_problems_height)
+
+    def _problem_boxes(self) -> tuple[Widget, ...]:
+        """Where this step lists problems: its own list, and the step's line at the bottom."""
+        return (
+            self.get_child_by_id("review-problems"),
+            self.get_child_by_id("step-other-problems"),
+        )
+
+    def _release_problems_height(self) -> None:
+        """They get their own height back once the focus left the paths (one layout)."""
+        if self.is_attached and not self._typing_a_path():
+            for box in self._problem_boxes():
+                release_height(box)
+
     def on_state_edited(self, event: StateEdited) -> None:
         # Dumping a 50-template config and highlighting it costs 50-150 ms: the previews
         # follow 0.2 s after the last keystroke, not on each one.
@@ -146,6 +173,11 @@ class ReviewStep(StepView, WritesState):
 
     # -------------------------------------------------------------- problems
     def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
+        if self._typing_a_path():
+            # While a path is typed, the problems shown do not shrink: a problem coming and
+            # going with each key would lay the step out again on each key.
+            for box in self._problem_boxes():
+                hold_height(box)
         super().show_problems(problems, visible)
         screen: WizardScreen = self.screen  # type: ignore[assignment]
         everything: list[tuple[DocName, Problem, bool]] = [
@@ -176,18 +208,18 @@ class ReviewStep(StepView, WritesState):
                 )
             )
             self._targets.append((doc, problem.path) if jumpable else None)
-        problem_list = self.query_one("#review-problems", OptionList)
+        problem_list = self.query_one("#review-problems", QuietOptionList)
         highlighted = problem_list.highlighted
         listed = tuple((doc, p.severity, p.path, p.message, j) for doc, p, j in everything)
         if listed == getattr(self, "_listed", None):
             return  # the same problems: no rebuild (and layout) of the list on this keystroke
         self._listed = listed
         if options:
-            problem_list.set_options(options)
+            problem_list.set_options_in_place(options)
             if highlighted is not None and highlighted < len(options):
                 problem_list.highlighted = highlighted
         else:
-            problem_list.set_options(
+            problem_list.set_options_in_place(
                 [Option(Text("✓ No problems: both files are valid.", "green"), disabled=True)]
             )
         refresh_in_this_frame(problem_list)  # in the frame of the key that changed it
