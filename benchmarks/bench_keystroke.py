@@ -10,7 +10,9 @@ TemplatePickDialog: template-1, the one with a template variable), with
 ``App.run_test(size=(100, 30))``. On every step it types into at least one text
 field, one number field, one list or selection, and one argument of a
 catalog-generated form where the step has one (``SCENARIOS``), so that the field's
-problem message appears and disappears.
+problem message appears and disappears; also a row of a key/value editor (its value,
+in a row added first, and a key) and both file paths of the Review step (the config's,
+with the problem it makes in Review's problem list).
 
 The baseline (``BareApp``) is a Header, six Label + Input + Static triples and a
 Footer; on ``Input.Changed`` it updates the Static under the first Input. It is
@@ -82,6 +84,11 @@ class Scenario:
     #: The field: a widget id on the step, or (doc, path) for ``StepView.field_for``.
     field: str | tuple[str, tuple[str | int, ...]]
     cycle: list[Key]
+    #: Keys pressed (not timed) once the field has the focus: e.g. a key/value row added.
+    setup: tuple[str, ...] = ()
+    #: For a field that is no Field (a Field has its problem line): the id of the
+    #: OptionList on the step that lists its problems (Review's).
+    problems: str | None = None
 
 
 SCENARIOS = [
@@ -128,6 +135,19 @@ SCENARIOS = [
         TOGGLE,
     ),
     Scenario(
+        "Algorithms: sorting_columns value (key/value row)",
+        "algorithms",
+        ("task", (*ALGORITHMS, 1, "arguments", "sorting_columns")),
+        [("x", "x", "must be one of"), ("backspace", None, "")],
+        setup=("enter", "a", "g", "e", "tab", "a", "s", "c"),  # + Add row: age -> asc
+    ),
+    Scenario(
+        "Algorithms: hyperparameters key (key/value row)",
+        "algorithms",
+        ("task", (*ALGORITHMS, 0, "model", "hyperparameters")),
+        TOGGLE,
+    ),
+    Scenario(
         "Algorithms: model reference (text)",
         "algorithms",
         ("task", (*ALGORITHMS, 0, "model", "bitfount_model", "model_ref")),
@@ -164,6 +184,13 @@ SCENARIOS = [
         [("x", "x", "whole number"), ("backspace", None, "")],
     ),
     Scenario("Review: task YAML path (text)", "review", "#task-path", TOGGLE),
+    Scenario(
+        "Review: config path (text)",
+        "review",
+        "#config-path",
+        [("X", "X", "lowercases the config path"), ("backspace", None, None)],
+        problems="#review-problems",
+    ),
 ]
 
 
@@ -353,7 +380,7 @@ async def run_wizard(
     keystrokes: int, profile_keystrokes: int, config: Path
 ) -> tuple[dict[str, Results], cProfile.Profile]:
     from textual.widget import Widget
-    from textual.widgets import Input, Static
+    from textual.widgets import Input, OptionList, Static
 
     from taskwizard.tui.app import TaskWizardApp
     from taskwizard.tui.dialogs.template_pick import TemplatePickDialog
@@ -390,9 +417,24 @@ async def run_wizard(
         screen.settle_indicators = settle_indicators  # type: ignore[method-assign]
         hook(app, screen, probe)
 
-        def find(scenario: Scenario) -> Widget:
+        def view_of() -> Widget:
             view = screen.step_view
             assert view is not None, "the step is not mounted"
+            return view
+
+        def listed_problems(selector: str | None) -> Callable[[], str]:
+            if selector is None:
+                return lambda: ""
+            listed = view_of().query_one(selector, OptionList)
+
+            def text() -> str:
+                count = listed.option_count
+                return "\n".join(str(listed.get_option_at_index(n).prompt) for n in range(count))
+
+            return text
+
+        def find(scenario: Scenario) -> Widget:
+            view = view_of()
             if isinstance(scenario.field, str):
                 return view.query_one(scenario.field)
             doc, path = scenario.field
@@ -412,7 +454,6 @@ async def run_wizard(
             target = find(scenario)
             if isinstance(target, Field):
                 target.focus_editor()
-                editor = target.editor
 
                 def problem_line() -> str:
                     # Read on every call: the line is mounted the first time it is needed.
@@ -422,11 +463,13 @@ async def run_wizard(
                 probe.watched = problem_line
             else:
                 target.focus()
-                editor = target
-                probe.watched = lambda: ""
+                probe.watched = listed_problems(scenario.problems)
             await pilot.pause()
-            if isinstance(editor, Input):
+            if isinstance(app.focused, Input):  # the editor, or a key/value row's key
                 await pilot.press("end")  # Input selects all on focus
+                await pilot.pause()
+            for key in scenario.setup:
+                await pilot.press(key)
                 await pilot.pause()
 
         results: dict[str, Results] = {}

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from test_edit_flow import TASK
+from test_edit_flow import CONFIG, TASK
 from test_keys_in_order import burst
 from textual.geometry import Region
 from textual.pilot import Pilot
@@ -264,3 +264,179 @@ async def test_an_action_writes_what_was_typed_before_it_decides_and_nothing_els
         await settle(pilot)  # the Changed message, when it comes, finds it written
         assert app.state.task["pods"]["identifiers"] == ["retina-pod/"]
         assert "Next is unavailable" in status_text(app)
+
+
+# ----------------------------------------- editors that are not a field's only Input
+SORTED_TASK = TASK.replace(
+    "    - name: bitfount.CSVReportAlgorithm\n",
+    "    - name: bitfount.CSVReportAlgorithm\n"
+    "      arguments:\n"
+    "        sorting_columns:\n"
+    "          age: asc\n",
+)
+
+
+async def on_sorting_row(pilot: Pilot[Any], app: TaskWizardApp, part: str) -> Input:
+    """The Algorithms step, the cursor at the end of the key or value of the CSV report's
+    one sorting_columns row (a KeyValueEditor's row)."""
+    await settle(pilot)
+    await pilot.pause(0.3)  # the validators
+    await settle(pilot)
+    wizard(app).show_step("algorithms")
+    await settle(pilot)
+    sorting = field(app, "arg-sorting_columns")
+    editor = sorting.query_one(f".kv--{part}", Input)
+    editor.cursor_blink = False  # no blink frame between a key and its own
+    editor.focus()
+    await pilot.press("end")
+    await settle(pilot)
+    return editor
+
+
+def review_problems(app: TaskWizardApp) -> str:
+    problems = wizard(app).query_one("#review-problems", OptionList)
+    return "\n".join(
+        str(problems.get_option_at_index(n).prompt) for n in range(problems.option_count)
+    )
+
+
+async def test_a_key_in_a_key_value_row_draws_its_problem_in_its_own_frame(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "retina.yaml").write_text(SORTED_TASK)
+    app = TaskWizardApp("edit", path=tmp_path / "retina.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await on_sorting_row(pilot, app, "value")
+        sorting = field(app, "arg-sorting_columns")
+        for key in ("x", "backspace"):  # the problem line is mounted once, then stays
+            await pilot.press(key)
+            await settle(pilot)
+        assert problem_text(sorting) == ""
+        line = sorting.query_one(".field--problem").region
+        with frames(app, lambda: problem_text(sorting)) as drawn:
+            burst(app, ["x"])
+            await until(lambda: bool(drawn))
+            # Before, the row's edit reached the screen as a message: the frame with the
+            # character came first, its problem line one frame later.
+            first = drawn[0]
+            assert "must be one of: asc, desc" in first.seen
+            assert first.crop.contains_region(editor.region)
+            assert first.crop.contains_region(line)
+        await settle(pilot)
+        arguments = app.state.task["task"]["algorithm"][1]["arguments"]
+        assert arguments["sorting_columns"] == {"age": "ascx"}
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert problem_text(sorting) == ""
+        assert arguments["sorting_columns"] == {"age": "asc"}
+
+
+async def test_a_key_in_a_key_value_rows_key_is_written_in_its_own_frame(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "retina.yaml").write_text(SORTED_TASK)
+    app = TaskWizardApp("edit", path=tmp_path / "retina.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        await on_sorting_row(pilot, app, "key")
+        algorithm = app.state.task["task"]["algorithm"][1]
+
+        def sorting() -> str:
+            return str(algorithm.get("arguments", {}).get("sorting_columns"))
+
+        with frames(app, sorting) as drawn:
+            burst(app, ["s"])
+            await until(lambda: bool(drawn))
+            assert drawn[0].seen == "{'ages': 'asc'}"  # written before its frame was drawn
+        await settle(pilot)
+        assert not wizard(app)._stale
+
+
+async def test_next_right_after_a_key_in_a_key_value_row_is_refused_and_says_why(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "retina.yaml").write_text(SORTED_TASK)
+    app = TaskWizardApp("edit", path=tmp_path / "retina.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await on_sorting_row(pilot, app, "value")
+        screen = wizard(app)
+        assert not footer_greyed(app, "next")
+        burst(app, ["x", "ctrl+n"])
+        await idle(pilot)
+        assert screen.step_id == "algorithms"
+        assert "must be one of" in problem_text(field(app, "arg-sorting_columns"))
+        assert "Next is unavailable" in status_text(app)
+        # Typed, its Changed message not handled yet: an action writes it before it decides.
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert not footer_greyed(app, "next")
+        editor.insert_text_at_cursor("x")
+        screen.flush_validation()
+        assert app.state.task["task"]["algorithm"][1]["arguments"]["sorting_columns"] == {
+            "age": "ascx"
+        }
+        assert screen.check_action("next", ()) is None
+        await settle(pilot)
+
+
+REVIEW_WARNING = "lowercases the config path"
+
+
+async def on_review_path(pilot: Pilot[Any], app: TaskWizardApp, path_id: str) -> Input:
+    await settle(pilot)
+    await pilot.press("enter")  # the config's one template
+    await settle(pilot)
+    await pilot.pause(0.3)  # the validators
+    await settle(pilot)
+    wizard(app).show_step("review")
+    await settle(pilot)
+    editor = wizard(app).query_one(f"#{path_id}", Input)
+    editor.cursor_blink = False  # no blink frame between a key and its own
+    editor.focus()
+    await pilot.press("end")
+    await settle(pilot)
+    return editor
+
+
+def config_app(tmp_path: Path) -> TaskWizardApp:
+    (tmp_path / "retina.yaml").write_text(TASK)
+    (tmp_path / "task-templates.yaml").write_text(CONFIG)
+    return TaskWizardApp("edit", path=tmp_path / "task-templates.yaml")
+
+
+async def test_a_key_in_a_review_path_draws_its_problem_in_its_own_frame(tmp_path: Path) -> None:
+    app = config_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await on_review_path(pilot, app, "config-path")
+        screen = wizard(app)
+        assert REVIEW_WARNING not in review_problems(app)
+        problems = screen.query_one("#review-problems").region
+        with frames(app, lambda: review_problems(app)) as drawn:
+            burst(app, ["X"])  # an upper-case file name: Bitfount's uploader lowercases it
+            await until(lambda: bool(drawn))
+            # Before, the path's edit reached the screen as a message: the frame with the
+            # character came first, the problem one frame later.
+            first = drawn[0]
+            assert REVIEW_WARNING in first.seen
+            assert first.crop.contains_region(editor.region)
+            assert first.crop.overlaps(problems)
+        await settle(pilot)
+        assert app.state.config_path == str(tmp_path / "task-templates.yamlX")
+        assert not app.state.saved
+        await pilot.press("backspace")
+        await settle(pilot)
+        assert REVIEW_WARNING not in review_problems(app)
+        assert app.state.config_path == str(tmp_path / "task-templates.yaml")
+
+
+async def test_save_right_after_a_key_in_a_review_path_decides_on_it(tmp_path: Path) -> None:
+    app = config_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        editor = await on_review_path(pilot, app, "config-path")
+        screen = wizard(app)
+        # Typed, its Changed message not handled yet: an action writes it before it decides.
+        editor.insert_text_at_cursor("X")
+        screen.flush_validation()
+        assert app.state.config_path == str(tmp_path / "task-templates.yamlX")
+        assert any(REVIEW_WARNING in p.message for _, p in screen.problems)
+        await settle(pilot)
+        assert app.state.config_path == str(tmp_path / "task-templates.yamlX")

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from test_edit_flow import CONFIG, TASK
 from textual.geometry import Region
 from textual.screen import Screen
 from textual.widgets import OptionList, Static
@@ -28,6 +29,7 @@ from tui_helpers import (
     wizard,
 )
 
+from taskwizard.tui.app import TaskWizardApp
 from taskwizard.wizard_steps import STEP_IDS
 
 pytestmark = pytest.mark.anyio
@@ -278,3 +280,51 @@ async def test_a_status_line_of_one_or_two_lines_does_not_re_lay_out_each_key(
         assert "elsewhere" in str(status.render())
         assert heights == {2}  # "fine here, problems elsewhere" takes two lines at 100
         assert layouts[0] == 0
+
+
+async def test_a_problem_coming_and_going_in_review_while_a_path_is_typed_does_not_re_lay_out(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "retina.yaml").write_text(TASK)
+    (tmp_path / "task-templates.yaml").write_text(CONFIG)  # no problems: a list of one line
+    app = TaskWizardApp("edit", path=tmp_path / "task-templates.yaml")
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        await pilot.press("enter")  # its one template
+        await settle(pilot)
+        app.state.touch_all()  # the step's own problem line shows the problem too
+        screen = wizard(app)
+        screen.show_step("review")
+        await settle(pilot)
+        problems = screen.query_one("#review-problems", OptionList)
+        other = screen.query_one("#step-other-problems", Static)
+        screen.query_one("#config-path").focus()
+        await pilot.press("end")
+        await settle(pilot)
+        heights = (problems.size.height, other.size.height)
+
+        def warned() -> list[bool]:
+            prompts = (problems.get_option_at_index(n).prompt for n in range(problems.option_count))
+            return [any(WARNING in str(p) for p in prompts), WARNING in str(other.render())]
+
+        await pilot.press("X")  # both grow by the warning: what is below them moves, once
+        await settle(pilot)
+        assert warned() == [True, True]
+        grown = (problems.size.height, other.size.height)
+        assert grown[0] > heights[0] and grown[1] > heights[1]
+        with count_layouts(screen) as layouts:
+            for key in ("backspace", "X", "backspace"):
+                await pilot.press(key)
+                await settle(pilot)
+            assert warned() == [False, False]
+            assert (problems.size.height, other.size.height) == grown  # held while typing
+            assert layouts == [0]
+        screen.query_one("#task-path").focus()  # still a path: still held
+        await settle(pilot)
+        assert (problems.size.height, other.size.height) == grown
+        problems.focus()  # the focus leaves the paths: they get their height back
+        await settle(pilot)
+        assert (problems.size.height, other.size.height) == heights
+
+
+WARNING = "lowercases the config path"

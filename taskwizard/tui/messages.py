@@ -24,8 +24,9 @@ class StateEdited(Message):
 
 
 def deliver_now(origin: DOMNode, event: StateEdited) -> None:
-    """Hand ``event`` to the ``on_state_edited`` of each ancestor of ``origin`` up to its
-    screen, in this call, as bubbling would (no handler stops a StateEdited).
+    """Hand ``event`` to the ``on_state_edited`` of ``origin`` and each of its ancestors up
+    to its screen, in this call, as posting it to ``origin`` would (no handler stops a
+    StateEdited).
 
     Posted, the edit reaches the screen a few message hops after the editor has gone
     idle, and by then Textual has composed the frame with the new character: the
@@ -36,7 +37,7 @@ def deliver_now(origin: DOMNode, event: StateEdited) -> None:
     from textual.screen import Screen
 
     event.now = True
-    for node in origin.ancestors:
+    for node in origin.ancestors_with_self:
         # As Textual dispatches: the handler of each class in the node's MRO that has one.
         for cls in type(node).__mro__:
             handler = cls.__dict__.get("on_state_edited")

@@ -28,7 +28,7 @@ from taskwizard.tui.app_node import TaskWizardNode
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
-from taskwizard.tui.widgets.fields import Field
+from taskwizard.tui.widgets.fields import writer_of
 from taskwizard.tui.widgets.quiet import (
     QuietFooter,
     QuietOptionList,
@@ -400,17 +400,14 @@ class WizardScreen(TaskWizardNode, Screen[None]):
     def flush_validation(self) -> None:
         """Bring validation and the indicators up to date now: before any action decides.
 
-        The focused field writes its editor's value first: a key typed right before
-        Ctrl+N is in the editor already, but its Changed message may still be on its way.
+        The focused field (or the Review step's focused file path) writes its editor's
+        value first: a key typed right before Ctrl+N is in the editor already, but its
+        Changed message may still be on its way.
         """
         focused = self.focused
-        field = (
-            None
-            if focused is None
-            else next((n for n in focused.ancestors_with_self if isinstance(n, Field)), None)
-        )
-        if field is not None:
-            field.write_pending()
+        writer = None if focused is None else writer_of(focused)
+        if writer is not None:
+            writer.write_pending()
         if self._stale:
             self.revalidate()
         elif self._settle_due is not None:

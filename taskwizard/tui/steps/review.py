@@ -12,15 +12,22 @@ from textual import on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
 from textual.timer import Timer
+from textual.widget import Widget
 from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from taskwizard.model.problems import Problem, path_text
 from taskwizard.state import DocName
-from taskwizard.tui.messages import JumpTo, StateEdited
+from taskwizard.tui.messages import JumpTo, StateEdited, deliver_now
 from taskwizard.tui.steps.base import StepView
-from taskwizard.tui.widgets.fields import FieldInput
-from taskwizard.tui.widgets.quiet import update_static
+from taskwizard.tui.widgets.fields import FieldInput, WritesState
+from taskwizard.tui.widgets.quiet import (
+    QuietOptionList,
+    hold_height,
+    refresh_in_this_frame,
+    release_height,
+    update_static,
+)
 from taskwizard.wizard_steps import STEP_TITLES, step_of
 
 if TYPE_CHECKING:
@@ -29,7 +36,7 @@ if TYPE_CHECKING:
 DOC_NAMES: dict[DocName, str] = {"config": "config", "task": "task YAML"}
 
 
-class ReviewStep(StepView):
+class ReviewStep(StepView, WritesState):
     step_id = "review"
     title = "Review & save"
     intro = (
@@ -61,7 +68,7 @@ class ReviewStep(StepView):
         self._fill_default_paths()
         state = self.tw_app.state
         yield Static("Problems", classes="review-heading")
-        yield OptionList(id="review-problems")
+        yield QuietOptionList(id="review-problems")
         with Horizontal(id="review-save-row"):
             yield Button("Save (Ctrl+S)", id="review-save", variant="primary")
             yield Static("", id="review-save-reason")
@@ -93,22 +100,54 @@ class ReviewStep(StepView):
         return self
 
     # ----------------------------------------------------------------- paths
+    # The paths are FieldInputs whose writer is this step (fields.WritesState): a key's
+    # edit is written and validated in its own frame, and before Next or Save decide.
     @on(Input.Changed, "#config-path, #task-path")
     def _path_changed(self, event: Input.Changed) -> None:
         event.stop()
+        self._write_paths(now=False)
+
+    def write_now(self) -> None:
+        self._write_paths(now=True)
+
+    def write_pending(self) -> None:
+        if self.is_attached:
+            self._write_paths(now=True)  # only a path that differs from the state is written
+
+    def _write_paths(self, *, now: bool) -> None:
         state = self.tw_app.state
-        value = event.value.strip() or None
-        if event.input.id == "config-path":
-            if value == state.config_path:
-                return
-            state.config_path = value
-        else:
-            if value == state.task_path:
-                return
-            state.task_path = value
+        config = self.query_one("#config-path", Input).value.strip() or None
+        task = self.query_one("#task-path", Input).value.strip() or None
+        if (config, task) == (state.config_path, state.task_path):
+            return
+        state.config_path, state.task_path = config, task
         state.sync_template_path()
         state.saved = False
-        self.post_message(StateEdited("config", (*state.entry_path, "template")))
+        event = StateEdited("config", (*state.entry_path, "template"))
+        if now:
+            deliver_now(self, event)
+        else:
+            self.post_message(event)
+
+    def _typing_a_path(self) -> bool:
+        focused = self.screen.focused
+        return focused is not None and focused.id in ("config-path", "task-path")
+
+    def on_descendant_blur(self) -> None:
+        self.call_after_refresh(self._release_problems_height)
+
+    def _problem_boxes(self) -> tuple[Widget, ...]:
+        """Where this step lists problems: its own list, and the step's line at the bottom."""
+        return (
+            self.get_child_by_id("review-problems"),
+            self.get_child_by_id("step-other-problems"),
+        )
+
+    def _release_problems_height(self) -> None:
+        """They get their own height back once the focus left the paths (one layout)."""
+        if self.is_attached and not self._typing_a_path():
+            for box in self._problem_boxes():
+                release_height(box)
 
     def on_state_edited(self, event: StateEdited) -> None:
         # Dumping a 50-template config and highlighting it costs 50-150 ms: the previews
@@ -134,6 +173,11 @@ class ReviewStep(StepView):
 
     # -------------------------------------------------------------- problems
     def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
+        if self._typing_a_path():
+            # While a path is typed, the problems shown do not shrink: a problem coming and
+            # going with each key would lay the step out again on each key.
+            for box in self._problem_boxes():
+                hold_height(box)
         super().show_problems(problems, visible)
         screen: WizardScreen = self.screen  # type: ignore[assignment]
         everything: list[tuple[DocName, Problem, bool]] = [
@@ -164,20 +208,21 @@ class ReviewStep(StepView):
                 )
             )
             self._targets.append((doc, problem.path) if jumpable else None)
-        problem_list = self.query_one("#review-problems", OptionList)
+        problem_list = self.query_one("#review-problems", QuietOptionList)
         highlighted = problem_list.highlighted
         listed = tuple((doc, p.severity, p.path, p.message, j) for doc, p, j in everything)
         if listed == getattr(self, "_listed", None):
             return  # the same problems: no rebuild (and layout) of the list on this keystroke
         self._listed = listed
         if options:
-            problem_list.set_options(options)
+            problem_list.set_options_in_place(options)
             if highlighted is not None and highlighted < len(options):
                 problem_list.highlighted = highlighted
         else:
-            problem_list.set_options(
+            problem_list.set_options_in_place(
                 [Option(Text("✓ No problems: both files are valid.", "green"), disabled=True)]
             )
+        refresh_in_this_frame(problem_list)  # in the frame of the key that changed it
         self._update_save(sum(p.is_error for _, p, _ in everything))
 
     def _update_save(self, errors: int) -> None:

@@ -103,20 +103,45 @@ def write_field_now(editor: Widget) -> bool:
     idle and Textual draws the change, so that the same frame shows the field's
     problem line (see :func:`taskwizard.tui.messages.deliver_now`).
 
-    False (the Changed message goes on to the field as usual) when the editor is not
-    a field's, or when keys typed after this one are waiting: the screen then
+    The field is the nearest :class:`WritesState` above the editor: its Field, also
+    when the editor is one of several in it (a KeyValueEditor's rows), or the Review
+    step for its file paths. False (the Changed message goes on as usual) when there
+    is none, or when keys typed after this one are waiting: the screen then
     validates once after the burst, not once per key.
     """
     from taskwizard.tui.keys import keys_waiting
 
-    field = editor.parent
-    if not isinstance(field, Field) or keys_waiting(editor):
+    field = writer_of(editor)
+    if field is None or keys_waiting(editor):
         return False
     field.write_now()
     return True
 
 
-class Field(TaskWizardNode, Vertical):
+class WritesState:
+    """A widget that writes what its editors hold to the wizard state: each
+    :class:`Field`, and the Review step (its file paths are no document's values).
+
+    An edit reaches it through :func:`write_field_now`; before an action decides,
+    the wizard has the one around the focus write what is still pending.
+    """
+
+    def write_now(self) -> None:
+        """Write the editors' values, and have the step and screen see them in this call."""
+        raise NotImplementedError
+
+    def write_pending(self) -> None:
+        """Write, in this call, what was typed and is not written yet (its Changed
+        message still on the way): before Next or Save decide."""
+        raise NotImplementedError
+
+
+def writer_of(widget: Widget) -> WritesState | None:
+    """The nearest :class:`WritesState` at or above ``widget`` on its screen."""
+    return next((n for n in widget.ancestors_with_self if isinstance(n, WritesState)), None)
+
+
+class Field(TaskWizardNode, WritesState, Vertical):
     """A labelled editor for the value at ``doc``/``path``, with its problems below."""
 
     DEFAULT_CSS = """
@@ -406,7 +431,6 @@ class Field(TaskWizardNode, Vertical):
         self.post_edit(StateEdited(self.doc, self.path))
 
     def write_now(self) -> None:
-        """Write the editor's value, and have the step and screen see it in this call."""
         self._deliver_now = True
         try:
             self._write_from_editor()
@@ -414,10 +438,8 @@ class Field(TaskWizardNode, Vertical):
             self._deliver_now = False
 
     def write_pending(self) -> None:
-        """Write, in this call, what was typed into the editor and is not written yet
-        (its Changed message still on the way): before Next or Save decide. A field
-        whose editor did not change since its last write is left alone (a write of
-        an unchanged value is not always nothing: see YamlValueField)."""
+        """A field whose editor did not change since its last write is left alone (a
+        write of an unchanged value is not always nothing: see YamlValueField)."""
         if self.is_attached and self._editor_state() != self._seen_editor:
             self.write_now()
 

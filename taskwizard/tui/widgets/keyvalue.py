@@ -73,8 +73,9 @@ class KeyValueRow(Horizontal):
         self._value = value
 
     def compose(self) -> ComposeResult:
-        yield Input(self._key, placeholder="key", classes="kv--key")
-        yield Input(self._value, placeholder="value", classes="kv--value")
+        # FieldInputs: a key's edit is written and validated in its own frame (write_field_now).
+        yield FieldInput(self._key, placeholder="key", classes="kv--key")
+        yield FieldInput(self._value, placeholder="value", classes="kv--value")
         yield Button("✕", classes="kv--remove", tooltip="Remove this row")
 
     @property
@@ -151,6 +152,9 @@ class KeyValueEditor(Field):
 
     def _value_from_editor(self) -> Any:
         return self.value_from_rows()
+
+    def _editor_state(self) -> object:
+        return tuple((row.key_text, row.value_text) for row in self.rows())
 
     def reload(self) -> None:
         if self.value_from_rows() == self.shown_value():

@@ -9,7 +9,8 @@ a different height (or the widget's size is not known yet).
 
 from __future__ import annotations
 
-from textual import messages
+from collections.abc import Iterable
+
 from textual.app import ComposeResult
 from textual.css.scalar import Scalar, Unit
 from textual.screen import Screen
@@ -17,11 +18,12 @@ from textual.visual import VisualType
 from textual.widget import Widget
 from textual.widgets import Footer, OptionList, Static
 from textual.widgets._footer import FooterKey
+from textual.widgets.option_list import Option
 
 
-def _box_height(static: Static, content_height: int) -> int | None:
+def _box_height(widget: Widget, content_height: int) -> int | None:
     """The height the widget's box gets for ``content_height`` lines, None if unknown."""
-    styles = static.styles
+    styles = widget.styles
     height = content_height + styles.gutter.height
     for limit, pick in ((styles.min_height, max), (styles.max_height, min)):
         if limit is None:
@@ -48,30 +50,30 @@ def update_static(static: Static, content: VisualType) -> None:
         return
     if not auto_height:
         static.update(content, layout=False)  # a fixed height: nothing can move
-        _repaint_in_this_frame(static)
+        refresh_in_this_frame(static)
         return
     static.update(content, layout=False)
     lines = static.get_content_height(static.container_size, static.app.size, size.width)
     if _box_height(static, lines) != static.size.height:
         static.refresh(layout=True)  # it grows or shrinks: the widgets below it move
     else:
-        _repaint_in_this_frame(static)
+        refresh_in_this_frame(static)
 
 
-def _repaint_in_this_frame(widget: Widget) -> None:
-    """Tell the screen about the repaint now, not when the widget's own task next runs.
+def refresh_in_this_frame(widget: Widget) -> None:
+    """Tell the screen about the repaint (or layout) now, not when the widget's own
+    task next runs.
 
     Textual posts a widget's repaint to its screen from the widget's task, once it
     is idle. A problem line updated while the field's editor handles a key would
     then reach the screen after the editor's own repaint, and Textual, composing as
     soon as the screen goes idle, drew the character in one frame and the problem
     line in the next, 17-33 ms later. Posted here, it is in the screen's queue ahead
-    of the editor's, and both are drawn in one frame. (What Widget._check_refresh
-    does, done now; the widget then has nothing left to post.)
+    of the editor's, and both are drawn in one frame. (Widget._check_refresh, done
+    now; the widget then has nothing left to post.)
     """
-    if widget._repaint_required and widget.display and widget.is_attached:
-        widget._repaint_required = False
-        widget.screen.post_message(messages.Update(widget))
+    if widget.is_attached:
+        widget._check_refresh()
 
 
 class QuietFooter(Footer):
@@ -146,25 +148,46 @@ class QuietOptionList(OptionList):
             cache.discard(key)
         self.refresh_lines(line, height)
 
+    def set_options_in_place(self, options: Iterable[Option]) -> None:
+        """``set_options``, with a layout of the screen only when the list's height changes.
 
-def hold_height(static: Static) -> None:
-    """Keep ``static`` at least as tall as it is now, from its next update on.
+        An OptionList of auto height asks for a layout whenever its options are set:
+        Review's problem list on each key that makes or clears a problem (8-10 ms, the
+        step and its previews below laid out and drawn again). Options that fit the box
+        the list has already need a repaint only.
+        """
+        height = self.outer_size.height
+        laid_out = self._layout_required  # asked for before: not this call's to drop
+        self.set_options(options)
+        if laid_out or self.show_vertical_scrollbar or not (self.is_mounted and height):
+            return
+        size = self.content_size
+        if size.width <= self.get_component_styles("option-list--option").padding.width:
+            return  # no room to wrap the options in: laid out as usual
+        lines = self.get_content_height(self.container_size, self.app.size, size.width)
+        if lines <= size.height and _box_height(self, lines) == height:
+            self._layout_required = False  # the same box, no scrollbar: a repaint
+
+
+def hold_height(widget: Widget) -> None:
+    """Keep ``widget`` at least as tall as it is now, from its next update on.
 
     For a line whose text alternates between one and two lines as the user types
-    (a problem coming and going, the status line): with its height held, an update
-    is a repaint (see :func:`update_static`), not a layout of the whole screen.
+    (a problem coming and going, the status line, Review's problem list): with its
+    height held, an update is a repaint (see :func:`update_static` and
+    :meth:`QuietOptionList.set_options_in_place`), not a layout of the whole screen.
     The rule is set for the next layout without asking for one: it is the height
     the widget has already. :func:`release_height` gives it back.
     """
-    if not (static.is_mounted and static.display):
+    if not (widget.is_mounted and widget.display):
         return
-    height = static.size.height
-    held = static.styles.min_height
+    height = widget.outer_size.height  # min-height counts the border and padding too
+    held = widget.styles.min_height
     if height > 1 and not (held and held.unit == Unit.CELLS and held.value >= height):
-        static.styles.inline.set_rule("min_height", Scalar(height, Unit.CELLS, Unit.HEIGHT))
+        widget.styles.inline.set_rule("min_height", Scalar(height, Unit.CELLS, Unit.HEIGHT))
 
 
-def release_height(static: Static) -> None:
+def release_height(widget: Widget) -> None:
     """Undo :func:`hold_height` (one layout, if it was held)."""
-    if static.styles.inline.has_rule("min_height"):
-        static.styles.min_height = None  # back to the stylesheet's min-height
+    if widget.styles.inline.has_rule("min_height"):
+        widget.styles.min_height = None  # back to the stylesheet's min-height
