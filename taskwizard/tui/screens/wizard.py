@@ -420,6 +420,9 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         if self._settle_timer is not None:
             self._settle_timer.stop()
             self._settle_timer = None
+        view = self.step_view
+        if view is not None:
+            view.settle()
         self._update_step_list()
         self._update_status()
         self._update_title()

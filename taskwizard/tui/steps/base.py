@@ -124,6 +124,10 @@ class StepView(TaskWizardNode, VerticalScroll):
             self._other_text = text  # update (and re-layout) only on a change
             update_static(other, text)
 
+    def settle(self) -> None:
+        """The wizard's indicators settle (after the typing, or before an action decides):
+        a step that holds back a summary of its problems while a key is typed shows it now."""
+
     def field_for_problem(self, doc: DocName, path: DocPath, message: str = "") -> Field | None:
         """The field F8 lands on for a problem at ``path``.
 

@@ -63,6 +63,10 @@ class ReviewStep(StepView, WritesState):
         super().__init__(id=id)
         #: (doc, path) per problem option; None for problems no field of this session shows.
         self._targets: list[tuple[DocName, tuple[str | int, ...]] | None] = []
+        #: What the problem list shows (None until it is first filled).
+        self._listed: tuple[object, ...] | None = None
+        #: The problems of a path's edit, listed when the indicators settle.
+        self._pending_problems: tuple[Sequence[tuple[DocName, Problem]], set[str]] | None = None
 
     def compose_form(self) -> ComposeResult:
         self._fill_default_paths()
@@ -173,6 +177,25 @@ class ReviewStep(StepView, WritesState):
 
     # -------------------------------------------------------------- problems
     def show_problems(self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]) -> None:
+        if self._typing_a_path() and self._listed is not None:
+            # While a path is typed, the problem list is a summary like the step list: it
+            # follows the typing when the indicators settle (:meth:`settle`). Repainted in
+            # the key's frame, it made Textual compose the box from the list down to the
+            # path (about 20 widgets, 2.5-2.7x a bare Textual app's key).
+            self._pending_problems = (problems, visible)
+            return
+        self._show_problems_now(problems, visible)
+
+    def settle(self) -> None:
+        """The indicators settle: the problems of the last edit of a path are listed now."""
+        pending, self._pending_problems = self._pending_problems, None
+        if pending is not None:
+            self._show_problems_now(*pending)
+
+    def _show_problems_now(
+        self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]
+    ) -> None:
+        self._pending_problems = None
         if self._typing_a_path():
             # While a path is typed, the problems shown do not shrink: a problem coming and
             # going with each key would lay the step out again on each key.
@@ -211,7 +234,7 @@ class ReviewStep(StepView, WritesState):
         problem_list = self.query_one("#review-problems", QuietOptionList)
         highlighted = problem_list.highlighted
         listed = tuple((doc, p.severity, p.path, p.message, j) for doc, p, j in everything)
-        if listed == getattr(self, "_listed", None):
+        if listed == self._listed:
             return  # the same problems: no rebuild (and layout) of the list on this keystroke
         self._listed = listed
         if options:
@@ -222,7 +245,7 @@ class ReviewStep(StepView, WritesState):
             problem_list.set_options_in_place(
                 [Option(Text("✓ No problems: both files are valid.", "green"), disabled=True)]
             )
-        refresh_in_this_frame(problem_list)  # in the frame of the key that changed it
+        refresh_in_this_frame(problem_list)  # in this frame (of a key, or of the settling)
         self._update_save(sum(p.is_error for _, p, _ in everything))
 
     def _update_save(self, errors: int) -> None:
