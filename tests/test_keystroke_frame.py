@@ -82,12 +82,27 @@ def edit_app(tmp_path: Path) -> TaskWizardApp:
     return TaskWizardApp("edit", path=tmp_path / "retina.yaml")
 
 
-async def on_pods(pilot: Pilot[Any], app: TaskWizardApp) -> Input:
+async def on_step(pilot: Pilot[Any], app: TaskWizardApp, step: str) -> None:
+    """The wizard on ``step``, once its validators are loaded and everything settled."""
     await settle(pilot)
     await pilot.pause(0.3)  # the validators
     await settle(pilot)
-    wizard(app).show_step("pods")
+    wizard(app).show_step(step)
     await settle(pilot)
+
+
+async def typing_at_end(pilot: Pilot[Any], editor: Input) -> Input:
+    """``editor`` focused, its cursor at the end and not blinking (no blink frame between
+    a key and its own)."""
+    editor.cursor_blink = False
+    editor.focus()
+    await pilot.press("end")
+    await settle(pilot)
+    return editor
+
+
+async def on_pods(pilot: Pilot[Any], app: TaskWizardApp) -> Input:
+    await on_step(pilot, app, "pods")
     pods = field(app, "field-pods")
     pods.focus_editor()
     await pilot.press("end")
@@ -279,18 +294,9 @@ SORTED_TASK = TASK.replace(
 async def on_sorting_row(pilot: Pilot[Any], app: TaskWizardApp, part: str) -> Input:
     """The Algorithms step, the cursor at the end of the key or value of the CSV report's
     one sorting_columns row (a KeyValueEditor's row)."""
-    await settle(pilot)
-    await pilot.pause(0.3)  # the validators
-    await settle(pilot)
-    wizard(app).show_step("algorithms")
-    await settle(pilot)
+    await on_step(pilot, app, "algorithms")
     sorting = field(app, "arg-sorting_columns")
-    editor = sorting.query_one(f".kv--{part}", Input)
-    editor.cursor_blink = False  # no blink frame between a key and its own
-    editor.focus()
-    await pilot.press("end")
-    await settle(pilot)
-    return editor
+    return await typing_at_end(pilot, sorting.query_one(f".kv--{part}", Input))
 
 
 def review_problems(app: TaskWizardApp) -> str:
@@ -384,17 +390,8 @@ REVIEW_WARNING = "lowercases the config path"
 async def on_review_path(pilot: Pilot[Any], app: TaskWizardApp, path_id: str) -> Input:
     await settle(pilot)
     await pilot.press("enter")  # the config's one template
-    await settle(pilot)
-    await pilot.pause(0.3)  # the validators
-    await settle(pilot)
-    wizard(app).show_step("review")
-    await settle(pilot)
-    editor = wizard(app).query_one(f"#{path_id}", Input)
-    editor.cursor_blink = False  # no blink frame between a key and its own
-    editor.focus()
-    await pilot.press("end")
-    await settle(pilot)
-    return editor
+    await on_step(pilot, app, "review")
+    return await typing_at_end(pilot, wizard(app).query_one(f"#{path_id}", Input))
 
 
 def config_app(tmp_path: Path) -> TaskWizardApp:

@@ -170,25 +170,22 @@ def sha256(path: Path) -> str:
 
 
 @pytest.mark.timeout(180)
-def test_ctrl_q_in_the_picker_quits_while_the_full_read_runs(config: Path, tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("blocked", "shown"),
+    [
+        ("full", b"Which one"),  # the picker, from the quick look; the full read runs
+        ("quick", b"Reading"),  # "Reading FILE…", the read has not answered yet
+    ],
+    ids=["in-the-picker-while-the-full-read-runs", "while-reading-before-the-picker"],
+)
+def test_ctrl_q_quits_while_a_read_runs(
+    config: Path, tmp_path: Path, blocked: str, shown: bytes
+) -> None:
     before = sha256(config)
-    session = run("full", config, tmp_path)
+    session = run(blocked, config, tmp_path)
     try:
-        session.wait_for(b"Which one")  # the picker, from the quick look; the full read runs
+        session.wait_for(shown)
         since = session.send(b"\x11")  # Ctrl+Q
-        assert session.exit_code() == 0, session.screen()
-        assert_left_clean(session, since, config, before)
-    finally:
-        session.close()
-
-
-@pytest.mark.timeout(180)
-def test_ctrl_q_while_reading_quits_before_the_picker(config: Path, tmp_path: Path) -> None:
-    before = sha256(config)
-    session = run("quick", config, tmp_path)
-    try:
-        session.wait_for(b"Reading")  # "Reading FILE…", the read has not answered yet
-        since = session.send(b"\x11")
         assert session.exit_code() == 0, session.screen()
         assert_left_clean(session, since, config, before)
     finally:

@@ -188,9 +188,8 @@ class ReviewStep(StepView, WritesState):
 
     def settle(self) -> None:
         """The indicators settle: the problems of the last edit of a path are listed now."""
-        pending, self._pending_problems = self._pending_problems, None
-        if pending is not None:
-            self._show_problems_now(*pending)
+        if self._pending_problems is not None:
+            self._show_problems_now(*self._pending_problems)  # which clears it
 
     def _show_problems_now(
         self, problems: Sequence[tuple[DocName, Problem]], visible: set[str]
