@@ -206,6 +206,14 @@ class WizardState:
 
         return dump_yaml(self.doc(doc))
 
+    def preview(self, doc: DocName) -> str:
+        """What the preview panes show of a document: :meth:`render`, cut to what a pane
+        shows at a cost that does not grow with the file (:mod:`taskwizard.model.preview`)."""
+        from taskwizard.model.preview import preview_yaml
+
+        index = self.template_index if doc == "config" else None
+        return preview_yaml(self.doc(doc), template_index=index)
+
     def default_paths(self, folder: Path) -> tuple[Path, Path]:
         """Where the config and task YAML go: the chosen paths, else defaults in ``folder``."""
         from taskwizard.model.slug import sanitise_slug

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.syntax import Syntax
 from textual.app import App
 from textual.widgets import Input, OptionList, Static
 from tui_helpers import SIZE, settle
@@ -174,3 +175,36 @@ async def test_a_big_task_yaml_read_in_the_background_opens_in_the_wizard(
             await pilot.pause(0.05)
         assert isinstance(app.screen, WizardScreen)
         assert app.state.task["pods"]["identifiers"] == ["retina-pod"]
+
+
+async def test_the_preview_of_30000_templates_shows_the_one_edited(tmp_path: Path) -> None:
+    """At 130 columns the preview is beside the form: it shows the template chosen and
+    one comment line for the others (it dumped and highlighted all 30,000 after every
+    pause in the typing, and the app took no key for the seconds that took)."""
+    from taskwizard.tui.screens.wizard import WizardScreen
+
+    app = TaskWizardApp("edit", path=big_config(tmp_path))
+    async with app.run_test(size=(130, 40)) as pilot:
+        for _ in range(400):
+            if isinstance(app.screen, TemplatePickDialog):
+                break
+            await pilot.pause(0.05)
+        assert isinstance(app.screen, TemplatePickDialog)
+        await pilot.press("down", "down", "enter")  # the third template: t-2
+        for _ in range(200):
+            if isinstance(app.screen, WizardScreen) and app.screen._ready:
+                break
+            await pilot.pause(0.05)
+        screen = app.screen
+        assert isinstance(screen, WizardScreen) and screen.preview_shown
+        await pilot.press("end", "x")  # the slug is t-2x
+        await pilot.pause(0.4)  # the preview follows the typing 0.2 s after the last key
+        await settle(pilot)
+        shown = screen.query_one("#preview-body", Static).content
+        assert isinstance(shown, Syntax)
+        preview = shown.code
+        assert "# ⋯ 2 templates before this one (unchanged)" in preview
+        assert "- slug: t-2x" in preview
+        assert f"# ⋯ {TEMPLATES - 3:,} templates after this one (unchanged)" in preview
+        assert "t-3" not in preview and preview.count("slug:") == 1
+        assert len(app.state.config["task-templates"]) == TEMPLATES  # only the preview is cut

@@ -126,13 +126,13 @@ async def test_review_previews_follow_the_typing_not_each_key(tmp_path: Path) ->
         view = screen.step_view
         assert view is not None
         renders: list[str] = []
-        original = app.state.render
+        original = app.state.preview
 
         def render(doc: Any) -> str:
             renders.append(doc)
             return original(doc)
 
-        app.state.render = render  # type: ignore[method-assign]
+        app.state.preview = render  # type: ignore[method-assign]
         view.query_one("#task-path").focus()
         await pilot.press("end")
         await type_text(pilot, "abc")

@@ -564,7 +564,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         if not self.preview_shown:
             return
         doc = preview_doc(self.step_id)
-        text = self.tw_app.state.render(doc)
+        text = self.tw_app.state.preview(doc)
         name = "task-templates config" if doc == "config" else "task YAML"
         body = self.query_one("#preview-body", Static)
         body.border_title = name

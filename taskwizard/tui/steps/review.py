@@ -170,7 +170,7 @@ class ReviewStep(StepView, WritesState):
         for doc, widget_id, path in previews:
             static = self.query_one(widget_id, Static)
             static.border_title = f"{DOC_NAMES[doc]} — {Path(path).name if path else '(no path)'}"
-            text = state.render(doc)
+            text = state.preview(doc)
             if self._preview_texts.get(doc) != text:  # unchanged: no new highlight, no layout
                 self._preview_texts[doc] = text
                 static.update(Syntax(text, "yaml", theme="ansi_dark", line_numbers=True))
