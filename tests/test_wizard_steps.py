@@ -270,3 +270,31 @@ async def test_save_is_refused_with_no_pod(tmp_path: Path) -> None:
         await settle(pilot)
         assert screen.total_errors() == 0, screen.problems
         assert not screen.query_one("#review-save", Button).disabled
+
+
+async def test_a_problem_quoting_brackets_shows_them_and_warnings_have_their_colour(
+    tmp_path: Path,
+) -> None:
+    """Problem lines are text, not markup: "[b]" in what was typed stayed out of the
+    message (read as a style tag) and "[x]" vanished. An error's line is in the error
+    colour and a warning's in the warning colour, line by line."""
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        slug = field(app, "field-slug")
+        slug.focus_editor()
+        await type_text(pilot, "a[b]c[x]")
+        await settle(pilot)
+        text = problem_text(slug)
+        assert "slug 'a[b]c[x]' becomes" in text, text
+        box = next(slug.query(".field--problem").results(Static))
+
+        def colours() -> set[str]:
+            return {str(s.style.color) for s in box.render_line(0) if s.text.strip() and s.style}
+
+        assert [span.style for span in box.content.spans] == ["$warning"]  # type: ignore[union-attr]
+        warning_colours = colours()
+        await replace_text(pilot, "[]")  # no letters or digits: an error
+        assert "slug '[]' has no letters or digits" in problem_text(slug)
+        assert not box.content.spans  # type: ignore[union-attr]  # the box's own $error
+        assert colours().isdisjoint(warning_colours)

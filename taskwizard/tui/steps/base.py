@@ -59,7 +59,7 @@ class StepView(TaskWizardNode, VerticalScroll):
         if self.intro:
             yield Static(self.intro, classes="step--intro")
         yield from self.compose_form()
-        yield Static("", id="step-other-problems")
+        yield Static("", id="step-other-problems", markup=False)  # messages quote input
 
     def compose_form(self) -> ComposeResult:
         yield from ()

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.geometry import Size
 from textual.reactive import Reactive
@@ -118,6 +119,11 @@ def write_field_now(editor: Widget) -> bool:
     return True
 
 
+def _problem_line(text: str, problem: Problem) -> Content:
+    """A line of a field's problem line: plain text (never markup), a warning's in $warning."""
+    return Content(text) if problem.is_error else Content.styled(text, "$warning")
+
+
 class WritesState:
     """A widget that writes what its editors hold to the wizard state: each
     :class:`Field`, and the Review step (its file paths are no document's values).
@@ -153,7 +159,6 @@ class Field(TaskWizardNode, WritesState, Vertical):
        keeps the field's height, so the screen is only repainted, not laid out again. */
     Field.-noted { margin: 0; }
     Field > .field--problem { color: $error; height: auto; min-height: 1; }
-    Field > .field--problem.-warning { color: $warning; }
     Field > .field--bound { color: $accent; }
     Field > .field--bound.-empty { display: none; }
     Field Input, Field Select, Field TextArea, Field SelectionList { margin: 0; }
@@ -259,7 +264,8 @@ class Field(TaskWizardNode, WritesState, Vertical):
                 box = Static("", classes="field--bound -empty")
                 self.mount(box, after=self.editor)
             else:
-                box = Static("", classes="field--problem")
+                # Not markup: a message quotes what was typed ("slug 'a[b]' becomes …").
+                box = Static("", classes="field--problem", markup=False)
                 self.add_class("-noted")
                 self.mount(box)
         return box
@@ -509,17 +515,16 @@ class Field(TaskWizardNode, WritesState, Vertical):
         self._shown_problems = shown
         box = self._note("problem")
         self._hold_problem_height(box)
-        # Classes change only when they must: each change restyles the widget (a few ms).
         if not problems:
             update_static(box, "")
-            box.remove_class("-warning")
             return
+        # An error's line takes the box's colour ($error), a warning's is styled $warning
+        # in the text itself: no class changes, which would restyle the box on a key.
         ordered = sorted(problems, key=lambda p: (not p.is_error, p.message))
-        lines = [("✗ " if p.is_error else "! ") + p.message for p in ordered[:3]]
+        lines = [_problem_line(("✗ " if p.is_error else "! ") + p.message, p) for p in ordered[:3]]
         if len(ordered) > 3:
-            lines.append(f"… and {len(ordered) - 3} more")
-        update_static(box, "\n".join(lines))
-        box.set_class(not any(p.is_error for p in ordered), "-warning")
+            lines.append(_problem_line(f"… and {len(ordered) - 3} more", ordered[3]))
+        update_static(box, Content("\n").join(lines))
 
     def _hold_problem_height(self, box: Static) -> None:
         """While the user types in this field, its problem line does not shrink.

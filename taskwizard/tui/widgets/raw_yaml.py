@@ -65,7 +65,7 @@ class RawYamlEditor(TaskWizardNode, Vertical):
         area = TextArea(text, id="raw-text", show_line_numbers=True, tab_behavior="indent")
         area.indent_width = 2
         yield area
-        yield Static("", id="raw-problems")
+        yield Static("", id="raw-problems", markup=False)  # messages quote input
 
     def on_mount(self) -> None:
         problems = self._check(self.query_one(TextArea).text, write=False)
