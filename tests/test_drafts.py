@@ -3,6 +3,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -439,4 +440,66 @@ def test_autosaver_mark_saved_wins_over_pending_change() -> None:
     saver.mark_saved(state)
     saver.flush()
     assert read(store.path(draft_id))["status"] == "saved"
+    saver.close()
+
+
+class IdleClock:
+    """The ``idle_for`` of an Autosaver: seconds since the last key, set by the test."""
+
+    def __init__(self, idle: float) -> None:
+        self.idle = idle
+
+    def __call__(self) -> float:
+        return self.idle
+
+
+def spied_store() -> tuple[DraftStore, str, WizardState, threading.Event]:
+    store = DraftStore()
+    state = make_state()
+    draft_id = store.create(state)
+    written = threading.Event()
+    original = store.save_dump
+
+    def spy(did: str, dump: dict[str, Any]) -> None:
+        original(did, dump)
+        written.set()
+
+    store.save_dump = spy  # type: ignore[method-assign,assignment]
+    return store, draft_id, state, written
+
+
+@pytest.mark.parametrize("then", [0.03, 0.5])  # just after a key was drawn; a pause
+def test_a_due_write_waits_for_a_moment_between_keys(then: float) -> None:
+    store, draft_id, state, written = spied_store()
+    clock = IdleClock(0.0)  # a key this instant: its work and frame are still going on
+    saver = Autosaver(store, draft_id, delay=0.02, idle_for=clock, max_wait=30)
+    state.set("config", ("task-templates", 0, "title"), "typed")
+    saver.note_change(state)
+    assert not written.wait(0.2)  # due since 0.18 s, but no moment yet
+    clock.idle = 0.1  # the next key could come any moment: still not
+    assert not written.wait(0.1)
+    clock.idle = then
+    assert written.wait(5), "the write never went"
+    assert store.load(draft_id).entry["title"] == "typed"
+    saver.close()
+
+
+def test_a_due_write_goes_after_max_wait_however_fast_the_keys_come() -> None:
+    store, draft_id, state, written = spied_store()
+    saver = Autosaver(store, draft_id, delay=0.02, idle_for=IdleClock(0.0), max_wait=0.3)
+    state.set("config", ("task-templates", 0, "title"), "typed")
+    start = time.monotonic()
+    saver.note_change(state)
+    assert written.wait(5), "continuous typing held the draft back for good"
+    assert time.monotonic() - start >= 0.3
+    saver.close()
+
+
+def test_flush_writes_at_once_whatever_the_keys() -> None:
+    store, draft_id, state, written = spied_store()
+    saver = Autosaver(store, draft_id, delay=30, idle_for=IdleClock(0.0), max_wait=60)
+    state.set("config", ("task-templates", 0, "title"), "typed")
+    saver.note_change(state)
+    saver.flush()
+    assert written.is_set() and store.load(draft_id).entry["title"] == "typed"
     saver.close()

@@ -7,6 +7,7 @@ import contextlib
 import gc
 import signal
 import threading
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
@@ -68,6 +69,8 @@ class TaskWizardApp(App[None]):
         self.drafts_off: str | None = None
         #: The state whose changes the user chose to discard (QuitDialog): not asked again.
         self._discarded: WizardState | None = None
+        #: time.monotonic() of the last key or paste.
+        self._last_key_at = 0.0
         #: The draft was made by this session (not resumed): removed on quit if unchanged.
         self._draft_is_new = False
         #: Set after an unhandled exception: what the CLI prints (no secret in it).
@@ -76,6 +79,8 @@ class TaskWizardApp(App[None]):
         self._sigterm_loop: asyncio.AbstractEventLoop | None = None
 
     async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.Paste):
+            self._last_key_at = time.monotonic()  # the draft is written between keys
         # A key the focused field binds (Backspace, Ctrl+U…) acts in the order typed.
         if isinstance(event, events.Key) and await deliver_key(self, event):
             return
@@ -199,7 +204,12 @@ class TaskWizardApp(App[None]):
             draft_id,
             on_error=self._draft_error_any_thread,
             run_on_owner=self.call_from_thread,  # a slow snapshot, taken when the write is due
+            idle_for=self._idle_for,
         )
+
+    def _idle_for(self) -> float:
+        """Seconds since the last key or paste (the autosaver writes between keys)."""
+        return time.monotonic() - self._last_key_at
 
     def _draft_error_any_thread(self, exc: Exception) -> None:
         """The autosaver's error hook: its timer thread, or this thread (a flush)."""
