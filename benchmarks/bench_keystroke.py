@@ -35,7 +35,8 @@ terminal is written: the figure is the app's own work) after
 Per field it prints ``key -> next frame composed: median X p95 Y ms`` and the ratio
 of each to the baseline's, plus the layouts per key (``Screen._refresh_layout``) and
 the time inside ``revalidate()``; ``--profile-keystrokes`` adds a cProfile of the
-whole key -> frame path of the field ``--profile-field`` names (the slug by default).
+whole key -> frame path of the field ``--profile-field`` names (the slug by default;
+``PROFILE_LINES=N`` in the environment prints N lines of it rather than 25).
 
     python benchmarks/bench_keystroke.py [--keystrokes 60] [--profile-keystrokes 20]
     python benchmarks/bench_keystroke.py --smoke   # a few keys per field (the test suite)
