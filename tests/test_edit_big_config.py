@@ -80,6 +80,7 @@ async def test_first_frame_is_drawn_before_the_read_finishes(
                 break
             await pilot.pause(0.05)
         assert isinstance(app.screen, TemplatePickDialog)
+        await settle(pilot)  # pushed, and maybe not composed yet
         assert f"{TEMPLATES} task templates in this config" in screen_text(app)
 
 

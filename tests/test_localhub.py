@@ -1028,8 +1028,15 @@ def test_taskwizard_hub_command_serves_prints_the_pair_and_stops_on_ctrl_c(
     )
     data = tmp_path / "cmdhub"
     args = [sys.executable, "-c", script, "--port", "0", "--data", str(data), "--username", USER]
+    # Ctrl+C as in a terminal: a run started in the background of a shell (as a CI
+    # script may be) inherits SIGINT ignored, and Python then keeps ignoring it.
     process = subprocess.Popen(
-        args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=Path.cwd()
+        args,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        cwd=Path.cwd(),
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     try:
         assert process.stdout is not None
