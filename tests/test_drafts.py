@@ -370,7 +370,7 @@ def test_secrets_typed_into_the_task_are_not_kept() -> None:
     assert "secrets" in state.task  # the live state is not touched
 
 
-def test_autosaver_writes_within_delay_and_flushes() -> None:
+def spied_store() -> tuple[DraftStore, str, WizardState, threading.Event]:
     store = DraftStore()
     state = make_state()
     draft_id = store.create(state)
@@ -382,6 +382,11 @@ def test_autosaver_writes_within_delay_and_flushes() -> None:
         written.set()
 
     store.save_dump = spy  # type: ignore[method-assign,assignment]
+    return store, draft_id, state, written
+
+
+def test_autosaver_writes_within_delay_and_flushes() -> None:
+    store, draft_id, state, written = spied_store()
     saver = Autosaver(store, draft_id, delay=0.05)
     state.set("config", ("task-templates", 0, "title"), "typed")
     saver.note_change(state)
@@ -451,21 +456,6 @@ class IdleClock:
 
     def __call__(self) -> float:
         return self.idle
-
-
-def spied_store() -> tuple[DraftStore, str, WizardState, threading.Event]:
-    store = DraftStore()
-    state = make_state()
-    draft_id = store.create(state)
-    written = threading.Event()
-    original = store.save_dump
-
-    def spy(did: str, dump: dict[str, Any]) -> None:
-        original(did, dump)
-        written.set()
-
-    store.save_dump = spy  # type: ignore[method-assign,assignment]
-    return store, draft_id, state, written
 
 
 @pytest.mark.parametrize("then", [0.03, 0.5])  # just after a key was drawn; a pause
