@@ -568,10 +568,7 @@ class Autosaver:
             return True
         if time.monotonic() - self._due_since >= self.max_wait:
             return True
-        try:
-            idle = self.idle_for()
-        except Exception:  # the owner has gone: write
-            return True
+        idle = self.idle_for()
         return QUIET_AFTER_KEY[0] <= idle <= QUIET_AFTER_KEY[1] or idle >= PAUSED
 
     def _take_deferred(self) -> None:
