@@ -200,15 +200,10 @@ class WizardState:
                     )
         return problems
 
-    def render(self, doc: DocName) -> str:
-        """The YAML taskwizard will write for a document (new files)."""
-        from taskwizard.model.yamlio import dump_yaml
-
-        return dump_yaml(self.doc(doc))
-
     def preview(self, doc: DocName) -> str:
-        """What the preview panes show of a document: :meth:`render`, cut to what a pane
-        shows at a cost that does not grow with the file (:mod:`taskwizard.model.preview`)."""
+        """What the preview panes show of a document: the YAML a new file gets
+        (``dump_yaml``), cut to what a pane shows at a cost that does not grow with the
+        file (:mod:`taskwizard.model.preview`)."""
         from taskwizard.model.preview import preview_yaml
 
         index = self.template_index if doc == "config" else None

@@ -170,7 +170,7 @@ async def test_no_empty_arguments_mapping_is_ever_written(tmp_path: Path) -> Non
         assert app.state.get("task", (*ALGORITHM, 0)) == {
             "name": "bitfount.HuggingFacePerplexityEvaluation"
         }
-        assert "arguments: {}" not in app.state.render("task")
+        assert "arguments: {}" not in dump_yaml(app.state.task)
         assert "arguments:" not in dump_yaml(app.state.get("task", ALGORITHM))
 
 

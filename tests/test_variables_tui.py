@@ -11,6 +11,7 @@ from textual.widgets import Input, Static, TextArea
 from tui_helpers import field, focus_field, new_app, settle, tw_app, wizard
 
 from taskwizard.model import variables
+from taskwizard.model.yamlio import dump_yaml
 from taskwizard.tui.dialogs.confirm import ConfirmDialog
 from taskwizard.tui.dialogs.new_variable import NewVariableDialog
 from taskwizard.tui.dialogs.pick import PickDialog
@@ -224,7 +225,7 @@ async def test_bind_and_unbind_a_templatable_argument(tmp_path: Path) -> None:
         top_k = field(app, "arg-top_k")
         assert "bound to {{ k }}" in text_of(top_k.query_one(".field--bound", Static))
         assert app.focused is top_k.editor
-        assert "{{ k }}" in app.state.render("task")
+        assert "{{ k }}" in dump_yaml(app.state.task)
 
         await pilot.press("ctrl+b")
         await settle(pilot, 1)
