@@ -13,11 +13,13 @@ import pytest
 from test_edit_flow import TASK
 from textual import events
 from textual.keys import _character_to_key
+from textual.message import Message
 from textual.widgets import Input
 from tui_helpers import SIZE, field, new_app, settle, wizard
 
 from taskwizard.tui.app import TaskWizardApp
 from taskwizard.tui.dialogs.save import SaveDialog
+from taskwizard.tui.keys import _idle
 
 pytestmark = pytest.mark.anyio
 
@@ -154,3 +156,32 @@ async def test_text_typed_right_after_ctrl_n_lands_on_the_next_step(tmp_path: Pa
         assert app.state.task["pods"]["identifiers"] == ["a-pod"]
         assert wizard(app).step_id == "protocol"
         assert app.focused is field(app, "field-protocol").editor
+
+
+class Nudge(Message):
+    """A message no one handles."""
+
+
+async def test_a_widget_counts_as_idle_only_while_it_waits_for_its_next_message(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The key router skips waiting on idle widgets (keys._idle); one with anything
+    still to handle, or whose queue it cannot read, is waited on."""
+    app = new_app(tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await settle(pilot)
+        screen = wizard(app)
+        assert _idle(screen)
+        screen.post_message(Nudge())
+        assert not _idle(screen)  # posted, not handled yet
+        await pilot.pause()
+        assert _idle(screen)
+        screen.call_next(lambda: None)
+        assert not _idle(screen)
+        await pilot.pause()
+        assert _idle(screen)
+        # A Textual whose queue has no ready_event: busy, waited on as before.
+        with monkeypatch.context() as patched:
+            patched.setattr(screen._message_queue, "ready_event", object())
+            assert not _idle(screen)
+        assert _idle(screen)

@@ -85,10 +85,26 @@ def _handles_key_itself(widget: Widget, event: events.Key) -> bool:
     return not isinstance(widget, Input)
 
 
+def _idle(widget: Widget) -> bool:
+    """Whether the widget has handled everything posted to it: its queue is empty and
+    its task waits for the next message (not suspended inside a handler).
+
+    Waiting on an idle widget costs a turn of the event loop each (0.1 ms, 0.6-0.8 ms
+    for a field's chain up to the screen); with a person typing, the whole chain is
+    idle on nearly every key. Textual's queue has no public way to tell: where its
+    insides are not what this reads, the widget counts as busy (waited on, as before).
+    """
+    queue: Any = widget._message_queue
+    if widget._pending_message is not None or widget._next_callbacks or not queue.empty():
+        return False
+    waiters = getattr(getattr(queue, "ready_event", None), "_waiters", None)
+    return waiters is not None and any(not waiter.done() for waiter in waiters)
+
+
 async def _drain(widgets: list[Widget]) -> None:
     """Wait until each widget, in order, has handled what was posted to it so far."""
     for widget in widgets:
-        if not widget.is_attached:
+        if not widget.is_attached or _idle(widget):
             continue
         done = asyncio.Event()
         if not widget.call_later(done.set):
