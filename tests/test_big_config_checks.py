@@ -60,7 +60,9 @@ ODD_ENTRIES: list[Any] = [
 ]
 
 
-def big_config(extra: list[Any], count: int = ENTRY_MEMO_FROM + 20) -> dict[str, Any]:
+def big_config(
+    extra: list[Any], count: int = ENTRY_MEMO_FROM + 5 * len(ODD_ENTRIES) + 20
+) -> dict[str, Any]:
     entries: list[Any] = [entry(i) for i in range(count)]
     for i, odd in enumerate(extra):
         entries[3 + 5 * i] = copy.deepcopy(odd)
