@@ -105,6 +105,12 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         self._preview_forced: bool | None = None
         self._preview_timer: Timer | None = None
         self._preview: VerticalScroll | None = None
+        #: What the disk said at the last full validation, reused while a key is typed
+        #: (see _disk_checks): the inputs it was found for, and what was found.
+        self._synced_template: tuple[object, ...] | None = None
+        self._files_checked: tuple[tuple[object, ...], list[Problem]] | None = None
+        #: The last validation reused something the disk said: the settling one looks again.
+        self._disk_reused = False
 
     # ------------------------------------------------------------ layout
     def compose(self) -> ComposeResult:
@@ -345,14 +351,14 @@ class WizardScreen(TaskWizardNode, Screen[None]):
             return  # _validators_ready validates once the validators are imported
         self._stale = False
         state = self.tw_app.state
-        state.sync_template_path()  # a new template's file name follows its slug
+        file_problems = self._disk_checks(reuse=not settle)
         problems: list[tuple[DocName, Problem]] = []
         for problem in state.config_problems():
             path = problem.path
             if path[:1] == ("task-templates",) and path[:2] != state.entry_path:
                 continue  # other templates in the config are checked on Review
             problems.append(("config", problem))
-        problems += [("config", p) for p in state.file_problems()]
+        problems += [("config", p) for p in file_problems]
         problems += [("task", p) for p in state.task_problems()]
         for step_id, text in state.raw_text.items():
             problems.append(
@@ -377,6 +383,49 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         else:
             self._settle_later()
 
+    def _disk_checks(self, *, reuse: bool) -> list[Problem]:
+        """Point the entry's ``template:`` at the task file (a new template's file name
+        follows its slug) and check the files the config names, on disk.
+
+        ``reuse`` (a key being typed): when what they depend on is as it was at the
+        last look (paths, working folder, the slug while it names the task file, the
+        ``models:`` entries), what the disk said then stands. The lstat and resolve
+        calls were 0.3 ms of every key. The disk is looked at again whenever those
+        change, once the typing pauses (the indicators settle with a full validation)
+        and before any action decides (:meth:`flush_validation`), so a file made or
+        removed meanwhile shows within SETTLE_DELAY of the next pause.
+        """
+        from taskwizard.model.exact import exact_bytes
+
+        state = self.tw_app.state
+        cwd = Path.cwd()
+        synced = (
+            state.task_only,
+            state.config_only,
+            state.task_path,
+            state.config_path,
+            cwd,
+            None if state.task_path else state.entry.get("slug"),  # names a new task file
+            state.entry.get("template"),
+        )
+        reused = False
+        if reuse and synced == self._synced_template:
+            reused = True
+        else:
+            state.sync_template_path()
+            self._synced_template = (*synced[:-1], state.entry.get("template"))
+        models = exact_bytes(state.config.get("models"))
+        files = (state.task_only, state.config_path, cwd, models)
+        last = self._files_checked
+        if reuse and models is not None and last is not None and last[0] == files:
+            problems = last[1]
+            reused = True
+        else:
+            problems = state.file_problems()
+            self._files_checked = (files, problems)
+        self._disk_reused = reused
+        return list(problems)
+
     def _settle_later(self) -> None:
         """Settle the indicators SETTLE_DELAY after the last edit (one timer, not one per key)."""
         self._settle_due = time.monotonic() + SETTLE_DELAY
@@ -391,7 +440,10 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         if wait > 0.001:
             self._settle_timer = self.set_timer(wait, self._settle_when_due)  # typed since
             return
-        self.settle_indicators()
+        if self._disk_reused:
+            self.revalidate()  # what the disk said while typing, looked at again; settles
+        else:
+            self.settle_indicators()
 
     @property
     def indicators_settled(self) -> bool:
@@ -408,7 +460,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
         writer = None if focused is None else writer_of(focused)
         if writer is not None:
             writer.write_pending()
-        if self._stale:
+        if self._stale or self._disk_reused:
             self.revalidate()
         elif self._settle_due is not None:
             self.settle_indicators()
