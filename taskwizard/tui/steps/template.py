@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from textual.app import ComposeResult
+from textual.content import Content
 from textual.widgets import Static
 
 from taskwizard.model import vocabulary
@@ -24,6 +25,9 @@ class TemplateStep(StepView):
         "Review step)."
     )
 
+    #: What the slug's preview line shows (a new line, after a recompose, shows nothing yet).
+    _slug_shown: tuple[str, ...] | None = None
+
     @property
     def raw_view(self) -> RawView | None:
         return ("config", self.tw_app.state.entry_path, None)
@@ -40,6 +44,7 @@ class TemplateStep(StepView):
             placeholder="e.g. retina-image-classifier",
             help=help_.get("slug", ""),
         )
+        self._slug_shown = None
         yield Static("", id="slug-preview", classes="field--hint")
         yield Field(
             "config",
@@ -103,16 +108,28 @@ class TemplateStep(StepView):
         self._update_slug_preview()
 
     def _update_slug_preview(self) -> None:
+        """ "Bitfount will use: <the sanitised slug>" under the slug, on every key in it.
+
+        Built as Content, not markup: nothing to parse on a key, and no markup in what
+        was typed can reach it (the sanitised slug has none; "(empty)" none either).
+        """
         raw = self.tw_app.state.entry.get("slug") or ""
-        preview = self.query_one("#slug-preview", Static)
         if not isinstance(raw, str) or not raw:
-            update_static(preview, "Bitfount will use: —")
+            parts: tuple[str, ...] = ("—",)
+        else:
+            clean = sanitise_slug(raw)
+            parts = (
+                (clean, " ✓")
+                if clean == raw
+                else (clean or "(empty)", " (sanitised from what you typed)")
+            )
+        if parts == self._slug_shown:
             return
-        clean = sanitise_slug(raw)
-        if clean == raw:
-            update_static(preview, f"Bitfount will use: [b]{clean}[/b] ✓")
+        self._slug_shown = parts
+        preview = self.query_one("#slug-preview", Static)
+        if len(parts) == 1:
+            update_static(preview, Content("Bitfount will use: " + parts[0]))
         else:
             update_static(
-                preview,
-                f"Bitfount will use: [b]{clean or '(empty)'}[/b] (sanitised from what you typed)",
+                preview, Content.assemble("Bitfount will use: ", (parts[0], "bold"), parts[1])
             )
