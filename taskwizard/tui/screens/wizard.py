@@ -25,6 +25,7 @@ from textual.widgets.option_list import Option
 from taskwizard.model.problems import DocPath, Problem
 from taskwizard.state import RAW_DOC_PREFIX, DocName, split_field_key
 from taskwizard.tui.app_node import TaskWizardNode
+from taskwizard.tui.compositor import use_line_cropped_compositor
 from taskwizard.tui.messages import JumpTo, StateEdited
 from taskwizard.tui.steps import step_view_class
 from taskwizard.tui.steps.base import StepView
@@ -80,6 +81,7 @@ class WizardScreen(TaskWizardNode, Screen[None]):
 
     def __init__(self) -> None:
         super().__init__()
+        use_line_cropped_compositor(self)
         self._first_paint = True
         #: While the first step is composed: its empty multi-line and tag fields are drawn
         #: by stand-ins, replaced by the real editors right after the first frame.
