@@ -122,7 +122,7 @@ async def test_typing_on_pods_and_algorithms_draws_what_textual_draws(
 
 
 async def test_other_textual_keeps_its_own_compositor(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delattr(Compositor, "_get_renders")
+    monkeypatch.delattr(Compositor, "_render_chops")
     screen: Screen[None] = Screen()
     use_line_cropped_compositor(screen)
     assert type(screen._compositor) is Compositor
