@@ -70,16 +70,28 @@ async def typing_title_with_model_file_missing(pilot: Pilot[Any], app: TaskWizar
     return await typing_at_end(pilot, editor)
 
 
-async def test_a_model_file_made_while_typing_shows_once_the_typing_pauses(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+async def key_typed_after_the_model_file_is_made(
+    pilot: Pilot[Any], app: TaskWizardApp, folder: Path
 ) -> None:
+    """On the title (the model file missing), make the model file, then type a key."""
+    await typing_title_with_model_file_missing(pilot, app)
+    write_model_files(folder / "models")
+    await pilot.press("R")
+    await idle(pilot)
+
+
+@pytest.fixture()
+def app(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> TaskWizardApp:
+    """``taskwizard new`` run in tmp_path: the config's relative paths resolve there."""
     monkeypatch.chdir(tmp_path)
-    app = new_app(tmp_path)
+    return new_app(tmp_path)
+
+
+async def test_a_model_file_made_while_typing_shows_once_the_typing_pauses(
+    tmp_path: Path, app: TaskWizardApp
+) -> None:
     async with app.run_test(size=SIZE) as pilot:
-        await typing_title_with_model_file_missing(pilot, app)
-        write_model_files(tmp_path / "models")
-        await pilot.press("R")
-        await idle(pilot)
+        await key_typed_after_the_model_file_is_made(pilot, app, tmp_path)
         assert wizard(app).step_id == "template"
         # The key reused the last look at the disk: files are not looked for per key.
         assert missing(app)
@@ -98,15 +110,10 @@ async def test_a_model_file_made_while_typing_shows_once_the_typing_pauses(
 
 
 async def test_an_action_right_after_a_key_decides_on_the_disk_as_it_is(
-    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, app: TaskWizardApp
 ) -> None:
-    monkeypatch.chdir(tmp_path)
-    app = new_app(tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await typing_title_with_model_file_missing(pilot, app)
-        write_model_files(tmp_path / "models")
-        await pilot.press("R")
-        await idle(pilot)
+        await key_typed_after_the_model_file_is_made(pilot, app, tmp_path)
         screen = wizard(app)
         assert missing(app)
         screen.flush_validation()  # what Next, Save and Review call before they decide
