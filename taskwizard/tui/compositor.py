@@ -84,6 +84,7 @@ class LineCroppedCompositor(Compositor):
                     line_cuts = [cut for cut in cuts[y] if x1 <= cut <= x2]
                     pieces = strip.divide([cut - x1 for cut in line_cuts[1:]])
                     for cut, piece in zip(line_cuts, pieces, strict=False):
+                        # Unpainted so far; a cut at the screen's right edge is no piece.
                         if line.get(cut, piece) is None:
                             line[cut] = piece
         return cast("Sequence[Mapping[int, Strip]]", chops)
